@@ -7,15 +7,18 @@ from inference.cli import EXIT_INPUT, EXIT_LOAD, main
 
 @pytest.mark.bridge
 def test_cli_text_output(png_file, capsys):
-    assert main([str(png_file), "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
+    status = main([str(png_file), "--device", "cpu"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
     assert out.startswith(f"{png_file}: ") and "detection(s)" in out
 
 
 @pytest.mark.bridge
 def test_cli_json_output(png_file, scenes, capsys):
-    assert main([str(png_file), "--json"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    status = main([str(png_file), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    document = json.loads(out)
     (result,) = document["results"]
     assert result["image"] == str(png_file)
     assert sorted(r["class"] for r in result["detections"]) == sorted(scenes[0].labels)

@@ -1,0 +1,42 @@
+"""Match failure text against the signature table, keeping the line that matched as evidence."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .cells import Failure, Signature
+from .signatures import BUILTIN
+
+EVIDENCE_LIMIT = 400
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str):
+    return re.compile(pattern)
+
+
+def classify(text: str, table: tuple = BUILTIN) -> tuple:
+    """``(signature, evidence line)`` of the first signature in table order that matches."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for signature in table:
+        regex = _compiled(signature.pattern)
+        for line in lines:
+            if regex.search(line):
+                return signature, line[:EVIDENCE_LIMIT]
+    return _fallback(table), (lines[-1][:EVIDENCE_LIMIT] if lines else "(no output)")
+
+
+def _fallback(table: tuple) -> Signature:
+    return next(s for s in table if s.id == "other")
+
+
+def failure(test: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
+    signature, evidence = classify(text, table)
+    return Failure(
+        test=test, signature=signature.id, evidence=evidence, message=message[:EVIDENCE_LIMIT]
+    )
+
+
+def forced(test: str, signature: Signature, evidence: str, message: str = "") -> Failure:
+    return Failure(test, signature.id, evidence[:EVIDENCE_LIMIT], message[:EVIDENCE_LIMIT])

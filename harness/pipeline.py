@@ -1,0 +1,141 @@
+"""``harness run``: select, lock, check disk, run cells in parallel, decide, store."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import collect, environments, lock, matrix
+from .cells import Cell, CellResult
+from .runner import ProcessGroups, run_cell
+from .signatures import BUILTIN
+from .store import Store, fingerprint, project_digest
+from .verdicts import Evidence, decide
+
+CELL_MEMORY_BYTES = 3 * 1024**3  # torch + the suite, with room to spare
+
+
+@dataclass
+class RunOptions:
+    project: Path
+    reports: Path
+    envs: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+    adhoc: list = field(default_factory=list)
+    jobs: int = 0  # 0: bounded by cores and memory
+    timeout_s: float = 1800.0
+    resume: bool = False
+    skip_disk_check: bool = False
+    signatures: tuple = BUILTIN
+
+
+@dataclass
+class RunOutcome:
+    cells: list
+    results: list  # CellResult, in selection order, for the cells that finished
+    reused: list  # names of cells kept from an earlier run
+    interrupted: bool = False
+
+
+class Silent:
+    """The progress interface; the terminal and CI displays implement it."""
+
+    def planned(self, cells: list, reused: list) -> None: ...
+
+    def stage(self, cell: Cell, stage: str) -> None: ...
+
+    def finished(self, result: CellResult, reused: bool) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def default_jobs() -> int:
+    cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # pragma: no cover - not on Linux
+        return cores
+    return max(1, min(cores, memory // CELL_MEMORY_BYTES))
+
+
+def run(options: RunOptions, progress=None) -> RunOutcome:
+    progress = progress or Silent()
+    project, store = options.project, Store(options.reports)
+    cells = matrix.select(project, options.envs, options.labels, options.adhoc)
+    paths = {c.name: lock.constraint_path(c, project, store.cell_dir(c)) for c in cells}
+    stale = [c for c in cells if not lock.is_current(c, paths[c.name])]
+    for cell in stale:
+        progress.stage(cell, "locking")
+    locks = lock.lock_all(stale, paths, table=options.signatures)
+    digest = project_digest(project, set(paths.values()), options.reports)
+    prints = {c.name: fingerprint(c, paths[c.name], digest) for c in cells}
+    kept = {}
+    if options.resume:
+        for cell in cells:
+            previous = store.load(cell)
+            if previous and previous.fingerprint == prints[cell.name]:
+                kept[cell.name] = previous
+    todo = [c for c in cells if c.name not in kept]
+    if not options.skip_disk_check:
+        runnable = [c for c in todo if c.name not in locks or locks[c.name].ok]
+        environments.check(
+            environments.plan(runnable, paths, project / ".tox", environments.uv_cache_dir())
+        )
+    progress.planned(cells, list(kept))
+    for result in kept.values():
+        progress.finished(result, reused=True)
+    jobs = options.jobs or default_jobs()
+    groups, finished, interrupted = ProcessGroups(), dict(kept), False
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+
+    def one(cell: Cell) -> CellResult:
+        cell_dir = store.fresh_cell_dir(cell)
+        outcome = locks.get(cell.name)
+        evidence = Evidence(timeout_s=options.timeout_s)
+        if outcome is not None and not outcome.ok:
+            evidence.lock_problem = outcome.problem
+        else:
+            progress.stage(cell, "running")
+            store.remove_env(project, cell)
+            ran = run_cell(
+                cell, project, cell_dir, paths[cell.name], options.timeout_s, groups, threads
+            )
+            if ran.interrupted:
+                return None
+            evidence.exit_code, evidence.timed_out, evidence.duration_s = (
+                ran.exit_code, ran.timed_out, ran.duration_s,
+            )  # fmt: skip
+            evidence.cases = collect.junit_cases(cell_dir / "junit.xml")
+            evidence.coverage = collect.coverage_percent(cell_dir / "coverage.json")
+            evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.env)
+            evidence.probe = collect.read_json(cell_dir / "probe.json")
+            evidence.log = collect.log_tail(cell_dir / "tox.log")
+        result = decide(cell, evidence, options.signatures)
+        result.fingerprint = prints[cell.name]
+        result.log = str((cell_dir / "tox.log").relative_to(options.reports))
+        store.save(result)
+        return result
+
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    pending = {pool.submit(one, cell): cell for cell in todo}
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.pop(future)
+                result = future.result()
+                if result is not None:
+                    finished[result.cell.name] = result
+                    progress.finished(result, reused=False)
+    except KeyboardInterrupt:
+        interrupted = True
+        for future in pending:
+            future.cancel()
+        groups.kill_all()
+    finally:
+        pool.shutdown(wait=True)
+        progress.close()
+    ordered = [finished[c.name] for c in cells if c.name in finished]
+    return RunOutcome(cells, ordered, list(kept), interrupted)
