@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from . import lock, matrix, pipeline, progress, reports
@@ -164,8 +166,15 @@ def command_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
+        signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     if shutil.which("uv") is None and args.command != "report":
         try:
             lock.uv_binary()

@@ -83,7 +83,7 @@ def lock_cell(cell: Cell, path: Path, table: tuple = BUILTIN) -> LockOutcome:
         signatures = by_id(table)
         if signatures[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
             found.signature = "install-network"  # a resolver that fails is never a test result
-        found.message = _reason(done.stderr)
+        found.evidence = found.message = _reason(done.stderr)
         Path(str(path) + ".tmp").unlink(missing_ok=True)
         return LockOutcome(cell, path, found)
     Path(str(path) + ".tmp").write_text(header(cell) + Path(str(path) + ".tmp").read_text())

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect, environments, lock, matrix
-from .cells import Cell, CellResult
+from .cells import INFRA_ERROR, TIMEOUT, Cell, CellResult
 from .runner import ProcessGroups, run_cell
 from .signatures import BUILTIN
 from .store import Store, fingerprint, project_digest
 from .verdicts import Evidence, decide
 
 CELL_MEMORY_BYTES = 3 * 1024**3  # torch + the suite, with room to spare
+RETRIED = (INFRA_ERROR, TIMEOUT)  # --resume runs these again: their cause may have passed
 
 
 @dataclass
@@ -75,7 +76,11 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
     if options.resume:
         for cell in cells:
             previous = store.load(cell)
-            if previous and previous.fingerprint == prints[cell.name]:
+            if (
+                previous
+                and previous.fingerprint == prints[cell.name]
+                and previous.verdict not in RETRIED
+            ):
                 kept[cell.name] = previous
     todo = [c for c in cells if c.name not in kept]
     if not options.skip_disk_check:

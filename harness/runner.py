@@ -15,7 +15,7 @@ from .matrix import tox_command
 
 PROBE_DIR = Path(__file__).parent / "_probe"
 PASSED_ENV = ("PYTEST_ADDOPTS", "HARNESS_CELL_DIR", "PYTHONPATH", "OMP_NUM_THREADS")
-KILL_GRACE_S = 10
+KILL_GRACE_S = 5
 
 
 @dataclass

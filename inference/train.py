@@ -1,6 +1,6 @@
 """Train the shapes detector from scratch on generated scenes (CPU, a few minutes).
 
-    python -m inference.train --seed 0 --steps 4000 --batch-size 32   # writes the shipped weights
+python -m inference.train --seed 0 --steps 4000 --batch-size 32   # writes the shipped weights
 """
 
 from __future__ import annotations
