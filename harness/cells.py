@@ -56,7 +56,7 @@ class Failure:
 
 
 @dataclass
-class Tests:
+class Counts:
     passed: int = 0
     failed: int = 0
     errors: int = 0
@@ -75,7 +75,7 @@ class Tests:
 class CellResult:
     cell: Cell
     verdict: str
-    tests: Tests = field(default_factory=Tests)
+    tests: Counts = field(default_factory=Counts)
     versions: dict[str, str | None] = field(default_factory=dict)
     device: dict[str, str | None] = field(default_factory=dict)
     coverage: float | None = None
@@ -107,7 +107,7 @@ class CellResult:
         problem = data.pop("problem")
         return cls(
             cell=Cell(**data.pop("cell")),
-            tests=Tests(**tests),
+            tests=Counts(**tests),
             failures=[Failure(**f) for f in data.pop("failures")],
             problem=Failure(**problem) if problem else None,
             **data,

@@ -24,7 +24,7 @@ def classify(text: str, table: tuple = BUILTIN) -> tuple:
         for line in lines:
             if regex.search(line):
                 return signature, line[:EVIDENCE_LIMIT]
-    return _fallback(table), (lines[-1][:EVIDENCE_LIMIT] if lines else "(no output)")
+    return _fallback(table), (lines[0][:EVIDENCE_LIMIT] if lines else "(no output)")
 
 
 def _fallback(table: tuple) -> Signature:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .cells import Tests
+from .cells import Counts
 
 REPORTED = ("python", "torch", "numpy", "pandas", "pillow")
 
@@ -61,8 +61,8 @@ def junit_cases(path: Path) -> list:
     return cases
 
 
-def count(cases: list) -> Tests:
-    tests = Tests()
+def count(cases: list) -> Counts:
+    tests = Counts()
     for case in cases:
         if case.outcome == "passed":
             tests.passed += 1

@@ -63,10 +63,19 @@ function show(name) {
     row(table, ['test', 'signature', 'evidence'], true);
     c.failures.forEach(f => row(table, [f.test, f.signature, f.evidence]));
     box.appendChild(table);
+    new Set(c.failures.map(f => f.signature)).forEach(id => {
+      const sig = report.signatures[id];
+      if (sig && sig.hint) box.appendChild(el('p', id + ': ' + sig.hint));
+    });
   }
   box.scrollIntoView({behavior: 'smooth'});
 }
-document.querySelectorAll('td.cell').forEach(td => td.addEventListener('click', () => show(td.dataset.cell)));
+document.querySelectorAll('td.cell').forEach(td => td.addEventListener('click', () => {
+  history.replaceState(null, '', '#' + encodeURIComponent(td.dataset.cell));
+  show(td.dataset.cell);
+}));
+const linked = decodeURIComponent(location.hash.slice(1));
+if (byName[linked]) show(linked);
 """
 
 
@@ -112,7 +121,9 @@ def render_html(report: dict) -> str:
         )
     legend = "".join(f'<span style="background:{c}">{v}</span>' for v, c in COLOURS.items())
     summary = ", ".join(f"{n} {v}" for v, n in report["summary"].items())
-    data = json.dumps(report).replace("</", "<\\/")
+    data = (
+        json.dumps(report).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>torch × numpy compatibility</title>
 <style>{STYLE}</style></head><body>

@@ -24,7 +24,7 @@ BUILTIN = (
     ),
     Signature(
         "numpy-abi-import", "numpy ABI mismatch at import",
-        r"_ARRAY_API not found|compiled using NumPy 1\.x cannot be run in\s*NumPy 2"
+        r"_ARRAY_API not found|compiled using NumPy 1\.x cannot be run in"
         r"|module compiled against (?:ABI|API) version|numpy\.core\.multiarray failed to import",
         INCOMPATIBILITY,
         "an extension module was compiled against numpy 1.x; pin numpy<2 or upgrade that module",
@@ -65,7 +65,8 @@ BUILTIN = (
               "the cell hung or was too slow; raise --timeout or look for a deadlock"),
     Signature("no-tests", "no tests collected", r"collected 0 items|no tests ran", UNDETERMINED,
               "pytest ran no test: check the env's command and test paths"),
-    Signature("other", "other", r"\S", INCOMPATIBILITY, "unrecognised: read the evidence"),
+    Signature("other", "other", r"\w+(?:Error|Exception)\b|\bassert\b|\bFAILED\b", INCOMPATIBILITY,
+              "unrecognised: read the evidence"),
 )  # fmt: skip
 
 

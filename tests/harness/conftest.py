@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+TINY_TOX = """
+[tox]
+env_list = pkg{23,24}-ok
+labels =
+    odd = pkg24-{crash,empty}
+[testenv]
+package = skip
+deps =
+    pytest
+    pkg23: packaging==23.2
+    pkg24: packaging==24.1
+    unsat: packaging>=99
+set_env =
+    crash: MODE=crash
+    hang: MODE=hang
+    fail: MODE=fail
+    importerr: MODE=importerr
+commands =
+    !empty: pytest {toxinidir}/tests
+    empty: pytest {toxinidir}/tests -k no_such_test
+"""
+
+TINY_TEST = """
+import os
+import time
+
+import packaging
+
+MODE = os.environ.get("MODE", "")
+
+
+def test_one():
+    if MODE == "crash":
+        import ctypes
+
+        ctypes.string_at(0)
+    if MODE == "hang":
+        time.sleep(600)
+    if MODE == "importerr":
+        from packaging import no_such_module  # noqa: F401
+    assert MODE != "fail" or packaging.__version__.startswith("23"), f"packaging {packaging.__version__} too new"
+
+
+def test_two():
+    pass
+"""
+
+
+@pytest.fixture
+def tiny_project(tmp_path) -> Path:
+    """A small real project whose tox envs pass, fail, crash, hang or collect nothing."""
+    project = tmp_path / "tiny"
+    (project / "tests").mkdir(parents=True)
+    (project / "tox.ini").write_text(textwrap.dedent(TINY_TOX))
+    (project / "tests" / "test_tiny.py").write_text(TINY_TEST)
+    return project
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    """A copy of a recorded cell directory (real files from real runs, paths anonymised)."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / "recorded" / name
+        shutil.copytree(FIXTURES / name, target)
+        return target
+
+    return copy

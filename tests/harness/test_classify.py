@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from harness.classify import classify, failure
+from harness.signatures import BUILTIN, by_id, load_signatures
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("E   RuntimeError: Numpy is not available", "numpy-bridge-unavailable"),
+        ("UserWarning: Failed to initialize NumPy: _ARRAY_API not found", "numpy-abi-import"),
+        ("A module that was compiled using NumPy 1.x cannot be run in\nNumPy 2.2.6 as it may crash.",
+         "numpy-abi-import"),
+        ("ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected 96",
+         "binary-incompatible"),
+        ("  cause: Because there is no version of torch==9.9 and you require torch==9.9, we can",
+         "unsatisfiable"),
+        ("error: No solution found when resolving dependencies:", "unsatisfiable"),
+        ("Caused by: Failed to fetch: `https://example.invalid/simple/torch/`", "install-network"),
+        ("OSError: [Errno 28] No space left on device", "install-network"),
+        ("Fatal Python error: Segmentation fault", "crash-signal"),
+        ("ModuleNotFoundError: No module named 'torch._C'", "import-error"),
+        ("harness: cell timed out after 30s", "timeout"),
+        ("collected 0 items", "no-tests"),
+        ("AssertionError: assert 3 == 4", "other"),
+    ],
+)  # fmt: skip
+def test_each_signature_and_its_evidence(text, expected):
+    signature, evidence = classify("noise before\n" + text + "\nnoise after")
+    assert signature.id == expected
+    assert evidence in text and evidence.strip()
+
+
+def test_table_order_decides_between_matches():
+    text = "UserWarning: _ARRAY_API not found\nRuntimeError: Numpy is not available"
+    assert classify(text)[0].id == "numpy-bridge-unavailable"
+
+
+def test_empty_text_is_other_with_placeholder():
+    assert classify("") == (by_id(BUILTIN)["other"], "(no output)")
+
+
+def test_failure_record_trims_long_lines():
+    found = failure("t::x", "RuntimeError: Numpy is not available " + "x" * 1000, "m" * 1000)
+    assert found.signature == "numpy-bridge-unavailable"
+    assert len(found.evidence) == 400 and len(found.message) == 400
+
+
+def test_extra_signatures_come_first(tmp_path):
+    extra = tmp_path / "extra.json"
+    entry = {"id": "cuda-oom", "title": "CUDA out of memory", "pattern": "CUDA out of memory",
+             "kind": "infrastructure", "hint": "smaller batch"}  # fmt: skip
+    extra.write_text(json.dumps([entry]))
+    table = load_signatures(extra)
+    assert table[0].id == "cuda-oom" and table[1:] == BUILTIN
+    assert (
+        classify("RuntimeError: CUDA out of memory. Numpy is not available", table)[0].id
+        == "cuda-oom"
+    )
+
+
+@pytest.mark.parametrize("content", ["not json", '[{"id": "x"}]', '{"id": 1}'])
+def test_malformed_signature_files(tmp_path, content):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    with pytest.raises(ValueError, match="cannot read signatures"):
+        load_signatures(bad)
