@@ -1,0 +1,90 @@
+"""The real thing: the default two-cell matrix with real torch 2.1.2 wheels from the index.
+
+torch 2.1.2 was compiled against NumPy 1.x. Beside numpy 1.26.4 the suite must pass; beside
+numpy 2.2.6 exactly the tests marked ``bridge`` must fail with "Numpy is not available". The
+verdicts are then checked against an environment installed by hand with the same pins.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.real_wheels
+
+
+def bridge_test_ids() -> set:
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/inference", "-m", "bridge", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    ).stdout.splitlines()  # fmt: skip
+    ids = set()
+    for line in listed:
+        if "::" in line:
+            path, _, name = line.partition("::")
+            ids.add(path.removesuffix(".py").replace("/", ".") + "::" + name)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--reports", str(reports), "--timeout", "1500"],
+        cwd=ROOT, capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((reports / "compat.json").read_text())
+
+
+def cell(report, name):
+    return next(c for c in report["cells"] if c["cell"]["name"] == name)
+
+
+def test_numpy_1_cell_passes(report):
+    good = cell(report, "torch21-numpy126")
+    assert good["verdict"] == "pass", good
+    assert (good["versions"]["torch"], good["versions"]["numpy"]) == ("2.1.2", "1.26.4")
+    assert good["tests"]["failed"] == good["tests"]["errors"] == 0 and good["tests"]["passed"] >= 44
+    assert good["coverage"] >= 90 and good["device"]["numpy_bridge"] == "ok"
+    assert good["device"]["device"] in ("cpu", "cuda")
+
+
+def test_numpy_2_cell_fails_exactly_the_bridge_tests(report):
+    bad = cell(report, "torch21-numpy22")
+    assert bad["verdict"] == "fail", bad
+    assert (bad["versions"]["torch"], bad["versions"]["numpy"]) == ("2.1.2", "2.2.6")
+    failing = {f["test"] for f in bad["failures"]}
+    assert len(failing) >= 12 and failing == bridge_test_ids()
+    assert bad["signatures"] == {"numpy-bridge-unavailable": len(failing)}
+    assert all("Numpy is not available" in f["evidence"] for f in bad["failures"])
+    good = cell(report, "torch21-numpy126")
+    assert bad["tests"]["passed"] == good["tests"]["passed"] - len(failing)
+    assert bad["device"]["numpy_bridge"] == "RuntimeError: Numpy is not available"
+
+
+@pytest.mark.parametrize("numpy, works", [("1.26.4", True), ("2.2.6", False)])
+def test_verdicts_match_an_environment_installed_by_hand(tmp_path, numpy, works):
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run(
+        [*uv, "venv", "-q", str(tmp_path / "env"), "-p", sys.executable], check=True, timeout=300
+    )
+    python = tmp_path / "env" / "bin" / "python"
+    install = [
+        *uv,
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        str(python),
+        "torch==2.1.2",
+        f"numpy=={numpy}",
+    ]
+    subprocess.run(install, check=True, timeout=1800)
+    probe = "import numpy, torch; torch.from_numpy(numpy.zeros(2)); print('bridge ok')"
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=300)
+    assert (done.returncode == 0) is works
+    assert ("bridge ok" in done.stdout) if works else ("Numpy is not available" in done.stderr)

@@ -1,0 +1,146 @@
+"""The whole pipeline on a small real project: real tox, tox-uv, uv and pytest, no torch."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+def harness(*args, env=None, timeout=300):
+    return subprocess.run(
+        [*HARNESS, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def report_of(project):
+    return json.loads((project / "reports" / "compat.json").read_text())
+
+
+def by_name(report):
+    return {cell["cell"]["name"]: cell for cell in report["cells"]}
+
+
+def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
+    envs = "pkg23-ok,pkg24-fail,pkg24-crash,pkg23-empty,pkg24-unsat,pkg23-hang,pkg23-importerr"
+    done = harness(
+        "run", "--project", str(tiny_project), "-e", envs, "--timeout", "6", "--jobs", "2"
+    )
+    assert done.returncode == 3, done.stderr  # hung and empty cells were not measured
+    assert "not measured: " in done.stderr
+    cells = by_name(report_of(tiny_project))
+    verdicts = {name: cell["verdict"] for name, cell in cells.items()}
+    assert verdicts == {
+        "pkg23-ok": "pass", "pkg24-fail": "fail", "pkg24-crash": "crash", "pkg23-empty": "no-tests",
+        "pkg24-unsat": "unsatisfiable", "pkg23-hang": "timeout", "pkg23-importerr": "fail",
+    }  # fmt: skip
+    assert cells["pkg23-ok"]["tests"] == {
+        "passed": 2,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 0,
+        "total": 2,
+    }
+    assert cells["pkg24-fail"]["failures"][0]["evidence"].startswith(
+        "AssertionError: packaging 24.1 too new"
+    )
+    assert cells["pkg24-crash"]["problem"]["evidence"] == "Fatal Python error: Segmentation fault"
+    assert cells["pkg23-importerr"]["signatures"] == {"import-error": 1}
+    assert "packaging>=99" in cells["pkg24-unsat"]["problem"]["evidence"]
+    assert cells["pkg23-hang"]["duration_s"] < 30
+    assert cells["pkg24-fail"]["versions"]["python"] and cells["pkg23-ok"]["install_s"] is not None
+    hung = subprocess.run(
+        ["pgrep", "-f", str(tiny_project / "tests")], capture_output=True, text=True
+    )
+    assert hung.stdout == "", "a timed-out cell left processes behind"
+    markdown = (tiny_project / "reports" / "compat.md").read_text()
+    assert "pkg24-crash: crash" in markdown and (tiny_project / "reports" / "compat.html").is_file()
+
+
+def test_interrupted_run_resumes_only_what_is_left(tiny_project):
+    project, cells_dir = str(tiny_project), tiny_project / "reports" / "cells"
+    process = subprocess.Popen(
+        [*HARNESS, "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--jobs", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not all((cells_dir / n / "result.json").is_file() for n in ("pkg23-ok", "pkg24-fail")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "--resume" in err
+    report = report_of(tiny_project)
+    assert report["interrupted"] and report["not_run"] == ["pkg23-hang"]
+    assert not (cells_dir / "pkg23-hang" / "result.json").exists()
+    resumed = harness(
+        "run",
+        "--project",
+        project,
+        "-e",
+        "pkg23-ok,pkg24-fail,pkg23-hang",
+        "--resume",
+        "--timeout",
+        "3",
+    )
+    assert resumed.returncode == 3, resumed.stderr  # the hang is measured now, as a timeout
+    assert resumed.stdout.count("(kept)") == 2 and "pkg23-hang: timeout" in resumed.stdout
+    assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "timeout"
+    (tiny_project / "tests" / "test_tiny.py").write_text(
+        (tiny_project / "tests" / "test_tiny.py").read_text().replace("time.sleep(600)", "pass")
+    )
+    changed = harness(
+        "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--resume"
+    )
+    assert (
+        changed.returncode == 0 and "(kept)" not in changed.stdout
+    )  # the suite changed: all re-run
+    assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "pass"
+
+
+def test_adhoc_cell_and_strict_exit(tiny_project):
+    done = harness("run", "--project", str(tiny_project), "--with", "packaging==23.1", "--strict")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (cell,) = report_of(tiny_project)["cells"]
+    assert cell["cell"]["adhoc"] and cell["versions"]["python"]
+    assert (tiny_project / ".tox" / cell["cell"]["name"]).is_dir()
+    strict = harness("run", "--project", str(tiny_project), "-e", "pkg24-fail", "--strict")
+    assert strict.returncode == 1
+
+
+def test_network_failure_during_install_is_infrastructure(tiny_project, tmp_path):
+    harness("lock", "--project", str(tiny_project))
+    offline = {"UV_INDEX_URL": "http://127.0.0.1:9/simple", "UV_CACHE_DIR": str(tmp_path / "cold"),
+               "UV_HTTP_RETRIES": "0"}  # fmt: skip
+    done = harness("run", "--project", str(tiny_project), "--skip-disk-check", env=offline)
+    assert done.returncode == 3
+    for cell in report_of(tiny_project)["cells"]:
+        assert (
+            cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "install-network"
+        )
+        assert cell["problem"]["test"] == "install"
+
+
+def test_usage_errors_are_clear(tiny_project, tmp_path):
+    done = harness("run", "--project", str(tmp_path))
+    assert done.returncode == 2 and "has no tox.ini" in done.stderr
+    done = harness("run", "--project", str(tiny_project), "-e", "nosuch")
+    assert done.returncode == 2 and "provided environments not found" in done.stderr
+    done = harness("run", "--project", str(tiny_project), "--with", "torch")
+    assert done.returncode == 2 and "must be a name with a version" in done.stderr
+    listing = harness("list", "--project", str(tiny_project))
+    assert listing.stdout.split() == [
+        "pkg23-ok",
+        "unlocked",
+        "packaging==23.2",
+        "pkg24-ok",
+        "unlocked",
+        "packaging==24.1",
+    ]

@@ -1,0 +1,34 @@
+import io
+
+from harness.cells import Cell, CellResult, Counts
+from harness.progress import PlainProgress, choose, summary_line
+
+
+def test_plain_progress_lines():
+    out = io.StringIO()
+    progress = PlainProgress(out)
+    cells = [Cell("a", {}), Cell("b", {})]
+    progress.planned(cells, reused=["a"])
+    progress.finished(CellResult(cells[0], "pass", Counts(passed=3), coverage=91.04), reused=True)
+    progress.stage(cells[1], "running")
+    progress.finished(CellResult(cells[1], "no-tests", duration_s=2.4), reused=False)
+    progress.close()
+    assert out.getvalue().splitlines() == [
+        "harness: 2 cell(s), 1 kept from the last run",
+        "[1/2] a: pass (3/3 passed, 91.0% coverage, 0s) (kept)",
+        "[1/2] b: running",
+        "[2/2] b: no-tests (no tests ran, 2s)",
+    ]
+
+
+def test_summary_line_names_signatures():
+    from harness.cells import Failure
+
+    result = CellResult(
+        Cell("x", {}), "fail", Counts(passed=1, failed=2), failures=[Failure("t", "other", "e")] * 2
+    )
+    assert summary_line(result).endswith("[other x2]")
+
+
+def test_piped_output_is_plain():
+    assert isinstance(choose(io.StringIO()), PlainProgress)

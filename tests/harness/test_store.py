@@ -1,0 +1,45 @@
+from harness.cells import Cell, CellResult, Counts, Failure
+from harness.store import Store, fingerprint, project_digest, write_atomic
+
+CELL = Cell("c", {"torch": "==2.1.2"}, ["torch==2.1.2"])
+
+
+def test_results_round_trip_atomically(tmp_path):
+    store = Store(tmp_path)
+    result = CellResult(
+        CELL, "fail", Counts(passed=1, failed=1), failures=[Failure("t", "other", "x")]
+    )
+    store.save(result)
+    assert store.load(CELL) == result and store.load_all() == [result]
+    assert not list(tmp_path.rglob("*.tmp"))
+    (store.cell_dir(CELL) / "result.json").write_text("{truncated")
+    assert store.load(CELL) is None and store.load_all() == []
+
+
+def test_fresh_cell_dir_drops_old_artifacts_but_keeps_the_lock(tmp_path):
+    store = Store(tmp_path)
+    directory = store.cell_dir(CELL)
+    write_atomic(directory / "junit.xml", "<old/>")
+    write_atomic(directory / "constraints.txt", "pins")
+    assert store.fresh_cell_dir(CELL) == directory
+    assert [p.name for p in directory.iterdir()] == ["constraints.txt"]
+
+
+def test_fingerprint_follows_every_input(tmp_path):
+    project = tmp_path / "p"
+    (project / "tests").mkdir(parents=True)
+    (project / "tox.ini").write_text("[tox]\n")
+    (project / "tests" / "test_a.py").write_text("def test(): pass\n")
+    lock = project / "lock.txt"
+    lock.write_text("torch==2.1.2\n")
+    reports = project / "reports"
+    digest = project_digest(project, {lock.resolve()}, reports)
+    first = fingerprint(CELL, lock, digest)
+    write_atomic(reports / "cells" / "c" / "result.json", "{}")  # outputs do not count
+    lock.write_text("torch==2.1.2\n# same\n")  # the lock counts through fingerprint, not digest
+    assert project_digest(project, {lock.resolve()}, reports) == digest
+    assert fingerprint(CELL, lock, digest) != first
+    (project / "tests" / "test_a.py").write_text("def test(): assert 0\n")
+    assert project_digest(project, {lock.resolve()}, reports) != digest
+    other = Cell("c", {"torch": "==2.2.2"}, ["torch==2.2.2"])
+    assert fingerprint(other, lock, digest) != fingerprint(CELL, lock, digest)
