@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the main job: the inference suite with coverage.
+# Set up, then run the main job: the default torch x numpy matrix, reports in reports/.
+# Extra arguments go to `harness run` (e.g. -m full, --with torch==2.2.2 --with numpy==2.0.2).
 source "$(dirname "$0")/bootstrap.sh"
-pytest tests/inference --cov=inference --cov-report=term-missing "$@"
+harness run "$@"
