@@ -56,9 +56,9 @@ def run_harness(project: Path, label: str, env: dict, jobs: int) -> dict:
     total = time.monotonic() - start
     report = json.loads((reports / "compat.json").read_text())
     per_cell = {c["cell"]["name"]: c["duration_s"] for c in report["cells"]}
-    tests = {c["cell"]["name"]: c["test_s"] for c in report["cells"]}
+    setup = {c["cell"]["name"]: c["install_s"] for c in report["cells"]}
     verdicts = {c["cell"]["name"]: c["verdict"] for c in report["cells"]}
-    return {"total": total, "cells": per_cell, "test_s": tests, "verdicts": verdicts}
+    return {"total": total, "cells": per_cell, "setup": setup, "verdicts": verdicts}
 
 
 def run_stock(project: Path, cells: list, workdir: Path, env: dict) -> dict:
@@ -71,7 +71,23 @@ def run_stock(project: Path, cells: list, workdir: Path, env: dict) -> dict:
     )  # fmt: skip
     total = time.monotonic() - start
     data = json.loads(journal.read_text())["testenvs"]
-    return {"total": total, "cells": {name: data[name]["result"]["duration"] for name in cells}}
+    setup = {name: sum(step["elapsed"] for step in data[name].get("setup", [])) for name in cells}
+    return {
+        "total": total,
+        "cells": {name: data[name]["result"]["duration"] for name in cells},
+        "setup": setup,
+    }
+
+
+def bare_install(project: Path, cell: str, target: Path, env: dict) -> float:
+    """A hand-made env from the same lock and the same warm uv cache: uv venv + uv pip install."""
+    uv = [sys.executable, "-m", "uv"]
+    lock = project / "constraints" / f"{cell}.txt"
+    start = time.monotonic()
+    subprocess.run([*uv, "venv", "-q", str(target), "-p", sys.executable], env=env, check=True)
+    subprocess.run([*uv, "pip", "install", "-q", "--python", str(target / "bin" / "python"), "-r", str(lock)],
+                   env=env, check=True)  # fmt: skip
+    return time.monotonic() - start
 
 
 def bare_pytest(project: Path, env_dir: Path, env: dict) -> float:
@@ -87,12 +103,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--label", default="bench")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/matrix-bench"))
-    parser.add_argument("--jobs", type=int, default=1, help="harness cells at once (stock tox runs one)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="harness cells at once (stock tox runs one)"
+    )
     args = parser.parse_args()
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     project = work / "project"
-    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".tox", ".venv", "reports", ".git", "__pycache__"))
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".tox", ".venv", "reports", ".git", "__pycache__"),
+    )
     cells = cells_of(project, args.label)
     uv_cache, pip_cache, stock_dir = work / "uv-cache", work / "pip-cache", work / "stock-tox"
     env = dict(os.environ, UV_CACHE_DIR=str(uv_cache), PIP_CACHE_DIR=str(pip_cache), CI="1")
@@ -107,11 +129,18 @@ def main() -> None:
         stock = run_stock(project, cells, stock_dir, env)
         stock_disk = disk_kib(stock_dir, pip_cache)
         rows.append((state, harness, harness_disk, stock, stock_disk))
-        print(f"{state}: harness {harness['total']:.0f}s, stock tox {stock['total']:.0f}s", flush=True)
+        print(
+            f"{state}: harness {harness['total']:.0f}s, stock tox {stock['total']:.0f}s", flush=True
+        )
     bare = {cell: bare_pytest(project, project / ".tox" / cell, env) for cell in cells}
-    print(f"\nmachine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    installs = {cell: bare_install(project, cell, work / "bare" / cell, env) for cell in cells}
+    print(
+        f"\nmachine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
+    )
     print(f"cells ({args.label}): {', '.join(cells)}; harness --jobs {args.jobs}\n")
-    print("| state | harness total | stock tox total | speed-up | harness per cell | stock per cell | harness disk | stock disk |")
+    print(
+        "| state | harness total | stock tox total | speed-up | harness per cell | stock per cell | harness disk | stock disk |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for state, harness, h_disk, stock, s_disk in rows:
         h_cell = sum(harness["cells"].values()) / len(cells)
@@ -120,12 +149,17 @@ def main() -> None:
             f"| {state} | {harness['total']:.1f}s | {stock['total']:.1f}s | {stock['total'] / harness['total']:.1f}x "
             f"| {h_cell:.1f}s | {s_cell:.1f}s | {h_disk / 2**20:.1f} GiB | {s_disk / 2**20:.1f} GiB |"
         )
-    warm_env = rows[2][1]
-    print("\n| cell | verdict | bare pytest | harness cell (warm-env) | overhead |")
-    print("|---|---|---|---|---|")
+    warm_env, warm_cache = rows[2][1], rows[1][1]
+    print(
+        "\n| cell | verdict | bare pytest | harness cell (warm-env) | overhead | bare uv install | harness env setup (warm-cache) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for cell in cells:
         spent = warm_env["cells"][cell]
-        print(f"| {cell} | {warm_env['verdicts'][cell]} | {bare[cell]:.1f}s | {spent:.1f}s | {spent - bare[cell]:+.1f}s |")
+        print(
+            f"| {cell} | {warm_env['verdicts'][cell]} | {bare[cell]:.1f}s | {spent:.1f}s | {spent - bare[cell]:+.1f}s "
+            f"| {installs[cell]:.1f}s | {warm_cache['setup'][cell]:.1f}s |"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ CLI stops with a clear message and an exit code.
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import subprocess
 import sys
@@ -175,12 +174,6 @@ def main(argv: list = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
-    if shutil.which("uv") is None and args.command != "report":
-        try:
-            lock.uv_binary()
-        except HarnessError as exc:
-            print(f"harness: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
     handlers = {
         "run": command_run,
         "lock": command_lock,
@@ -189,10 +182,7 @@ def main(argv: list = None) -> int:
     }
     try:
         return handlers[args.command](args)
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as exc:
+    except (HarnessError, ValueError) as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -23,7 +23,14 @@ MARKS = {
 FAILURES_SHOWN = 25
 
 
-def build(results: list, project: Path, selected: list, interrupted: bool, tools: dict) -> dict:
+def build(
+    results: list,
+    project: Path,
+    selected: list,
+    interrupted: bool,
+    tools: dict,
+    table: tuple = BUILTIN,
+) -> dict:
     done = {r.cell.name for r in results}
     return {
         "schema": SCHEMA,
@@ -38,7 +45,7 @@ def build(results: list, project: Path, selected: list, interrupted: bool, tools
         "interrupted": interrupted,
         "not_run": [name for name in selected if name not in done],
         "summary": {v: n for v, n in Counter(r.verdict for r in results).items()},
-        "signatures": {s.id: {"title": s.title, "kind": s.kind, "hint": s.hint} for s in BUILTIN},
+        "signatures": {s.id: {"title": s.title, "kind": s.kind, "hint": s.hint} for s in table},
         "cells": [r.to_dict() for r in results],
     }
 

@@ -90,12 +90,10 @@ def project_files(project: Path, excluded: set) -> list:
         ).stdout.splitlines()  # fmt: skip
         files = [project / name for name in listed]
     except (OSError, subprocess.SubprocessError):
-        files = [
-            Path(root) / name
-            for root, dirs, names in os.walk(project)
-            if not dirs.__setitem__(slice(None), [d for d in dirs if d not in SKIPPED_DIRS])
-            for name in names
-        ]
+        files = []
+        for root, dirs, names in os.walk(project):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+            files += [Path(root) / name for name in names]
     return sorted(f for f in files if f.is_file() and f.resolve() not in excluded)
 
 
