@@ -139,15 +139,17 @@ def main() -> None:
     )
     print(f"cells ({args.label}): {', '.join(cells)}; harness --jobs {args.jobs}\n")
     print(
-        "| state | harness total | stock tox total | speed-up | harness per cell | stock per cell | harness disk | stock disk |"
+        "| state | total: harness / stock | per cell | env setup per cell | disk (envs + cache) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for state, harness, h_disk, stock, s_disk in rows:
-        h_cell = sum(harness["cells"].values()) / len(cells)
-        s_cell = sum(stock["cells"].values()) / len(cells)
+        h_cell, s_cell = (sum(run["cells"].values()) / len(cells) for run in (harness, stock))
+        h_setup, s_setup = (sum(run["setup"].values()) / len(cells) for run in (harness, stock))
         print(
-            f"| {state} | {harness['total']:.1f}s | {stock['total']:.1f}s | {stock['total'] / harness['total']:.1f}x "
-            f"| {h_cell:.1f}s | {s_cell:.1f}s | {h_disk / 2**20:.1f} GiB | {s_disk / 2**20:.1f} GiB |"
+            f"| {state} | {harness['total']:.1f}s / {stock['total']:.1f}s ({stock['total'] / harness['total']:.1f}x) "
+            f"| {h_cell:.1f}s / {s_cell:.1f}s ({s_cell / h_cell:.1f}x) "
+            f"| {h_setup:.2f}s / {s_setup:.2f}s ({s_setup / max(h_setup, 0.01):.0f}x) "
+            f"| {h_disk / 2**20:.1f} / {s_disk / 2**20:.1f} GiB |"
         )
     warm_env, warm_cache = rows[2][1], rows[1][1]
     print(
