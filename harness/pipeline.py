@@ -102,11 +102,12 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
         if outcome is not None and not outcome.ok:
             evidence.lock_problem = outcome.problem
         else:
-            progress.stage(cell, "running")
+            progress.stage(cell, "installing")
             store.remove_env(project, cell)
             ran = run_cell(
-                cell, project, cell_dir, paths[cell.name], options.timeout_s, groups, threads
-            )
+                cell, project, cell_dir, paths[cell.name], options.timeout_s, groups, threads,
+                on_testing=lambda: progress.stage(cell, "testing"),
+            )  # fmt: skip
             if ran.interrupted:
                 return None
             evidence.exit_code, evidence.timed_out, evidence.duration_s = (

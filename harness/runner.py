@@ -16,6 +16,8 @@ from .matrix import tox_command
 PROBE_DIR = Path(__file__).parent / "_probe"
 PASSED_ENV = ("PYTEST_ADDOPTS", "HARNESS_CELL_DIR", "PYTHONPATH", "OMP_NUM_THREADS")
 KILL_GRACE_S = 5
+POLL_S = 0.5
+COMMANDS_MARK = b": commands["  # tox logs "ENV: commands[0]> ..." as the tests start
 
 
 @dataclass
@@ -94,6 +96,19 @@ def cell_environment(cell_dir: Path, uses_coverage: bool, threads: int) -> dict:
     return env
 
 
+def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> int:
+    """Wait for the process; raise TimeoutExpired at the deadline; report the test phase."""
+    while True:
+        try:
+            return process.wait(timeout=min(POLL_S, max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+        if on_testing and COMMANDS_MARK in log.read_bytes()[-65536:]:
+            on_testing()
+            on_testing = None
+
+
 def run_cell(
     cell: Cell,
     project: Path,
@@ -102,8 +117,12 @@ def run_cell(
     timeout_s: float,
     groups: ProcessGroups,
     threads: int = 1,
+    on_testing=None,
 ) -> RunOutcome:
-    """Run ``tox run -e ENV`` for the cell, logging to ``cell_dir/tox.log``."""
+    """Run ``tox run -e ENV`` for the cell, logging to ``cell_dir/tox.log``.
+
+    ``on_testing`` is called once, when tox's log shows the env's commands starting.
+    """
     command = tox_command() + tox_arguments(cell, cell_dir, constraint, project)
     start = time.monotonic()
     with open(cell_dir / "tox.log", "wb") as log:
@@ -115,7 +134,7 @@ def run_cell(
         )  # fmt: skip
         groups.add(process.pid)
         try:
-            exit_code = process.wait(timeout=timeout_s)
+            exit_code = _wait(process, start + timeout_s, cell_dir / "tox.log", on_testing)
             timed_out = False
         except subprocess.TimeoutExpired:
             kill_group(process.pid)
