@@ -61,9 +61,18 @@ def default_jobs() -> int:
     return max(1, min(cores, memory // CELL_MEMORY_BYTES))
 
 
-def run(options: RunOptions, progress=None) -> RunOutcome:
-    progress = progress or Silent()
-    project, store = options.project, Store(options.reports)
+@dataclass
+class Plan:
+    cells: list
+    paths: dict  # cell name -> constraints file
+    locks: dict  # cell name -> LockOutcome, for the cells locked in this run
+    prints: dict  # cell name -> input fingerprint
+    kept: dict  # cell name -> CellResult kept by --resume
+
+
+def plan(options: RunOptions, store: Store, progress) -> Plan:
+    """Select cells, lock the stale ones, fingerprint them, and pick what --resume keeps."""
+    project = options.project
     cells = matrix.select(project, options.envs, options.labels, options.adhoc)
     paths = {c.name: lock.constraint_path(c, project, store.cell_dir(c)) for c in cells}
     stale = [c for c in cells if not lock.is_current(c, paths[c.name])]
@@ -73,65 +82,73 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
     digest = project_digest(project, set(paths.values()), options.reports)
     prints = {c.name: fingerprint(c, paths[c.name], digest) for c in cells}
     kept = {}
-    if options.resume:
-        for cell in cells:
-            previous = store.load(cell)
-            if (
-                previous
-                and previous.fingerprint == prints[cell.name]
-                and previous.verdict not in RETRIED
-            ):
-                kept[cell.name] = previous
-    todo = [c for c in cells if c.name not in kept]
+    for cell in cells if options.resume else []:
+        previous = store.load(cell)
+        if (
+            previous
+            and previous.fingerprint == prints[cell.name]
+            and previous.verdict not in RETRIED
+        ):
+            kept[cell.name] = previous
+    return Plan(cells, paths, locks, prints, kept)
+
+
+def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: ProcessGroups,
+            threads: int, progress) -> CellResult:  # fmt: skip
+    """Run one cell and store its result; None when the run was interrupted."""
+    cell_dir = store.fresh_cell_dir(cell)
+    locked = todo.locks.get(cell.name)
+    evidence = Evidence(timeout_s=options.timeout_s)
+    if locked is not None and not locked.ok:
+        evidence.lock_problem = locked.problem
+    else:
+        progress.stage(cell, "installing")
+        store.remove_env(options.project, cell)
+        ran = run_cell(
+            cell, options.project, cell_dir, todo.paths[cell.name], options.timeout_s, groups, threads,
+            on_testing=lambda: progress.stage(cell, "testing"),
+        )  # fmt: skip
+        if ran.interrupted:
+            return None
+        evidence.exit_code, evidence.timed_out, evidence.duration_s = (
+            ran.exit_code, ran.timed_out, ran.duration_s,
+        )  # fmt: skip
+        evidence.cases = collect.junit_cases(cell_dir / "junit.xml")
+        evidence.coverage = collect.coverage_percent(cell_dir / "coverage.json")
+        evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.env)
+        evidence.probe = collect.read_json(cell_dir / "probe.json")
+        evidence.log = collect.log_tail(cell_dir / "tox.log")
+    result = decide(cell, evidence, options.signatures)
+    result.fingerprint = todo.prints[cell.name]
+    result.log = str((cell_dir / "tox.log").relative_to(options.reports))
+    store.save(result)
+    return result
+
+
+def run(options: RunOptions, progress=None) -> RunOutcome:
+    progress = progress or Silent()
+    store = Store(options.reports)
+    todo = plan(options, store, progress)
+    remaining = [c for c in todo.cells if c.name not in todo.kept]
     if not options.skip_disk_check:
-        runnable = [c for c in todo if c.name not in locks or locks[c.name].ok]
-        environments.check(
-            environments.plan(runnable, paths, project / ".tox", environments.uv_cache_dir())
-        )
-    progress.planned(cells, list(kept))
-    for result in kept.values():
+        runnable = [c for c in remaining if c.name not in todo.locks or todo.locks[c.name].ok]
+        cache = environments.uv_cache_dir()
+        environments.check(environments.plan(runnable, todo.paths, options.project / ".tox", cache))
+    progress.planned(todo.cells, list(todo.kept))
+    for result in todo.kept.values():
         progress.finished(result, reused=True)
     jobs = options.jobs or default_jobs()
-    groups, finished, interrupted = ProcessGroups(), dict(kept), False
     threads = max(1, (os.cpu_count() or 1) // jobs)
-
-    def one(cell: Cell) -> CellResult:
-        cell_dir = store.fresh_cell_dir(cell)
-        outcome = locks.get(cell.name)
-        evidence = Evidence(timeout_s=options.timeout_s)
-        if outcome is not None and not outcome.ok:
-            evidence.lock_problem = outcome.problem
-        else:
-            progress.stage(cell, "installing")
-            store.remove_env(project, cell)
-            ran = run_cell(
-                cell, project, cell_dir, paths[cell.name], options.timeout_s, groups, threads,
-                on_testing=lambda: progress.stage(cell, "testing"),
-            )  # fmt: skip
-            if ran.interrupted:
-                return None
-            evidence.exit_code, evidence.timed_out, evidence.duration_s = (
-                ran.exit_code, ran.timed_out, ran.duration_s,
-            )  # fmt: skip
-            evidence.cases = collect.junit_cases(cell_dir / "junit.xml")
-            evidence.coverage = collect.coverage_percent(cell_dir / "coverage.json")
-            evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.env)
-            evidence.probe = collect.read_json(cell_dir / "probe.json")
-            evidence.log = collect.log_tail(cell_dir / "tox.log")
-        result = decide(cell, evidence, options.signatures)
-        result.fingerprint = prints[cell.name]
-        result.log = str((cell_dir / "tox.log").relative_to(options.reports))
-        store.save(result)
-        return result
-
+    groups, finished, interrupted = ProcessGroups(), dict(todo.kept), False
     pool = ThreadPoolExecutor(max_workers=jobs)
-    pending = {pool.submit(one, cell): cell for cell in todo}
+    pending = {
+        pool.submit(run_one, cell, options, store, todo, groups, threads, progress)
+        for cell in remaining
+    }
     try:
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                pending.pop(future)
-                result = future.result()
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for result in (future.result() for future in done):
                 if result is not None:
                     finished[result.cell.name] = result
                     progress.finished(result, reused=False)
@@ -143,5 +160,5 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
     finally:
         pool.shutdown(wait=True)
         progress.close()
-    ordered = [finished[c.name] for c in cells if c.name in finished]
-    return RunOutcome(cells, ordered, list(kept), interrupted)
+    ordered = [finished[c.name] for c in todo.cells if c.name in finished]
+    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted)

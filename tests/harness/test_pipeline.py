@@ -35,6 +35,7 @@ def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
     )
     assert done.returncode == 3, done.stderr  # hung and empty cells were not measured
     assert "not measured: " in done.stderr
+    assert "pkg23-ok: installing" in done.stdout
     cells = by_name(report_of(tiny_project))
     verdicts = {name: cell["verdict"] for name, cell in cells.items()}
     assert verdicts == {
