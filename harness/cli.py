@@ -7,6 +7,7 @@ CLI stops with a clear message and an exit code.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from . import lock, matrix, pipeline, progress, reports
 from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
 from .errors import HarnessError
 from .signatures import load_signatures
-from .store import Store
+from .store import Store, write_atomic
 
 EXIT_OK, EXIT_STRICT, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="re-render compat.md and compat.html from compat.json"
     )
     report.add_argument("--reports", type=Path, default=Path("reports"))
+    report.add_argument(
+        "--collect", action="store_true",
+        help="first rebuild compat.json from every cell result under REPORTS/cells (joins partial runs)",
+    )  # fmt: skip
     return parser
 
 
@@ -154,6 +159,15 @@ def command_list(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     source = args.reports / "compat.json"
+    if args.collect:
+        results = Store(args.reports).load_all()
+        if not results:
+            raise HarnessError(f"no cell results under {args.reports / 'cells'}")
+        previous = reports.load(source) if source.is_file() else {}
+        project = previous.get("project", str(args.reports.resolve().parent))
+        names = [r.cell.name for r in results]
+        report = reports.build(results, project, names, False, previous.get("tools", {}))
+        write_atomic(source, json.dumps(report, indent=2))
     try:
         report = reports.load(source)
     except OSError as exc:

@@ -19,6 +19,7 @@ ARTIFACTS = (
     "tox.log",
     "result.json",
 )
+DOCUMENTS = {".md", ".rst"}  # prose cannot change a test result
 SKIPPED_DIRS = {
     ".git",
     ".tox",
@@ -101,7 +102,7 @@ def project_digest(project: Path, excluded: set, reports: Path) -> str:
     digest = hashlib.sha256()
     reports = reports.resolve()
     for path in project_files(project, excluded):
-        if reports in path.resolve().parents:
+        if reports in path.resolve().parents or path.suffix in DOCUMENTS:
             continue
         digest.update(str(path.relative_to(project)).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -109,9 +110,9 @@ def project_digest(project: Path, excluded: set, reports: Path) -> str:
 
 
 def fingerprint(cell: Cell, constraint: Path, project_hash: str) -> str:
-    digest = hashlib.sha256(
-        json.dumps([cell.name, cell.deps, cell.pins, cell.base_python]).encode()
-    )
+    """What a cell's result depends on. The lock counts by content, not by its (absolute) path."""
+    deps = [d for d in cell.deps if not d.strip().startswith("-c")]
+    digest = hashlib.sha256(json.dumps([cell.name, deps, cell.pins, cell.base_python]).encode())
     digest.update(constraint.read_bytes() if constraint.is_file() else b"(no lock)")
     digest.update(project_hash.encode())
     return digest.hexdigest()[:16]

@@ -37,7 +37,9 @@ def report(tmp_path_factory):
         cwd=ROOT, capture_output=True, text=True, timeout=3000,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "torch21-numpy22: installing" in done.stdout and "torch21-numpy22: testing" in done.stdout
+    assert (
+        "torch21-numpy22: installing" in done.stdout and "torch21-numpy22: testing" in done.stdout
+    )
     return json.loads((reports / "compat.json").read_text())
 
 

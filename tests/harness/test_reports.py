@@ -82,3 +82,16 @@ def test_report_command_errors(tmp_path, capsys):
     (tmp_path / "compat.json").write_text('{"schema": "other/1"}')
     assert main(["report", "--reports", str(tmp_path)]) == 2
     assert "not a harness compat report" in capsys.readouterr().err
+
+
+def test_collect_joins_the_cells_of_partial_runs(tmp_path, capsys):
+    from harness.store import Store
+
+    store = Store(tmp_path)
+    for name, numpy, verdict in (("a", "1.26.4", "pass"), ("b", "2.2.6", "fail")):
+        store.save(result(name, "2.1.2", numpy, verdict, tests=Counts(passed=3)))
+    assert main(["report", "--reports", str(tmp_path), "--collect"]) == 0
+    joined = reports.load(tmp_path / "compat.json")
+    assert [c["cell"]["name"] for c in joined["cells"]] == ["a", "b"]
+    assert joined["summary"] == {"pass": 1, "fail": 1} and (tmp_path / "compat.html").is_file()
+    assert main(["report", "--reports", str(tmp_path / "empty"), "--collect"]) == 2

@@ -43,3 +43,17 @@ def test_fingerprint_follows_every_input(tmp_path):
     assert project_digest(project, {lock.resolve()}, reports) != digest
     other = Cell("c", {"torch": "==2.2.2"}, ["torch==2.2.2"])
     assert fingerprint(other, lock, digest) != fingerprint(CELL, lock, digest)
+
+
+def test_documentation_and_lock_location_do_not_count(tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "tox.ini").write_text("[tox]\n")
+    digest = project_digest(project, set(), project / "reports")
+    (project / "README.md").write_text("# notes\n")
+    assert project_digest(project, set(), project / "reports") == digest
+    lock = project / "lock.txt"
+    lock.write_text("torch==2.1.2\n")
+    here = Cell("c", {}, ["-c /here/lock.txt", "torch==2.1.2"])
+    there = Cell("c", {}, ["-c /elsewhere/lock.txt", "torch==2.1.2"])
+    assert fingerprint(here, lock, digest) == fingerprint(there, lock, digest)
