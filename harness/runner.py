@@ -14,7 +14,13 @@ from .cells import Cell
 from .matrix import tox_command
 
 PROBE_DIR = Path(__file__).parent / "_probe"
-PASSED_ENV = ("PYTEST_ADDOPTS", "HARNESS_CELL_DIR", "PYTHONPATH", "OMP_NUM_THREADS")
+PASSED_ENV = (
+    "PYTEST_ADDOPTS",
+    "HARNESS_CELL_DIR",
+    "PYTHONPATH",
+    "OMP_NUM_THREADS",
+    "COVERAGE_FILE",
+)
 KILL_GRACE_S = 5
 POLL_S = 0.5
 COMMANDS_MARK = b": commands["  # tox logs "ENV: commands[0]> ..." as the tests start
@@ -91,6 +97,7 @@ def cell_environment(cell_dir: Path, uses_coverage: bool, threads: int) -> dict:
         options.append(f"--cov-report=json:{cell_dir / 'coverage.json'}")
     env["PYTEST_ADDOPTS"] = " ".join(options + [env.get("PYTEST_ADDOPTS", "")]).strip()
     env["HARNESS_CELL_DIR"] = str(cell_dir)
+    env["COVERAGE_FILE"] = str(cell_dir / ".coverage")  # parallel cells share one project dir
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROBE_DIR), env.get("PYTHONPATH")]))
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env

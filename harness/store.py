@@ -14,6 +14,7 @@ from .cells import Cell, CellResult
 ARTIFACTS = (
     "junit.xml",
     "coverage.json",
+    ".coverage",
     "tox-result.json",
     "probe.json",
     "tox.log",

@@ -37,9 +37,8 @@ def test_cell_environment(tmp_path, monkeypatch):
     env = cell_environment(tmp_path, uses_coverage=True, threads=2)
     assert env["PYTEST_ADDOPTS"].startswith("-p harness_probe --junitxml=")
     assert env["PYTEST_ADDOPTS"].endswith(f"--cov-report=json:{tmp_path / 'coverage.json'} -x")
-    assert (
-        env["PYTHONPATH"].split(os.pathsep)[0] == str(PROBE_DIR) and env["OMP_NUM_THREADS"] == "2"
-    )
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(PROBE_DIR)
+    assert env["OMP_NUM_THREADS"] == "2" and env["COVERAGE_FILE"] == str(tmp_path / ".coverage")
     assert (
         "--cov-report"
         not in cell_environment(tmp_path, uses_coverage=False, threads=1)["PYTEST_ADDOPTS"]
