@@ -43,7 +43,7 @@ class RunOutcome:
 class Silent:
     """The progress interface; the terminal and CI displays implement it."""
 
-    def planned(self, cells: list, reused: list) -> None: ...
+    def planned(self, cells: list, reused: list, disk: str = "") -> None: ...
 
     def stage(self, cell: Cell, stage: str) -> None: ...
 
@@ -130,11 +130,13 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
     store = Store(options.reports)
     todo = plan(options, store, progress)
     remaining = [c for c in todo.cells if c.name not in todo.kept]
+    disk = None
     if not options.skip_disk_check:
         runnable = [c for c in remaining if c.name not in todo.locks or todo.locks[c.name].ok]
         cache = environments.uv_cache_dir()
-        environments.check(environments.plan(runnable, todo.paths, options.project / ".tox", cache))
-    progress.planned(todo.cells, list(todo.kept))
+        disk = environments.plan(runnable, todo.paths, options.project / ".tox", cache)
+        environments.check(disk)
+    progress.planned(todo.cells, list(todo.kept), disk.describe() if disk else "")
     for result in todo.kept.values():
         progress.finished(result, reused=True)
     jobs = options.jobs or default_jobs()

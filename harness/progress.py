@@ -31,10 +31,10 @@ class PlainProgress:
         with self._lock:
             print(text, file=self.stream, flush=True)
 
-    def planned(self, cells: list, reused: list) -> None:
+    def planned(self, cells: list, reused: list, disk: str = "") -> None:
         self.total = len(cells)
         kept = f", {len(reused)} kept from the last run" if reused else ""
-        self._say(f"harness: {len(cells)} cell(s){kept}")
+        self._say(f"harness: {len(cells)} cell(s){kept}" + (f"; disk: {disk}" if disk else ""))
 
     def stage(self, cell: Cell, stage: str) -> None:
         self._say(f"[{self.done}/{self.total or '?'}] {cell.name}: {stage}")
@@ -83,8 +83,10 @@ class LiveProgress:
     def _update(self) -> None:
         self.live.update(self._table())
 
-    def planned(self, cells: list, reused: list) -> None:
+    def planned(self, cells: list, reused: list, disk: str = "") -> None:
         with self._lock:
+            if disk:
+                self.console.print(f"harness: disk: {disk}")
             self.total = len(cells)
             for cell in cells:
                 self.states.setdefault(cell.name, ("waiting", ""))
