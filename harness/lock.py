@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ class LockOutcome:
 
 
 def uv_binary() -> str:
-    found = shutil.which("uv") or shutil.which("uv", path=os.path.dirname(os.sys.executable))
+    found = shutil.which("uv", path=os.path.dirname(sys.executable)) or shutil.which("uv")
     if not found:
         raise ToolError("uv is not installed: pip install uv (it comes with tox-uv)")
     return found
@@ -49,7 +50,7 @@ def constraint_path(cell: Cell, project: Path, cell_dir: Path) -> Path:
 def python_request(cell: Cell) -> str:
     """tox's base_python (a path, 'python3.10' or 'py310') as a uv ``--python`` request."""
     if not cell.base_python:
-        return os.sys.executable
+        return sys.executable
     value = cell.base_python[0]
     short = re.fullmatch(r"py(3)(\d+)", value)
     return f"{short.group(1)}.{short.group(2)}" if short else value
