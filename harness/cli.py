@@ -108,12 +108,10 @@ def command_run(args: argparse.Namespace) -> int:
         signatures=load_signatures(args.signatures),
     )  # fmt: skip
     outcome = pipeline.run(options, progress.choose())
+    names = [c.name for c in outcome.cells]
+    tools = _tools(project)
     report = reports.build(
-        outcome.results,
-        project,
-        [c.name for c in outcome.cells],
-        outcome.interrupted,
-        _tools(project),
+        outcome.results, project, names, outcome.interrupted, tools, options.signatures
     )
     paths = reports.write(report, options.reports)
     print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
