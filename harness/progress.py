@@ -52,11 +52,11 @@ class PlainProgress:
 class LiveProgress:
     """A rich live table: each cell's state, refreshed as events arrive from worker threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console()
+        self.console = console or Console()
         self.states, self.started = {}, {}
         self.total = 0
         self._lock = threading.Lock()
@@ -86,7 +86,7 @@ class LiveProgress:
     def planned(self, cells: list, reused: list, disk: str = "") -> None:
         with self._lock:
             if disk:
-                self.console.print(f"harness: disk: {disk}")
+                self.console.print(f"harness: disk: {disk}", highlight=False)
             self.total = len(cells)
             for cell in cells:
                 self.states.setdefault(cell.name, ("waiting", ""))

@@ -32,3 +32,21 @@ def test_summary_line_names_signatures():
 
 def test_piped_output_is_plain():
     assert isinstance(choose(io.StringIO()), PlainProgress)
+
+
+def test_live_table_on_a_terminal():
+    from rich.console import Console
+
+    from harness.progress import LiveProgress
+
+    screen = io.StringIO()
+    live = LiveProgress(Console(file=screen, force_terminal=True, color_system=None, width=120))
+    cells = [Cell("torch21-numpy126", {}), Cell("torch21-numpy22", {})]
+    live.planned(cells, reused=[], disk="needs about 1.0 GB, 9.0 GB free")
+    live.stage(cells[0], "installing")
+    live.stage(cells[1], "testing")
+    live.finished(CellResult(cells[0], "pass", Counts(passed=78, skipped=1)), reused=False)
+    live.close()
+    text = screen.getvalue()
+    assert "harness: disk: needs about 1.0 GB" in text and "harness: 1/2 cells done" in text
+    assert "78/79 passed" in text and "testing" in text
