@@ -14,7 +14,6 @@ TIMEOUT = "timeout"
 UNSATISFIABLE = "unsatisfiable"
 INFRA_ERROR = "infra-error"
 VERDICTS = (PASS, FAIL, CRASH, NO_TESTS, TIMEOUT, UNSATISFIABLE, INFRA_ERROR)
-INCOMPATIBLE = (FAIL, CRASH)
 
 
 @dataclass(frozen=True)

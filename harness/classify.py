@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from .cells import Failure, Signature
-from .signatures import BUILTIN
+from .signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by_id
 
 EVIDENCE_LIMIT = 400
 
@@ -40,3 +40,11 @@ def failure(test: str, text: str, message: str = "", table: tuple = BUILTIN) -> 
 
 def forced(test: str, signature: Signature, evidence: str, message: str = "") -> Failure:
     return Failure(test, signature.id, evidence[:EVIDENCE_LIMIT], message[:EVIDENCE_LIMIT])
+
+
+def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
+    """A failure before any test ran: unsatisfiable or infrastructure, never an incompatibility."""
+    found = failure(stage, text, message, table)
+    if by_id(table)[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
+        found.signature = "install-network"
+    return found

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cells import Cell, Failure
-from .classify import failure
+from .classify import setup_failure
 from .errors import ToolError
-from .signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by_id
+from .signatures import BUILTIN
+from .store import write_atomic
 
 LOCK_TIMEOUT_S = 600
 
@@ -62,10 +63,15 @@ def requirements(cell: Cell) -> str:
 
 def lock_cell(cell: Cell, path: Path, table: tuple = BUILTIN) -> LockOutcome:
     command = [
-        uv_binary(), "pip", "compile", "-", "--quiet", "--no-header",
-        "--python", python_request(cell), "--output-file", str(path) + ".tmp",
-    ]  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
+        uv_binary(),
+        "pip",
+        "compile",
+        "-",
+        "--quiet",
+        "--no-header",
+        "--python",
+        python_request(cell),
+    ]
     try:
         done = subprocess.run(
             command,
@@ -80,15 +86,10 @@ def lock_cell(cell: Cell, path: Path, table: tuple = BUILTIN) -> LockOutcome:
         )
         return LockOutcome(cell, path, problem)
     if done.returncode != 0:
-        found = failure("lock", done.stderr + done.stdout, table=table)
-        signatures = by_id(table)
-        if signatures[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
-            found.signature = "install-network"  # a resolver that fails is never a test result
+        found = setup_failure("lock", done.stderr + done.stdout, table=table)
         found.evidence = found.message = _reason(done.stderr)
-        Path(str(path) + ".tmp").unlink(missing_ok=True)
         return LockOutcome(cell, path, found)
-    Path(str(path) + ".tmp").write_text(header(cell) + Path(str(path) + ".tmp").read_text())
-    os.replace(str(path) + ".tmp", path)
+    write_atomic(path, header(cell) + done.stdout)
     return LockOutcome(cell, path)
 
 

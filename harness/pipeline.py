@@ -110,9 +110,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: P
         )  # fmt: skip
         if ran.interrupted:
             return None
-        evidence.exit_code, evidence.timed_out, evidence.duration_s = (
-            ran.exit_code, ran.timed_out, ran.duration_s,
-        )  # fmt: skip
+        evidence.timed_out, evidence.duration_s = ran.timed_out, ran.duration_s
         evidence.cases = collect.junit_cases(cell_dir / "junit.xml")
         evidence.coverage = collect.coverage_percent(cell_dir / "coverage.json")
         evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.env)

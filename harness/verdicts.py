@@ -16,7 +16,7 @@ from .cells import (
     CellResult,
     Failure,
 )  # fmt: skip
-from .classify import classify, failure, forced
+from .classify import classify, failure, forced, setup_failure
 from .collect import Journal, count, device, versions
 from .signatures import BUILTIN, by_id
 from .signatures import INCOMPATIBILITY as INCOMPATIBILITY_KIND
@@ -28,7 +28,6 @@ class Evidence:
     """Everything known about one finished cell."""
 
     lock_problem: Failure = None
-    exit_code: int = None
     timed_out: bool = False
     duration_s: float = 0.0
     timeout_s: float = 0.0
@@ -88,14 +87,9 @@ def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult
 
 def _setup_failed(result: CellResult, evidence: Evidence, table: tuple) -> CellResult:
     """tox never got to the tests: resolution, network, interpreter or config trouble."""
-    found = failure("install", evidence.log, _last_lines(evidence.log), table)
-    kind = by_id(table)[found.signature].kind
-    if kind == UNSATISFIABLE_KIND:
-        result.verdict = UNSATISFIABLE
-    else:
-        result.verdict = INFRA_ERROR
-        found.signature = "install-network"  # whatever broke the install, it is not a test result
-    result.problem = found
+    result.problem = setup_failure("install", evidence.log, _last_lines(evidence.log), table)
+    unsatisfiable = by_id(table)[result.problem.signature].kind == UNSATISFIABLE_KIND
+    result.verdict = UNSATISFIABLE if unsatisfiable else INFRA_ERROR
     return result
 
 

@@ -9,7 +9,6 @@ CELL = Cell("torch21-numpy22", {"torch": "==2.1.2", "numpy": "==2.2.6"})
 
 def evidence_from(directory, env):
     return Evidence(
-        exit_code=1,
         duration_s=12.3,
         cases=collect.junit_cases(directory / "junit.xml"),
         coverage=collect.coverage_percent(directory / "coverage.json"),
@@ -72,7 +71,7 @@ def test_timeout_and_lock_problems():
 )
 def test_a_failed_install_is_never_an_incompatibility(log, verdict, signature):
     journal = collect.Journal(setup_ok=False, install_s=1.0, test_s=0.0, test_retcodes=[])
-    result = decide(CELL, Evidence(exit_code=1, journal=journal, log=log))
+    result = decide(CELL, Evidence(journal=journal, log=log))
     assert (result.verdict, result.problem.signature) == (verdict, signature)
 
 
@@ -81,13 +80,11 @@ def journal_with(retcode):
 
 
 def test_no_junit_report():
-    clean = decide(CELL, Evidence(exit_code=0, journal=journal_with(0), log="ok"))
+    clean = decide(CELL, Evidence(journal=journal_with(0), log="ok"))
     assert clean.verdict == "no-tests"
-    broken = decide(
-        CELL, Evidence(exit_code=1, journal=journal_with(1), log="E ImportError: libfoo.so")
-    )
+    broken = decide(CELL, Evidence(journal=journal_with(1), log="E ImportError: libfoo.so"))
     assert broken.verdict == "fail" and broken.problem.signature == "import-error"
-    unknown = decide(CELL, Evidence(exit_code=1, journal=journal_with(2), log="something odd"))
+    unknown = decide(CELL, Evidence(journal=journal_with(2), log="something odd"))
     assert unknown.verdict == "infra-error"
 
 
