@@ -16,21 +16,31 @@ INFRA_ERROR = "infra-error"
 VERDICTS = (PASS, FAIL, CRASH, NO_TESTS, TIMEOUT, UNSATISFIABLE, INFRA_ERROR)
 
 
+COMMAND_SETS = ("commands_pre", "commands", "commands_post")  # the order tox runs them in
+
+
 @dataclass(frozen=True)
 class Cell:
     """One environment of the matrix: a tox env name plus the pins that define it."""
 
-    name: str
+    name: str  # the tox env it runs as; an ad-hoc cell gets a name of its own
     pins: dict[str, str]  # distribution -> specifier, e.g. {"torch": "==2.1.2"}
     deps: list[str] = field(default_factory=list)  # the env's deps as tox reports them
-    tox_env: str = ""  # env tox runs; differs from name for ad-hoc cells
+    base_env: str = ""  # ad-hoc cells: the env whose settings they take
     base_python: list[str] = field(default_factory=list)
     adhoc: bool = False
-    uses_coverage: bool = False  # its tox commands pass --cov, so a JSON report can be asked for
+    commands: dict[str, list[str]] = field(default_factory=dict)  # COMMAND_SETS -> lines
+    package: str = "skip"  # tox's package: skip, wheel, sdist, editable, ...
+    extras: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)  # the env's own `constraints` files
+    groups: list[str] = field(default_factory=list)  # tox's dependency_groups (PEP 735)
+    uv_runner: bool = True  # built by tox-uv (not virtualenv)
 
-    @property
-    def env(self) -> str:
-        return self.tox_env or self.name
+    def command(self, run_id: str) -> str:
+        """The configured line behind a tox run id such as ``commands[1]``; '' when unknown."""
+        key, _, index = run_id.rstrip("]").partition("[")
+        lines = self.commands.get(key, [])
+        return lines[int(index)] if index.isdigit() and int(index) < len(lines) else ""
 
 
 @dataclass(frozen=True)
@@ -52,22 +62,49 @@ class Failure:
     signature: str
     evidence: str  # the line the signature matched
     message: str = ""
+    where: str = ""  # the tox command it happened in, e.g. "commands[0]"
 
 
 @dataclass
 class Counts:
+    """Test outcomes as pytest's own summary line counts them."""
+
     passed: int = 0
     failed: int = 0
     errors: int = 0
     skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.errors + self.skipped
+        return self.ran + self.skipped + self.xfailed
 
     @property
     def ran(self) -> int:
-        return self.passed + self.failed + self.errors
+        return self.passed + self.failed + self.errors + self.xpassed
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(**{k: getattr(self, k) + getattr(other, k) for k in asdict(self)})
+
+
+@dataclass
+class Invocation:
+    """One command tox ran in the cell, with the pytest sessions that ran inside it."""
+
+    run_id: str  # tox's id for it: "commands_pre[0]", "commands[1]", ...
+    command: str  # as configured, e.g. "- pytest tests -x"
+    exit_code: int | None  # None: it never finished (the cell was killed)
+    ignored: bool = False  # tox ignored its exit code (a "- " prefix)
+    sessions: int = 0  # pytest sessions that started inside it
+    unfinished: int = 0  # of those, how many ended without pytest finishing them
+    tests: Counts = field(default_factory=Counts)
+    coverage: float | None = None
+    problem: Failure | None = None  # why it went wrong, when that was not a failing test
+
+    @property
+    def is_pytest(self) -> bool:
+        return self.sessions > 0
 
 
 @dataclass
@@ -83,6 +120,8 @@ class CellResult:
     test_s: float | None = None
     failures: list[Failure] = field(default_factory=list)
     problem: Failure | None = None  # what stopped the cell before or outside the tests
+    invocations: list[Invocation] = field(default_factory=list)
+    unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin
     fingerprint: str = ""
     log: str = ""
 
@@ -104,10 +143,17 @@ class CellResult:
         data.pop("signatures", None)
         tests = {k: v for k, v in data.pop("tests").items() if k != "total"}
         problem = data.pop("problem")
+        invocations = []
+        for entry in data.pop("invocations", []):
+            entry = dict(entry)
+            entry["tests"] = Counts(**{k: v for k, v in entry["tests"].items() if k != "total"})
+            entry["problem"] = Failure(**entry["problem"]) if entry.get("problem") else None
+            invocations.append(Invocation(**entry))
         return cls(
             cell=Cell(**data.pop("cell")),
             tests=Counts(**tests),
             failures=[Failure(**f) for f in data.pop("failures")],
             problem=Failure(**problem) if problem else None,
+            invocations=invocations,
             **data,
         )

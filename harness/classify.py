@@ -43,8 +43,13 @@ def forced(test: str, signature: Signature, evidence: str, message: str = "") ->
 
 
 def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
-    """A failure before any test ran: unsatisfiable or infrastructure, never an incompatibility."""
-    found = failure(stage, text, message, table)
+    """A failure before any test ran: unsatisfiable or infrastructure, never an incompatibility.
+
+    Infrastructure is looked for first: a resolver that could not reach the index also says
+    "No solution found", and that is not a proof that the pins are impossible.
+    """
+    infrastructure_first = tuple(sorted(table, key=lambda s: s.kind != INFRASTRUCTURE))
+    found = failure(stage, text, message, infrastructure_first)
     if by_id(table)[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
-        found.signature = "install-network"
+        found.signature = "env-setup"
     return found

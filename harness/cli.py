@@ -32,21 +32,20 @@ def _selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-m", "--label", dest="labels", action="append", default=[], help="tox label(s)"
     )
+    parser.add_argument(
+        "--with", dest="adhoc", action="append", default=[], metavar="PINS",
+        help="an ad-hoc cell: the first -e env (else the first of env_list) with these pins, "
+        "e.g. --with torch==2.2.2,numpy==2.0.2; each --with is one more cell",
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run cells and write reports/")
-    _selection(run)
-    run.add_argument(
-        "--with",
-        dest="adhoc",
-        action="append",
-        default=[],
-        metavar="PIN",
-        help="an ad-hoc cell pinning this (repeat: --with torch==2.2.2 --with numpy==2.0.2)",
+    run = commands.add_parser(
+        "run", help="run cells and write reports/; arguments after -- go to tox as {posargs}"
     )
+    _selection(run)
     run.add_argument(
         "--reports", type=Path, default=None, help="output folder (default: PROJECT/reports)"
     )
@@ -105,7 +104,7 @@ def command_run(args: argparse.Namespace) -> int:
         project=project, reports=(args.reports or project / "reports").resolve(),
         envs=_envs(args.envs), labels=args.labels, adhoc=args.adhoc, jobs=args.jobs,
         timeout_s=args.timeout, resume=args.resume, skip_disk_check=args.skip_disk_check,
-        signatures=load_signatures(args.signatures),
+        signatures=load_signatures(args.signatures), posargs=args.posargs,
     )  # fmt: skip
     outcome = pipeline.run(options, progress.choose())
     names = [c.name for c in outcome.cells]
@@ -129,10 +128,11 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_lock(args: argparse.Namespace) -> int:
     project = args.project.resolve()
-    cells = matrix.select(project, _envs(args.envs), args.labels)
+    cells = matrix.select(project, _envs(args.envs), args.labels, args.adhoc)
     store = Store(project / "reports")
-    paths = {c.name: lock.constraint_path(c, project, store.cell_dir(c)) for c in cells}
-    for name, outcome in lock.lock_all(cells, paths).items():
+    paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
+    pythons = pipeline.find_pythons(cells)
+    for name, outcome in lock.lock_all(cells, paths, project, pythons).items():
         where = paths[name].relative_to(project) if project in paths[name].parents else paths[name]
         if outcome.ok:
             print(f"locked        {name} -> {where}")
@@ -147,9 +147,9 @@ def command_lock(args: argparse.Namespace) -> int:
 def command_list(args: argparse.Namespace) -> int:
     project = args.project.resolve()
     store = Store(project / "reports")
-    for cell in matrix.select(project, _envs(args.envs), args.labels):
-        path = lock.constraint_path(cell, project, store.cell_dir(cell))
-        state = "locked" if lock.is_current(cell, path) else "unlocked"
+    for cell in matrix.select(project, _envs(args.envs), args.labels, args.adhoc):
+        path = lock.lock_path(cell, project, store.locks)
+        state = "locked" if lock.is_current(cell, path, project) else "unlocked"
         pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))
         print(f"{cell.name:<32} {state:<9} {pins}")
     return EXIT_OK
@@ -182,7 +182,10 @@ def _interrupt(signum, frame):
 
 
 def main(argv: list = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = build_parser().parse_args(argv[:split])
+    args.posargs = argv[split + 1 :]
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM

@@ -1,25 +1,26 @@
-"""Read what a cell left behind: JUnit XML, coverage JSON, tox's result journal, the probe."""
+"""Read what a cell left behind: tox's result journal and the probe's session records."""
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from .cells import Counts
-
 REPORTED = ("python", "torch", "numpy", "pandas", "pillow")
 
 
 @dataclass
-class TestCase:
-    id: str
-    outcome: str  # passed, failed, error, skipped
-    message: str = ""
-    text: str = ""
+class Ran:
+    """One command as tox's journal recorded it."""
+
+    run_id: str  # "commands[0]"
+    argv: list
+    exit_code: int | None
+    start: float  # time.monotonic() samples, comparable with the probe's
+    end: float
+    output: str = ""
 
 
 @dataclass
@@ -29,9 +30,36 @@ class Journal:
     setup_ok: bool
     install_s: float
     test_s: float
-    test_retcodes: list
+    commands: list = field(default_factory=list)  # Ran, in the order tox ran them
     packages: dict = field(default_factory=dict)  # canonical name -> version
     python: str = None
+    setup_output: str = ""
+
+
+@dataclass
+class Event:
+    """One outcome pytest reported, in the category its summary line counts it under."""
+
+    nodeid: str
+    when: str
+    category: str  # passed, failed, error, skipped, xfailed, xpassed (or a plugin's own)
+    message: str = ""
+    text: str = ""
+
+
+@dataclass
+class Session:
+    """One pytest session in the cell, as the probe recorded it."""
+
+    start: float
+    argv: list = field(default_factory=list)
+    collected: int | None = None
+    finished: bool = False
+    exitstatus: int | None = None
+    interrupted: str | None = None
+    coverage: float | None = None
+    facts: dict = field(default_factory=dict)  # python, versions, device, numpy_bridge
+    events: list = field(default_factory=list)
 
 
 def read_json(path: Path):
@@ -42,45 +70,43 @@ def read_json(path: Path):
         return None
 
 
-def junit_cases(path: Path) -> list:
-    """Test cases of a JUnit XML file; None when the file is missing or truncated."""
+def _events(path: Path) -> list:
+    events = []
     try:
-        root = ElementTree.parse(str(path)).getroot()
-    except (OSError, ElementTree.ParseError):
-        return None
-    cases = []
-    for case in root.iter("testcase"):
-        name = f"{case.get('classname', '')}::{case.get('name', '')}".lstrip(":")
-        outcome, message, text = "passed", "", ""
-        for tag, result in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
-            element = case.find(tag)
-            if element is not None:
-                outcome, message, text = result, element.get("message", ""), element.text or ""
-                break
-        cases.append(TestCase(name, outcome, message, text))
-    return cases
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return events
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the last line of a session killed mid-write
+        events.append(
+            Event(entry.get("nodeid", ""), entry.get("when", ""), entry.get("category", ""),
+                  entry.get("message", ""), entry.get("text", ""))
+        )  # fmt: skip
+    return events
 
 
-def count(cases: list) -> Counts:
-    tests = Counts()
-    for case in cases:
-        if case.outcome == "passed":
-            tests.passed += 1
-        elif case.outcome == "failed":
-            tests.failed += 1
-        elif case.outcome == "error":
-            tests.errors += 1
-        else:
-            tests.skipped += 1
-    return tests
-
-
-def coverage_percent(path: Path):
-    data = read_json(path)
-    try:
-        return round(float(data["totals"]["percent_covered"]), 2)
-    except (TypeError, KeyError, ValueError):
-        return None
+def sessions(folder: Path) -> list:
+    """Every session the probe recorded under ``folder``, in the order they started."""
+    found = []
+    for directory in sorted(Path(folder).glob("*/")) if Path(folder).is_dir() else []:
+        record = read_json(directory / "session.json")
+        if not isinstance(record, dict) or "start" not in record:
+            continue
+        facts = {k: record.get(k) for k in ("python", "versions", "device", "gpu", "cuda",
+                                            "numpy_bridge")}  # fmt: skip
+        found.append(
+            Session(
+                start=float(record["start"]), argv=list(record.get("argv") or []),
+                collected=record.get("collected"), finished=bool(record.get("finished")),
+                exitstatus=record.get("exitstatus"), interrupted=record.get("interrupted"),
+                coverage=record.get("coverage"), facts=facts,
+                events=_events(directory / "events.jsonl"),
+            )
+        )  # fmt: skip
+    return sorted(found, key=lambda session: session.start)
 
 
 def journal(path: Path, env: str):
@@ -95,32 +121,39 @@ def journal(path: Path, env: str):
         if sep:
             packages[canonicalize_name(name)] = version
     python = (entry.get("python") or {}).get("version_info")
+    commands = [
+        Ran(step.get("run_id", ""), list(step.get("command", [])), step.get("retcode"),
+            float(step.get("start", 0)), float(step.get("end", 0)),
+            (step.get("output") or "") + (step.get("err") or ""))
+        for step in test
+    ]  # fmt: skip
     return Journal(
         setup_ok=all(step.get("retcode") == 0 for step in setup),
         install_s=round(sum(step.get("elapsed", 0) for step in setup), 2),
         test_s=round(sum(step.get("elapsed", 0) for step in test), 2),
-        test_retcodes=[step.get("retcode") for step in test],
+        commands=commands,
         packages=packages,
         python=".".join(str(part) for part in python[:3]) if python else None,
+        setup_output="\n".join((s.get("output") or "") + (s.get("err") or "") for s in setup),
     )
 
 
-def versions(journal_: Journal, probe: dict) -> dict:
+def versions(journal_: Journal, facts: dict) -> dict:
     """Installed versions of the packages the report shows; the probe wins where it ran."""
     found = {name: None for name in REPORTED}
     if journal_:
         found.update({n: journal_.packages.get(n) for n in REPORTED if n != "python"})
         found["python"] = journal_.python
-    if probe:
-        found.update({n: v for n, v in probe.get("versions", {}).items() if n in found and v})
-        found["python"] = probe.get("python") or found["python"]
+    if facts:
+        found.update({n: v for n, v in (facts.get("versions") or {}).items() if n in found and v})
+        found["python"] = facts.get("python") or found["python"]
     return found
 
 
-def device(probe: dict) -> dict:
-    if not probe:
+def device(facts: dict) -> dict:
+    if not facts or not facts.get("versions"):
         return {}
-    return {k: probe.get(k) for k in ("device", "gpu", "cuda", "numpy_bridge")}
+    return {k: facts.get(k) for k in ("device", "gpu", "cuda", "numpy_bridge")}
 
 
 def log_tail(path: Path, lines: int = 400) -> str:

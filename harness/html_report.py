@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-from .reports import MARKS, extras, grid, results_of, tests_text
+from .reports import MARKS, extras, grid, invocation_rows, results_of, tests_text
 
 COLOURS = {
     "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
@@ -49,6 +49,15 @@ function show(name) {
               'coverage', c.coverage === null ? '' : c.coverage + '%', 'time', c.duration_s + 's']);
   row(facts, ['passed', t.passed, 'failed', t.failed, 'errors', t.errors, 'skipped', t.skipped]);
   box.appendChild(facts);
+  const steps = report.invocation_rows[c.cell.name] || [];
+  if (steps.length) {
+    box.appendChild(el('h3', 'Commands'));
+    const table = el('table');
+    row(table, ['command', 'exit', 'tests', 'note'], true);
+    steps.forEach(values => row(table, values));
+    box.appendChild(table);
+  }
+  if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
   box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · log: ' + c.log));
   if (c.problem) {
     const sig = report.signatures[c.problem.signature] || {};
@@ -121,8 +130,12 @@ def render_html(report: dict) -> str:
         )
     legend = "".join(f'<span style="background:{c}">{v}</span>' for v, c in COLOURS.items())
     summary = ", ".join(f"{n} {v}" for v, n in report["summary"].items())
+    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results})
     data = (
-        json.dumps(report).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        json.dumps(page_data)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>torch × numpy compatibility</title>

@@ -1,4 +1,15 @@
-"""Pin each cell's full dependency closure through uv's resolver (``harness lock``)."""
+"""Pin each cell's full dependency closure through uv's resolver (``harness lock``).
+
+The closure covers everything tox installs into the env: its deps (requirements, ``-r``
+files, paths, URLs), its ``constraints`` and ``-c`` files as constraints, its dependency
+groups, and, unless ``package = skip``, the project's own dependencies with its extras. The
+lock never lists the project itself. What cannot be pinned (a path or URL dependency) is
+named as unpinned instead of being claimed as locked.
+
+A lock file belongs to the harness only when it carries the harness's header. A ``-c`` file
+of the env's deps is the cell's lock when its name holds the env name and it is absent or
+the harness's; any other is the user's, read as a constraint and never written.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +20,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cells import Cell, Failure
@@ -19,6 +30,11 @@ from .signatures import BUILTIN
 from .store import write_atomic
 
 LOCK_TIMEOUT_S = 600
+HEADER_PREFIX = "# harness lock for "
+UNPINNED_PREFIX = "# not pinned (path or URL): "
+FILE_OPTION = re.compile(r"\s*(-[rc]|--requirement|--constraint)[\s=]*(\S+)")
+PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==")
+PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
 @dataclass
@@ -26,6 +42,7 @@ class LockOutcome:
     cell: Cell
     path: Path
     problem: Failure = None  # set when the cell cannot be locked
+    unpinned: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -39,47 +56,103 @@ def uv_binary() -> str:
     return found
 
 
-def constraint_path(cell: Cell, project: Path, cell_dir: Path) -> Path:
-    """The ``-c`` file named in the cell's deps, else a harness-managed one in its cell dir."""
+def is_harness_lock(path: Path) -> bool:
+    try:
+        with open(path) as handle:
+            return handle.readline().startswith(HEADER_PREFIX)
+    except OSError:
+        return False
+
+
+def lock_in_deps(cell: Cell, project: Path) -> Path | None:
+    """The ``-c`` file of the env's deps that is this cell's own harness lock, if any."""
     for line in cell.deps:
-        match = re.match(r"\s*-c\s*(\S+)", line)
-        if match and not cell.adhoc:
-            return (project / match.group(1)).resolve()
-    return cell_dir / "constraints.txt"
+        match = FILE_OPTION.match(line)
+        if not match or match.group(1) not in ("-c", "--constraint") or cell.adhoc:
+            continue
+        path = (project / match.group(2)).resolve()
+        if cell.name in path.name and (not path.exists() or is_harness_lock(path)):
+            return path
+    return None
 
 
-def python_request(cell: Cell) -> str:
-    """tox's base_python (a path, 'python3.10' or 'py310') as a uv ``--python`` request."""
-    if not cell.base_python:
-        return sys.executable
-    value = cell.base_python[0]
-    short = re.fullmatch(r"py(3)(\d+)", value)
-    return f"{short.group(1)}.{short.group(2)}" if short else value
+def lock_path(cell: Cell, project: Path, locks: Path) -> Path:
+    """Where the cell's lock lives: its own ``-c`` file, else a file in the harness's folder."""
+    return lock_in_deps(cell, project) or locks / f"{cell.name}.txt"
 
 
-def requirements(cell: Cell) -> str:
-    return "\n".join(line for line in cell.deps if not line.strip().startswith("-c")) + "\n"
+def requirements(cell: Cell, project: Path) -> str:
+    """What uv resolves: the env's deps (its own lock left out) and its other inputs."""
+    own = lock_in_deps(cell, project)
+    lines = [
+        line for line in cell.deps
+        if not (own and (m := FILE_OPTION.match(line)) and (project / m.group(2)).resolve() == own)
+    ]  # fmt: skip
+    lines += [f"-c {path}" for path in cell.constraints]
+    if cell.package != "skip":
+        lines.append("." + (f"[{','.join(cell.extras)}]" if cell.extras else ""))
+    return "\n".join(lines) + "\n"
 
 
-def lock_cell(cell: Cell, path: Path, table: tuple = BUILTIN) -> LockOutcome:
-    command = [
-        uv_binary(),
-        "pip",
-        "compile",
-        "-",
-        "--quiet",
-        "--no-header",
-        "--python",
-        python_request(cell),
-    ]
+def _referenced(cell: Cell, project: Path, text: str) -> bytes:
+    """The contents of the files the inputs name, so that editing one makes the lock stale."""
+    paths = [m.group(2) for m in map(FILE_OPTION.match, text.splitlines()) if m]
+    if cell.package != "skip" or cell.groups:
+        paths += [name for name in PROJECT_FILES if (project / name).is_file()]
+    digest = hashlib.sha256()
+    for name in paths:
+        path = project / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"(missing)"))
+    return digest.hexdigest().encode() if paths else b""
+
+
+def header(cell: Cell, project: Path) -> str:
+    """First line of a lock file; it names the inputs, so a lock of other inputs is stale."""
+    text = requirements(cell, project)
+    extra = _referenced(cell, project, text) + "".join(f"group:{g}" for g in cell.groups).encode()
+    inputs = hashlib.sha256(text.encode() + extra).hexdigest()[:12]
+    pins = ", ".join(f"{n}{s}" for n, s in sorted(cell.pins.items())) or "none"
+    return f"{HEADER_PREFIX}{cell.name} (pins: {pins}; inputs {inputs}); regenerate: harness lock\n"
+
+
+def is_current(cell: Cell, path: Path, project: Path) -> bool:
+    try:
+        with open(path) as handle:
+            return handle.readline() == header(cell, project)
+    except OSError:
+        return False
+
+
+def closure(output: str, project: Path) -> tuple:
+    """``(pinned text, unpinned entries)`` from uv's output; the project itself is dropped."""
+    kept, unpinned, keep = [], [], False
+    for line in output.splitlines():
+        if line[:1] in (" ", "#", ""):
+            if keep:
+                kept.append(line)
+            continue
+        keep = bool(PIN.match(line))
+        if keep:
+            kept.append(line)
+        elif not _is_project(line, project):
+            unpinned.append(line.strip())
+    return "\n".join(kept) + "\n", unpinned
+
+
+def _is_project(line: str, project: Path) -> bool:
+    target = re.sub(r"^(-e\s+|\S+\s*@\s*)", "", line.strip()).removeprefix("file://")
+    return (project / target).resolve() == project.resolve()
+
+
+def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple = BUILTIN):
+    command = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
+    for group in cell.groups:
+        command += ["--group", group]
     try:
         done = subprocess.run(
-            command,
-            input=requirements(cell),
-            capture_output=True,
-            text=True,
-            timeout=LOCK_TIMEOUT_S,
-        )
+            command, input=requirements(cell, project), capture_output=True, text=True,
+            timeout=LOCK_TIMEOUT_S, cwd=project,
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         problem = Failure(
             "lock", "install-network", f"uv pip compile timed out after {LOCK_TIMEOUT_S}s"
@@ -89,23 +162,19 @@ def lock_cell(cell: Cell, path: Path, table: tuple = BUILTIN) -> LockOutcome:
         found = setup_failure("lock", done.stderr + done.stdout, table=table)
         found.evidence = found.message = _reason(done.stderr)
         return LockOutcome(cell, path, found)
-    write_atomic(path, header(cell) + done.stdout)
-    return LockOutcome(cell, path)
+    pinned, unpinned = closure(done.stdout, project)
+    notes = "".join(f"{UNPINNED_PREFIX}{entry}\n" for entry in unpinned)
+    write_atomic(path, header(cell, project) + notes + pinned)
+    return LockOutcome(cell, path, unpinned=unpinned)
 
 
-def header(cell: Cell) -> str:
-    """First line of a lock file; it names the inputs, so a lock of other inputs is stale."""
-    inputs = hashlib.sha256(requirements(cell).encode()).hexdigest()[:12]
-    pins = ", ".join(f"{n}{s}" for n, s in sorted(cell.pins.items())) or "none"
-    return f"# harness lock for {cell.name} (pins: {pins}; inputs {inputs}); regenerate: harness lock\n"
-
-
-def is_current(cell: Cell, path: Path) -> bool:
+def unpinned_in(path: Path) -> list:
+    """What the lock names as installed but not pinnable (paths, URLs)."""
     try:
-        with open(path) as handle:
-            return handle.readline() == header(cell)
+        lines = path.read_text().splitlines()
     except OSError:
-        return False
+        return []
+    return [line[len(UNPINNED_PREFIX) :] for line in lines if line.startswith(UNPINNED_PREFIX)]
 
 
 def _reason(stderr: str) -> str:
@@ -114,8 +183,12 @@ def _reason(stderr: str) -> str:
     return " ".join(lines)[:1000]
 
 
-def lock_all(cells: list, paths: dict, jobs: int = 4, table: tuple = BUILTIN) -> dict:
+def lock_all(cells: list, paths: dict, project: Path, pythons: dict, jobs: int = 4,
+             table: tuple = BUILTIN) -> dict:  # fmt: skip
     """Lock cells in parallel; ``{cell name: LockOutcome}``."""
+
+    def one(cell: Cell) -> LockOutcome:
+        return lock_cell(cell, paths[cell.name], project, pythons[cell.name], table)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        outcomes = pool.map(lambda cell: lock_cell(cell, paths[cell.name], table), cells)
-        return {outcome.cell.name: outcome for outcome in outcomes}
+        return {outcome.cell.name: outcome for outcome in pool.map(one, cells)}

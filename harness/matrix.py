@@ -1,47 +1,72 @@
-"""Which cells to run: tox's own view of its env list, labels and deps, plus ad-hoc cells."""
+"""Which cells to run: tox's own view of its env list, labels and settings, plus ad-hoc cells.
+
+An ad-hoc cell (``--with numpy==2.2.6``) starts from a named env (the first ``-e``, else the
+first of ``env_list``), keeps its deps, commands and settings, and replaces the pins. It runs
+as a tox env of its own, ``{base}-with_{pins}``: its name keeps the base env's factors, so
+tox's factor-conditional settings still apply, and ``{envname}`` names the cell.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .cells import Cell
+from .cells import COMMAND_SETS, Cell
 from .errors import ConfigError, ToolError
+from .tox_plugin import PLAN_VARIABLE
 
-ADHOC_BASE_ENV = "py"  # tox knows this env in every project: [testenv] with no factors
+KEYS = (
+    "deps", "base_python", *COMMAND_SETS, "package", "extras", "constraints",
+    "dependency_groups", "runner",
+)  # fmt: skip
 
 
 def tox_command() -> list:
     return [sys.executable, "-m", "tox"]
 
 
-KEYS = ("deps", "base_python", "commands")
-
-
-def tox_config(project: Path, selector: list, keys: tuple = KEYS) -> dict:
-    """``tox config --format json`` for the selected envs: ``{env: {key: value}}``."""
-    command = [*tox_command(), "config", "--format", "json", "-k", *keys, *selector]
-    try:
-        done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
-    except FileNotFoundError as exc:  # pragma: no cover - sys.executable always exists
-        raise ToolError(f"cannot run tox: {exc}") from exc
+def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as plan_file:
+        json.dump(plan or {}, plan_file)
+        plan_file.flush()
+        command = [*tox_command(), "config", "--format", "json", *arguments]
+        env = {**os.environ, PLAN_VARIABLE: plan_file.name} if plan else None
+        try:
+            done = subprocess.run(
+                command, cwd=project, capture_output=True, text=True, timeout=300, env=env
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ToolError(f"cannot run tox: {exc}") from exc
     if done.returncode != 0:
         detail = (done.stdout + done.stderr).strip().splitlines()
         raise ConfigError(
             f"tox cannot read the configuration in {project}: " + " | ".join(detail[-3:])
         )
     try:
-        return json.loads(done.stdout)["env"]
-    except (ValueError, KeyError) as exc:
-        raise ConfigError(
-            f"tox printed no configuration for {selector}: {done.stdout[:200]}"
-        ) from exc
+        return json.loads(done.stdout)
+    except ValueError as exc:
+        raise ConfigError(f"tox printed no configuration: {done.stdout[:200]}") from exc
+
+
+def tox_config(project: Path, selector: list, overrides: list = (), plan: dict = None) -> dict:
+    """``tox config --format json`` for the selected envs: ``{env: {key: value}}``."""
+    arguments = ["-k", *KEYS, *selector]
+    for override in overrides:
+        arguments += ["-x", override]
+    return _tox_json(project, arguments, plan).get("env", {})
+
+
+def env_list(project: Path) -> list:
+    core = _tox_json(project, ["--core", "-k", "env_list", "-e", "ALL"]).get("tox", {})
+    return list(core.get("env_list", []))
 
 
 def selector(envs: list = None, labels: list = None) -> list:
@@ -56,42 +81,55 @@ def pins_from_deps(deps: list) -> dict:
     """``{name: specifier}`` for each dep with a version specifier (option lines skipped)."""
     pins = {}
     for line in deps:
-        line = line.strip()
-        if not line or line.startswith("-"):
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue  # a path or URL dep: tox accepts it, it pins nothing we can report
-        if str(requirement.specifier):
+        requirement = requirement_of(line)
+        if requirement is not None and str(requirement.specifier):
             pins[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return pins
 
 
-def tox_cells(project: Path, envs: list = None, labels: list = None) -> list:
-    config = tox_config(project, selector(envs, labels))
-    return [_cell(name, values) for name, values in config.items()]
+def requirement_of(line: str):
+    """The requirement a deps line names; None for options, paths and URLs."""
+    line = line.strip()
+    if not line or line.startswith("-"):
+        return None
+    try:
+        return Requirement(line)
+    except InvalidRequirement:
+        return None
 
 
-def _cell(name: str, values: dict, **changes) -> Cell:
+def cell_from(name: str, values: dict, **changes) -> Cell:
     fields = dict(
         name=name,
-        pins=pins_from_deps(values["deps"]),
-        deps=list(values["deps"]),
-        tox_env=name,
-        base_python=list(values["base_python"]),
-        uses_coverage="--cov" in json.dumps(values.get("commands", [])),
+        pins=pins_from_deps(values.get("deps", [])),
+        deps=list(values.get("deps", [])),
+        base_python=list(values.get("base_python", [])),
+        commands={key: list(values.get(key, [])) for key in COMMAND_SETS},
+        package=str(values.get("package", "skip")),
+        extras=list(values.get("extras", [])),
+        constraints=[str(c) for c in values.get("constraints", [])],
+        groups=list(values.get("dependency_groups", [])),
+        uv_runner=values.get("runner", "") == "uv-venv-runner",
     )
     fields.update(changes)
     return Cell(**fields)
 
 
+def tox_cells(project: Path, envs: list = None, labels: list = None) -> list:
+    config = tox_config(project, selector(envs, labels))
+    return [cell_from(name, values) for name, values in config.items()]
+
+
 def parse_pins(specs: list) -> dict:
-    """``["torch==2.2.2", "numpy>=2"]`` -> ``{"torch": "==2.2.2", "numpy": ">=2"}``."""
+    """``["torch==2.2.2,numpy>=2"]`` -> ``{"torch": "==2.2.2", "numpy": ">=2"}``.
+
+    A comma starts a new pin where what follows it begins with a name; otherwise it is part of
+    the specifier (``numpy>=2,<3``).
+    """
     pins = {}
-    for spec in specs:
+    for spec in (part for group in specs for part in re.split(r",(?=\s*[A-Za-z])", group)):
         try:
-            requirement = Requirement(spec)
+            requirement = Requirement(spec.strip())
         except InvalidRequirement as exc:
             raise ConfigError(f"--with {spec!r} is not a requirement: {exc}") from exc
         if not str(requirement.specifier) or requirement.url or requirement.extras:
@@ -100,35 +138,63 @@ def parse_pins(specs: list) -> dict:
     return pins
 
 
-def adhoc_cell(project: Path, specs: list) -> Cell:
-    """A cell from ``--with`` pins on top of the project's base ``[testenv]`` deps."""
-    pins = parse_pins(specs)
-    base = tox_config(project, ["-e", ADHOC_BASE_ENV])[ADHOC_BASE_ENV]
-    kept = [
-        line for line in base["deps"]
-        if not line.strip().startswith("-c") and _name(line) not in pins
-    ]  # fmt: skip
-    deps = kept + [f"{name}{spec}" for name, spec in pins.items()]
-    digest = hashlib.sha256(json.dumps(sorted(pins.items())).encode()).hexdigest()[:8]
-    name = "adhoc-" + "-".join(f"{n}{s.lstrip('=<>!~')}" for n, s in pins.items()) + f"-{digest}"
-    return _cell(name, base, pins=pins, deps=deps, tox_env=ADHOC_BASE_ENV, adhoc=True)
+OPERATOR_WORDS = {"==": "", "===": "", "!=": "not", "<=": "le", ">=": "ge", "<": "lt", ">": "gt",
+                  "~=": "compat"}  # fmt: skip
+
+
+def adhoc_name(base: str, pins: dict) -> str:
+    """``torch21-numpy126`` + ``{"numpy": "==2.2.6"}`` -> ``torch21-numpy126-with_numpy2.2.6``.
+
+    One factor, made of letters, digits, dots and underscores only, so it is a safe file name
+    and matches no factor of the project.
+    """
+    parts = []
+    for name, spec in sorted(pins.items()):
+        text = re.sub(r"(===|==|!=|<=|>=|~=|<|>)", lambda m: OPERATOR_WORDS[m.group(1)], spec)
+        parts.append(re.sub(r"[^A-Za-z0-9.]+", "_", f"{name.replace('-', '_')}{text}"))
+    return f"{base}-with_" + "_".join(parts).strip("_.")
+
+
+def adhoc_cells(project: Path, groups: list, base: str) -> list:
+    """One cell per ``--with`` group, each on top of the env ``base``."""
+    wanted = {}
+    for group in groups:
+        pins = parse_pins([group])
+        wanted[adhoc_name(base, pins)] = pins
+    overrides = [f"testenv:{name}.base=testenv:{base},testenv" for name in wanted]
+    config = tox_config(project, ["-e", ",".join(wanted)], overrides, plan={"envs": list(wanted)})
+    base_cell = tox_cells(project, [base])[0]
+    cells = []
+    for name, pins in wanted.items():
+        values = config[name]
+        kept = [line for line in values["deps"] if _name(line) not in pins and name not in line]
+        deps = kept + [f"{n}{s}" for n, s in pins.items()]
+        cells.append(
+            cell_from(name, {**values, "deps": deps}, pins={**base_cell.pins, **pins},
+                      base_env=base, adhoc=True)
+        )  # fmt: skip
+    return cells
 
 
 def _name(line: str):
-    try:
-        return canonicalize_name(Requirement(line.strip()).name)
-    except InvalidRequirement:
-        return None
+    requirement = requirement_of(line)
+    return canonicalize_name(requirement.name) if requirement else None
 
 
 def select(project: Path, envs: list = None, labels: list = None, adhoc: list = None) -> list:
     """The cells of a run: tox envs (default env list when nothing is named) and ad-hoc cells."""
     cells = [] if (adhoc and not envs and not labels) else tox_cells(project, envs, labels)
     if adhoc:
-        cells.append(adhoc_cell(project, adhoc))
+        base = (envs or [None])[0] or next(iter(env_list(project)), None)
+        if base is None:
+            raise ConfigError("--with needs an env to start from: name one with -e")
+        cells += adhoc_cells(project, adhoc, base)
     names = [cell.name for cell in cells]
     if len(set(names)) != len(names):
         raise ConfigError(f"duplicate cells in selection: {names}")
     if not cells:
-        raise ConfigError("the selection is empty: tox.ini has no env_list and no -e/-m was given")
+        what = (
+            f"label(s) {', '.join(labels)} select no env" if labels else "tox.ini has no env_list"
+        )
+        raise ConfigError(f"the selection is empty: {what}; name envs with -e or labels with -m")
     return cells

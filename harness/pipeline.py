@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import collect, environments, lock, matrix
-from .cells import INFRA_ERROR, TIMEOUT, Cell, CellResult
-from .runner import ProcessGroups, run_cell
+from . import collect, environments, interpreters, lock, matrix
+from .cells import INFRA_ERROR, TIMEOUT, Cell, CellResult, Failure
+from .runner import CellRun, ProcessGroups, run_cell
 from .signatures import BUILTIN
 from .store import Store, fingerprint, project_digest
 from .verdicts import Evidence, decide
@@ -30,6 +31,7 @@ class RunOptions:
     resume: bool = False
     skip_disk_check: bool = False
     signatures: tuple = BUILTIN
+    posargs: list = field(default_factory=list)  # passed to tox after "--"
 
 
 @dataclass
@@ -64,23 +66,50 @@ def default_jobs() -> int:
 @dataclass
 class Plan:
     cells: list
-    paths: dict  # cell name -> constraints file
+    paths: dict  # cell name -> lock file
+    pythons: dict  # cell name -> interpreter path ("" when none was found)
     locks: dict  # cell name -> LockOutcome, for the cells locked in this run
     prints: dict  # cell name -> input fingerprint
     kept: dict  # cell name -> CellResult kept by --resume
 
+    def problem(self, cell: Cell):
+        """Why the cell cannot run, known before it runs: no interpreter, or no lock."""
+        if not self.pythons[cell.name]:
+            wanted = ", ".join(cell.base_python) or "?"
+            return Failure(
+                "python", "python-missing",
+                f"harness: no Python for base_python {wanted}; searched "
+                + interpreters.places(lock.uv_binary()),
+            )  # fmt: skip
+        locked = self.locks.get(cell.name)
+        return locked.problem if locked is not None and not locked.ok else None
+
+
+def find_pythons(cells: list) -> dict:
+    """``{cell name: interpreter path}`` for each cell's base_python, "" where none is found."""
+    uv = lock.uv_binary()
+    found = {}
+    for cell in cells:
+        requests = cell.base_python or [sys.executable]
+        found[cell.name] = next(filter(None, (interpreters.locate(r, uv) for r in requests)), "")
+    return found
+
 
 def plan(options: RunOptions, store: Store, progress) -> Plan:
-    """Select cells, lock the stale ones, fingerprint them, and pick what --resume keeps."""
+    """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
     cells = matrix.select(project, options.envs, options.labels, options.adhoc)
-    paths = {c.name: lock.constraint_path(c, project, store.cell_dir(c)) for c in cells}
-    stale = [c for c in cells if not lock.is_current(c, paths[c.name])]
+    pythons = find_pythons(cells)
+    paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
+    stale = [c for c in cells if pythons[c.name] and not lock.is_current(c, paths[c.name], project)]
     for cell in stale:
         progress.stage(cell, "locking")
-    locks = lock.lock_all(stale, paths, table=options.signatures)
+    locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
     digest = project_digest(project, set(paths.values()), options.reports)
-    prints = {c.name: fingerprint(c, paths[c.name], digest) for c in cells}
+    prints = {
+        c.name: fingerprint(c, paths[c.name], digest, options.posargs, pythons[c.name])
+        for c in cells
+    }  # fmt: skip
     kept = {}
     for cell in cells if options.resume else []:
         previous = store.load(cell)
@@ -90,33 +119,32 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
             and previous.verdict not in RETRIED
         ):
             kept[cell.name] = previous
-    return Plan(cells, paths, locks, prints, kept)
+    return Plan(cells, paths, pythons, locks, prints, kept)
 
 
 def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: ProcessGroups,
             threads: int, progress) -> CellResult:  # fmt: skip
     """Run one cell and store its result; None when the run was interrupted."""
     cell_dir = store.fresh_cell_dir(cell)
-    locked = todo.locks.get(cell.name)
-    evidence = Evidence(timeout_s=options.timeout_s)
-    if locked is not None and not locked.ok:
-        evidence.lock_problem = locked.problem
-    else:
+    evidence = Evidence(timeout_s=options.timeout_s, lock_problem=todo.problem(cell))
+    if evidence.lock_problem is None:
         progress.stage(cell, "installing")
-        store.remove_env(options.project, cell)
+        run = CellRun(
+            cell, options.project, cell_dir, todo.paths[cell.name], todo.pythons[cell.name],
+            tuple(options.posargs),
+        )  # fmt: skip
         ran = run_cell(
-            cell, options.project, cell_dir, todo.paths[cell.name], options.timeout_s, groups, threads,
+            run, options.timeout_s, groups, threads,
             on_testing=lambda: progress.stage(cell, "testing"),
         )  # fmt: skip
         if ran.interrupted:
             return None
         evidence.timed_out, evidence.duration_s = ran.timed_out, ran.duration_s
-        evidence.cases = collect.junit_cases(cell_dir / "junit.xml")
-        evidence.coverage = collect.coverage_percent(cell_dir / "coverage.json")
-        evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.env)
-        evidence.probe = collect.read_json(cell_dir / "probe.json")
+        evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.name)
+        evidence.sessions = collect.sessions(run.sessions)
         evidence.log = collect.log_tail(cell_dir / "tox.log")
     result = decide(cell, evidence, options.signatures)
+    result.unpinned = lock.unpinned_in(todo.paths[cell.name])
     result.fingerprint = todo.prints[cell.name]
     result.log = str((cell_dir / "tox.log").relative_to(options.reports))
     store.save(result)
@@ -130,7 +158,7 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
     remaining = [c for c in todo.cells if c.name not in todo.kept]
     disk = None
     if not options.skip_disk_check:
-        runnable = [c for c in remaining if c.name not in todo.locks or todo.locks[c.name].ok]
+        runnable = [c for c in remaining if todo.problem(c) is None]
         cache = environments.uv_cache_dir()
         disk = environments.plan(runnable, todo.paths, options.project / ".tox", cache)
         environments.check(disk)

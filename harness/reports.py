@@ -91,12 +91,36 @@ def grid(results: list) -> tuple:
     return rows, columns, positions
 
 
+def counts_text(tests) -> str:
+    """``63 passed, 15 failed, 1 skipped``: every non-zero outcome, in pytest's words."""
+    parts = [(tests.passed, "passed"), (tests.failed, "failed"), (tests.errors, "errors"),
+             (tests.skipped, "skipped"), (tests.xfailed, "xfailed"), (tests.xpassed, "xpassed")]  # fmt: skip
+    return ", ".join(f"{n} {word}" for n, word in parts if n) or "no tests"
+
+
 def tests_text(result: CellResult) -> str:
     if result.tests.total == 0:
         return (
             "no tests ran" if result.verdict not in ("unsatisfiable", "infra-error") else "not run"
         )
-    return f"{result.tests.passed}/{result.tests.total} passed"
+    return counts_text(result.tests)
+
+
+def invocation_rows(result: CellResult) -> list:
+    """``(command, exit, tests, note)`` per command tox ran, as the reports show them."""
+    rows = []
+    for step in result.invocations:
+        notes = []
+        if step.ignored and step.exit_code:
+            notes.append("tox ignored its exit code")
+        if step.unfinished:
+            notes.append(f"{step.unfinished} pytest session(s) did not finish")
+        if step.problem:
+            notes.append(f"{step.problem.signature}: {step.problem.evidence}")
+        exit_code = "killed" if step.exit_code is None else str(step.exit_code)
+        tests = counts_text(step.tests) if step.is_pytest else ""
+        rows.append((f"{step.run_id}: {step.command}", exit_code, tests, "; ".join(notes)))
+    return rows
 
 
 def coverage_text(result: CellResult) -> str:
@@ -162,9 +186,17 @@ def _grid_entry(result: CellResult) -> str:
 def _failure_sections(results: list, signatures: dict) -> list:
     lines = []
     for r in results:
-        if not r.failures and not r.problem:
+        noted = any(row[3] for row in invocation_rows(r))
+        several = sum(i.is_pytest for i in r.invocations) > 1
+        if not r.failures and not r.problem and not noted and not several and not r.unpinned:
             continue
         lines += ["", f"## {r.cell.name}: {r.verdict}", ""]
+        if r.invocations:
+            lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
+            lines += [f"| {' | '.join(md_escape(v) for v in row)} |" for row in invocation_rows(r)]
+            lines.append("")
+        if r.unpinned:
+            lines += ["Not pinned by the lock: " + ", ".join(md_escape(u) for u in r.unpinned), ""]
         if r.problem:
             hint = signatures.get(r.problem.signature, {}).get("hint", "")
             lines += [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -12,18 +14,12 @@ from pathlib import Path
 
 from .cells import Cell
 from .matrix import tox_command
+from .tox_plugin import PLAN_VARIABLE
 
-PROBE_DIR = Path(__file__).parent / "_probe"
-PASSED_ENV = (
-    "PYTEST_ADDOPTS",
-    "HARNESS_CELL_DIR",
-    "PYTHONPATH",
-    "OMP_NUM_THREADS",
-    "COVERAGE_FILE",
-)
+PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
 KILL_GRACE_S = 5
 POLL_S = 0.5
-COMMANDS_MARK = b": commands["  # tox logs "ENV: commands[0]> ..." as the tests start
+COMMANDS_MARK = b": commands"  # tox logs "ENV: commands_pre[0]> ..." as its commands start
 
 
 @dataclass
@@ -74,31 +70,58 @@ def kill_group(pgid: int) -> None:
             time.sleep(0.1)
 
 
-def tox_arguments(cell: Cell, cell_dir: Path, constraint: Path, project: Path) -> list:
-    env = cell.env
-    args = ["run", "-e", env, "--result-json", str(cell_dir / "tox-result.json")]
-    overrides = [f"testenv:{env}.pass_env+={name}" for name in PASSED_ENV]
+@dataclass(frozen=True)
+class CellRun:
+    """How one cell is run: its folder, its lock, its interpreter, the user's posargs."""
+
+    cell: Cell
+    project: Path
+    folder: Path
+    lock: Path = None  # None: run without a lock (it could not be made)
+    python: str = ""  # the interpreter the harness found for the env; its folder goes first on PATH
+    posargs: tuple = ()
+
+    @property
+    def sessions(self) -> Path:
+        return self.folder / "sessions"
+
+
+def tox_arguments(run: CellRun) -> list:
+    cell, name = run.cell, run.cell.name
+    args = ["run", "-e", name, "--result-json", str(run.folder / "tox-result.json")]
+    overrides = [f"testenv:{name}.pass_env+={variable}" for variable in PASSED_ENV]
+    if cell.uv_runner and calls_pip(cell):
+        overrides.append(f"testenv:{name}.uv_seed=true")  # pip in the env, as virtualenv has
+    if run.lock is not None:
+        overrides.append(f"testenv:{name}.constraints+={run.lock}")
     if cell.adhoc:
-        overrides.append(f"testenv:{env}.env_dir={project / '.tox' / cell.name}")
-        overrides.append(f"testenv:{env}.deps=-c {constraint}")
-        overrides += [f"testenv:{env}.deps+={dep}" for dep in cell.deps]
-    elif not any(line.strip().startswith("-c") for line in cell.deps):
-        overrides.append(f"testenv:{env}.deps+=-c {constraint}")
+        overrides.append(f"testenv:{name}.base=testenv:{cell.base_env},testenv")
+        overrides += [
+            f"testenv:{name}.deps={cell.deps[0]}" if cell.deps else f"testenv:{name}.deps="
+        ]
+        overrides += [f"testenv:{name}.deps+={dep}" for dep in cell.deps[1:]]
     for override in overrides:
         args += ["-x", override]
-    return args
+    return args + (["--", *run.posargs] if run.posargs else [])
 
 
-def cell_environment(cell_dir: Path, uses_coverage: bool, threads: int) -> dict:
+def calls_pip(cell: Cell) -> bool:
+    """Whether the env's commands use pip, which uv does not put into envs unless asked."""
+    return any(re.search(r"\bpip3?\b", line) for lines in cell.commands.values() for line in lines)
+
+
+def tox_plan(run: CellRun) -> dict:
+    """What the harness's tox plugin reads: ad-hoc env names, where sessions are recorded."""
+    return {"envs": [run.cell.name] if run.cell.adhoc else [], "sessions": str(run.sessions)}
+
+
+def cell_environment(run: CellRun, threads: int) -> dict:
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(threads))  # parallel cells must not oversubscribe cores
-    options = ["-p harness_probe", f"--junitxml={cell_dir / 'junit.xml'}"]
-    if uses_coverage:
-        options.append(f"--cov-report=json:{cell_dir / 'coverage.json'}")
-    env["PYTEST_ADDOPTS"] = " ".join(options + [env.get("PYTEST_ADDOPTS", "")]).strip()
-    env["HARNESS_CELL_DIR"] = str(cell_dir)
-    env["COVERAGE_FILE"] = str(cell_dir / ".coverage")  # parallel cells share one project dir
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROBE_DIR), env.get("PYTHONPATH")]))
+    env["COVERAGE_FILE"] = str(run.folder / ".coverage")  # parallel cells share one project dir
+    env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
+    if run.python:  # where tox and uv look first for the interpreter the env asks for
+        env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -116,32 +139,26 @@ def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> 
             on_testing = None
 
 
-def run_cell(
-    cell: Cell,
-    project: Path,
-    cell_dir: Path,
-    constraint: Path,
-    timeout_s: float,
-    groups: ProcessGroups,
-    threads: int = 1,
-    on_testing=None,
-) -> RunOutcome:
-    """Run ``tox run -e ENV`` for the cell, logging to ``cell_dir/tox.log``.
+def run_cell(run: CellRun, timeout_s: float, groups: ProcessGroups, threads: int = 1,
+             on_testing=None) -> RunOutcome:  # fmt: skip
+    """Run ``tox run -e ENV`` for the cell, logging to ``tox.log`` in its folder.
 
     ``on_testing`` is called once, when tox's log shows the env's commands starting.
     """
-    command = tox_command() + tox_arguments(cell, cell_dir, constraint, project)
+    command = tox_command() + tox_arguments(run)
+    (run.folder / "tox-plan.json").write_text(json.dumps(tox_plan(run)))
+    log_path = run.folder / "tox.log"
     start = time.monotonic()
-    with open(cell_dir / "tox.log", "wb") as log:
+    with open(log_path, "wb") as log:
         log.write(("$ " + " ".join(command) + "\n").encode())
         log.flush()
         process = subprocess.Popen(
-            command, cwd=project, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=cell_environment(cell_dir, cell.uses_coverage, threads), start_new_session=True,
+            command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=cell_environment(run, threads), start_new_session=True,
         )  # fmt: skip
         groups.add(process.pid)
         try:
-            exit_code = _wait(process, start + timeout_s, cell_dir / "tox.log", on_testing)
+            exit_code = _wait(process, start + timeout_s, log_path, on_testing)
             timed_out = False
         except subprocess.TimeoutExpired:
             kill_group(process.pid)

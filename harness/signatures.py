@@ -15,6 +15,42 @@ INCOMPATIBILITY, UNSATISFIABLE, INFRASTRUCTURE, UNDETERMINED = (
     "incompatibility", "unsatisfiable", "infrastructure", "undetermined",
 )  # fmt: skip
 
+NUMPY2_REMOVED = (
+    "product",
+    "cumproduct",
+    "sometrue",
+    "alltrue",
+    "round_",
+    "asfarray",
+    "issubclass_",
+    "find_common_type",
+    "msort",
+    "deprecate",
+    "deprecate_with_doc",
+    "disp",
+    "int0",
+    "uint0",
+    "bool8",
+    "object0",
+    "str0",
+    "bytes0",
+    "void0",
+    "row_stack",
+    "trapz",
+    "in1d",
+    "set_string_function",
+    "recfromcsv",
+    "recfromtxt",
+    "byte_bounds",
+    "compare_chararrays",
+    "format_parser",
+    "issctype",
+    "maximum_sctype",
+    "obj2sctype",
+    "sctype2char",
+    "sctypes",
+)  # removed in NumPy 2.x without the "was removed in the NumPy 2.0 release" message
+
 BUILTIN = (
     Signature(
         "numpy-bridge-unavailable", "numpy bridge unavailable",
@@ -36,6 +72,38 @@ BUILTIN = (
         "a compiled package (often pandas) was built against an older numpy ABI; upgrade it",
     ),
     Signature(
+        "numpy2-removed-name", "name removed in NumPy 2",
+        r"was removed in the NumPy 2\.0 release|module 'numpy' has no attribute '(?:"
+        + "|".join(NUMPY2_REMOVED) + r")'",
+        INCOMPATIBILITY,
+        "the code uses a name NumPy 2 removed (see NumPy's 2.0 migration guide, or ruff's NPY201); "
+        "use its replacement, or pin numpy<2",
+    ),
+    Signature(
+        "numpy2-copy-keyword", "copy=False cannot avoid a copy",
+        r"Unable to avoid copy while creating an array", INCOMPATIBILITY,
+        "NumPy 2's copy=False means never copy; use np.asarray(obj) where a copy is allowed",
+    ),
+    Signature(
+        "numpy2-core-renamed", "numpy.core renamed to numpy._core",
+        r"numpy\.core is deprecated and has been renamed to numpy\._core"
+        r"|No module named '?numpy\._core", INCOMPATIBILITY,
+        "numpy.core became private (numpy._core) in NumPy 2; use the public API, or data pickled "
+        "by NumPy 2 is being read by NumPy < 1.26",
+    ),
+    Signature(
+        "numpy2-overflow", "out-of-bound Python integer (NEP 50)",
+        r"Python integer -?\d+ out of bounds for \w+", INCOMPATIBILITY,
+        "NumPy 2 (NEP 50) keeps the array's dtype and no longer wraps Python integers into it",
+    ),
+    Signature(
+        "numpy2-scalar-repr", "NumPy 2 scalar representation",
+        r"\bnp\.(?:float|u?int|complex|bool|str_|bytes_|longdouble|clongdouble|datetime64"
+        r"|timedelta64)\w*\(", INCOMPATIBILITY,
+        "NumPy 2 prints scalars as np.float64(1.5); compare values, not strings, or use "
+        "np.set_printoptions(legacy='1.25') in doctests",
+    ),
+    Signature(
         "unsatisfiable", "unsatisfiable pins",
         r"No solution found when resolving|requirements are unsatisfiable|ResolutionImpossible"
         r"|there is no version of|conflicting dependencies",
@@ -44,11 +112,27 @@ BUILTIN = (
     Signature(
         "install-network", "install or network error",
         r"Failed to (?:fetch|download)|Connection (?:refused|reset|aborted)|Network is unreachable"
+        r"|Connection(?:Refused|Reset|Aborted)Error|socket\.gaierror|Max retries exceeded with url"
         r"|Temporary failure in name resolution|Name or service not known|dns error"
         r"|error sending request|Read timed out|Could not connect|No space left on device"
-        r"|Failed to (?:prepare|install|build) |failed to create virtual environment"
-        r"|could not find python interpreter|No interpreter found",
-        INFRASTRUCTURE, "infrastructure, not an incompatibility: check the network, disk or Python",
+        r"|Failed to (?:prepare|install|build) |failed to create virtual environment",
+        INFRASTRUCTURE, "infrastructure, not an incompatibility: check the network or the disk",
+    ),
+    Signature(
+        "python-missing", "Python interpreter not found",
+        r"harness: no Python|could not find python interpreter|No interpreter found"
+        r"|No (?:Python|interpreter) found for",
+        INFRASTRUCTURE, "install the Python this env asks for (pyenv, uv python install, ...)",
+    ),
+    Signature(
+        "env-setup", "the env could not be built", r"harness: env setup failed", INFRASTRUCTURE,
+        "tox could not build the env for a reason no signature knows: read the evidence and the log",
+    ),
+    Signature(
+        "env-config", "the env cannot run its command",
+        r"is not allowed, use allowlist_externals|: command not found|No module named pytest$"
+        r"|\[Errno 2\] No such file or directory: '[^']*'$",
+        INFRASTRUCTURE, "the env lacks a tool its commands call: add it to deps or allowlist_externals",
     ),
     Signature(
         "crash-signal", "crash by signal",
@@ -61,6 +145,9 @@ BUILTIN = (
         r"(?:ModuleNotFoundError|ImportError): .+", INCOMPATIBILITY,
         "a module or symbol is missing in this combination",
     ),
+    Signature("session-incomplete", "pytest session did not finish", r"pytest session ended before",
+              INCOMPATIBILITY, "the test process stopped before pytest finished; its result is "
+              "unknown, so the cell cannot pass"),
     Signature("timeout", "timeout", r"harness: cell timed out", UNDETERMINED,
               "the cell hung or was too slow; raise --timeout or look for a deadlock"),
     Signature("no-tests", "no tests collected", r"collected 0 items|no tests ran", UNDETERMINED,

@@ -10,16 +10,8 @@ import subprocess
 from pathlib import Path
 
 from .cells import Cell, CellResult
+from .interpreters import identify
 
-ARTIFACTS = (
-    "junit.xml",
-    "coverage.json",
-    ".coverage",
-    "tox-result.json",
-    "probe.json",
-    "tox.log",
-    "result.json",
-)
 DOCUMENTS = {".md", ".rst"}  # prose cannot change a test result
 SKIPPED_DIRS = {
     ".git",
@@ -44,15 +36,19 @@ class Store:
     def __init__(self, reports: Path) -> None:
         self.reports = reports
 
+    @property
+    def locks(self) -> Path:
+        """The harness's own lock files, for cells whose deps name none."""
+        return self.reports / "locks"
+
     def cell_dir(self, cell: Cell) -> Path:
         return self.reports / "cells" / cell.name
 
     def fresh_cell_dir(self, cell: Cell) -> Path:
-        """The cell's directory emptied of a previous attempt's artifacts (its lock is kept)."""
+        """The cell's directory, emptied of a previous attempt (it holds nothing else)."""
         directory = self.cell_dir(cell)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in ARTIFACTS:
-            (directory / name).unlink(missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
         return directory
 
     def save(self, result: CellResult) -> None:
@@ -76,11 +72,6 @@ class Store:
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return results
-
-    def remove_env(self, project: Path, cell: Cell) -> None:
-        """Ad-hoc cells get their own env dir; drop it when the cell is re-run from scratch."""
-        if cell.adhoc:
-            shutil.rmtree(project / ".tox" / cell.name, ignore_errors=True)
 
 
 def project_files(project: Path, excluded: set) -> list:
@@ -110,10 +101,23 @@ def project_digest(project: Path, excluded: set, reports: Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(cell: Cell, constraint: Path, project_hash: str) -> str:
+def fingerprint(cell: Cell, constraint: Path, project_hash: str, posargs: list = (),
+                python: str = "") -> str:  # fmt: skip
     """What a cell's result depends on. The lock counts by content, not by its (absolute) path."""
     deps = [d for d in cell.deps if not d.strip().startswith("-c")]
-    digest = hashlib.sha256(json.dumps([cell.name, deps, cell.pins, cell.base_python]).encode())
+    settings = [
+        cell.name,
+        deps,
+        cell.pins,
+        cell.base_python,
+        cell.commands,
+        cell.package,
+        cell.extras,
+        cell.groups,
+        list(posargs),
+        python and identify(python),
+    ]
+    digest = hashlib.sha256(json.dumps(settings).encode())
     digest.update(constraint.read_bytes() if constraint.is_file() else b"(no lock)")
     digest.update(project_hash.encode())
     return digest.hexdigest()[:16]

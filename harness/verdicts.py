@@ -1,8 +1,12 @@
-"""Turn what a cell left behind into a verdict with classified failures. Pure: no I/O here."""
+"""Turn what a cell left behind into a verdict with classified failures. Pure: no I/O here.
+
+Only ``pass`` is a pass: every command of the env ran, every pytest session in it finished,
+some test ran, and no test failed, in any command, whether or not tox ignored its exit code.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .cells import (
     CRASH,
@@ -14,35 +18,34 @@ from .cells import (
     UNSATISFIABLE,
     Cell,
     CellResult,
+    Counts,
     Failure,
 )  # fmt: skip
-from .classify import classify, failure, forced, setup_failure
-from .collect import Journal, count, device, versions
+from .classify import forced, setup_failure
+from .collect import Journal, device, versions
+from .invocations import join
 from .signatures import BUILTIN, by_id
-from .signatures import INCOMPATIBILITY as INCOMPATIBILITY_KIND
+from .signatures import INFRASTRUCTURE as INFRASTRUCTURE_KIND
 from .signatures import UNSATISFIABLE as UNSATISFIABLE_KIND
+
+NOT_MEASURED_KINDS = (INFRASTRUCTURE_KIND, UNSATISFIABLE_KIND)
 
 
 @dataclass
 class Evidence:
     """Everything known about one finished cell."""
 
-    lock_problem: Failure = None
+    lock_problem: Failure = None  # the cell could not be locked, or has no interpreter
     timed_out: bool = False
     duration_s: float = 0.0
     timeout_s: float = 0.0
-    cases: list = None  # JUnit test cases; None when no JUnit file was written
-    coverage: float = None
     journal: Journal = None
-    probe: dict = None
+    sessions: list = field(default_factory=list)  # collect.Session, in start order
     log: str = ""
 
 
 def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult:
     result = CellResult(cell=cell, verdict=INFRA_ERROR, duration_s=round(evidence.duration_s, 2))
-    result.versions = versions(evidence.journal, evidence.probe)
-    result.device = device(evidence.probe)
-    result.coverage = evidence.coverage
     if evidence.journal:
         result.install_s, result.test_s = evidence.journal.install_s, evidence.journal.test_s
     signatures = by_id(table)
@@ -51,72 +54,58 @@ def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult
         kind = signatures[evidence.lock_problem.signature].kind
         result.verdict = UNSATISFIABLE if kind == UNSATISFIABLE_KIND else INFRA_ERROR
         return result
+    measured = join(cell, evidence.journal, evidence.sessions, table)
+    result.invocations, result.failures = measured.invocations, measured.failures
+    result.tests = sum((i.tests for i in measured.invocations), Counts())
+    result.versions = versions(evidence.journal, measured.facts)
+    result.device = device(measured.facts)
+    covered = [i.coverage for i in measured.invocations if i.coverage is not None]
+    result.coverage = covered[-1] if covered else None
     if evidence.timed_out:
         limit = f"harness: cell timed out after {evidence.timeout_s:.0f}s"
         result.problem = forced("cell", signatures["timeout"], limit, _last_lines(evidence.log))
         result.verdict = TIMEOUT
         return result
     journal = evidence.journal
-    if journal is None or not journal.setup_ok or not journal.test_retcodes:
+    if journal is None or not journal.setup_ok:
         return _setup_failed(result, evidence, table)
-    retcode = journal.test_retcodes[-1]
-    if evidence.cases is None or (retcode is not None and retcode < 0):
-        return _crashed(result, evidence, retcode, table)
-    result.tests = count(evidence.cases)
-    result.failures = [
-        failure(case.id, f"{case.message}\n{case.text}", case.message, table)
-        for case in evidence.cases
-        if case.outcome in ("failed", "error")
-    ]
-    if result.tests.ran == 0:
+    result.problem = measured.decisive[0] if measured.decisive else None
+    if measured.crash:
+        result.problem, result.verdict = measured.crash, CRASH
+        return result
+    blamed = result.failures + measured.decisive
+    measurable = [f for f in blamed if signatures[f.signature].kind not in NOT_MEASURED_KINDS]
+    if measurable:
+        result.verdict = FAIL
+    elif blamed:
+        result.verdict = INFRA_ERROR  # only infrastructure went wrong: nothing was measured
+        result.problem = result.problem or result.failures[0]
+    elif result.tests.ran == 0:
         result.verdict = NO_TESTS
-        result.problem = forced(
-            "pytest", signatures["no-tests"], f"pytest exit {retcode}: no test ran"
-        )
-    elif result.failures:
-        result.verdict = FAIL
-    elif retcode != 0:
-        result.verdict = FAIL
-        result.problem = failure(
-            "pytest", evidence.log, f"pytest exit {retcode} with no failing test", table
-        )
+        why = _why_no_tests(result)
+        result.problem = forced("pytest", signatures["no-tests"], why)
     else:
         result.verdict = PASS
     return result
 
 
+def _why_no_tests(result: CellResult) -> str:
+    if not result.invocations:
+        return "the env has no commands"
+    if not any(i.is_pytest for i in result.invocations):
+        return "no pytest session ran in the env's commands"
+    return "pytest ran no test: " + (
+        "it collected nothing" if result.tests.total == 0 else "every test was skipped"
+    )
+
+
 def _setup_failed(result: CellResult, evidence: Evidence, table: tuple) -> CellResult:
     """tox never got to the tests: resolution, network, interpreter or config trouble."""
-    result.problem = setup_failure("install", evidence.log, _last_lines(evidence.log), table)
+    text = (evidence.journal.setup_output if evidence.journal else "") + "\n" + evidence.log
+    result.problem = setup_failure("install", text, _last_lines(evidence.log), table)
+    result.versions["python"] = None  # tox names a version it meant to install, not one it ran
     unsatisfiable = by_id(table)[result.problem.signature].kind == UNSATISFIABLE_KIND
     result.verdict = UNSATISFIABLE if unsatisfiable else INFRA_ERROR
-    return result
-
-
-def _crashed(result: CellResult, evidence: Evidence, retcode, table: tuple) -> CellResult:
-    """pytest died by a signal, or left no JUnit file behind."""
-    signatures = by_id(table)
-    signature, line = classify(evidence.log, table)
-    if retcode is not None and retcode < 0:
-        if signature.id != "crash-signal":
-            signature, line = (
-                signatures["crash-signal"],
-                f"test command killed by signal {-retcode}",
-            )
-        result.verdict = CRASH
-    elif retcode == 0:
-        signature, line = (
-            signatures["no-tests"],
-            "no JUnit report: the env's commands ran no pytest",
-        )
-        result.verdict = NO_TESTS
-    elif signature.kind == INCOMPATIBILITY_KIND and signature.id != "other":
-        result.verdict = CRASH if signature.id == "crash-signal" else FAIL
-    else:
-        result.verdict = INFRA_ERROR  # unexplained: never reported as an incompatibility
-    result.problem = forced("pytest", signature, line, _last_lines(evidence.log))
-    if evidence.cases:
-        result.tests = count(evidence.cases)
     return result
 
 

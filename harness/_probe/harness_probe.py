@@ -1,15 +1,38 @@
-"""pytest plugin the harness loads into every cell (``-p harness_probe``); stdlib only.
+"""The pytest plugin the harness installs into every cell's env; stdlib only, Python 3.7+.
 
-At session end it writes what the cell really had: interpreter, installed versions of the
-packages that matter, the device torch sees, and whether torch's numpy bridge works.
+pytest loads it through its ``pytest11`` entry point, so no option, ``PYTHONPATH`` or
+``PYTEST_ADDOPTS`` of the project can switch it off. Each pytest session in the env writes
+a folder of its own under the folder named in ``harness-probe.json`` (next to this file):
+
+- ``session.json``: how the session started, what it collected, how it ended, and what the
+  env really had (interpreter, package versions, device, torch's numpy bridge, coverage);
+- ``events.jsonl``: each test outcome as pytest's own summary counts it, appended as it
+  happens, so a session that dies midway still shows how far it got.
+
+A pytest started inside a test (pytester, a subprocess) is left alone: the outer session
+is the one the harness counts.
 """
 
 import json
 import os
 import platform
 import sys
+import time
 
+CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness-probe.json")
+ACTIVE = "HARNESS_PROBE_SESSION"
 WATCHED = ("torch", "numpy", "pandas", "pillow", "pytest")
+TEXT_HEAD, TEXT_TAIL = 2000, 6000
+
+
+def _sessions_root():
+    if os.environ.get(ACTIVE):
+        return None
+    try:
+        with open(CONFIG) as handle:
+            return json.load(handle)["sessions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _installed(name):
@@ -47,19 +70,95 @@ def _torch_facts():
     return facts
 
 
-def pytest_sessionfinish(session, exitstatus):
-    out = os.environ.get("HARNESS_CELL_DIR")
-    if not out:
+def _clip(text):
+    if len(text) <= TEXT_HEAD + TEXT_TAIL:
+        return text
+    return text[:TEXT_HEAD] + "\n[...]\n" + text[-TEXT_TAIL:]
+
+
+class Recorder:
+    """Writes one pytest session's record; registered only when the harness asked for it."""
+
+    def __init__(self, config, root):
+        self.config = config
+        self.folder = os.path.join(root, f"{time.monotonic():.6f}-{os.getpid()}")
+        os.makedirs(self.folder)
+        self.events = open(os.path.join(self.folder, "events.jsonl"), "a")
+        self.record = {
+            "pid": os.getpid(),
+            "argv": list(sys.argv),
+            "cwd": os.getcwd(),
+            "start": time.monotonic(),
+            "collected": None,
+            "finished": False,
+            "exitstatus": None,
+            "interrupted": None,
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+        }
+        self._save()
+
+    def _save(self):
+        path = os.path.join(self.folder, "session.json")
+        with open(path + ".tmp", "w") as handle:
+            json.dump(self.record, handle, indent=1)
+        os.replace(path + ".tmp", path)
+
+    def _event(self, report, category):
+        entry = {"nodeid": report.nodeid, "when": getattr(report, "when", "collect")}
+        entry["category"] = category
+        if report.failed:
+            crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+            entry["message"] = getattr(crash, "message", "") or ""
+            entry["text"] = _clip(report.longreprtext)
+        self.events.write(json.dumps(entry) + "\n")
+        self.events.flush()
+
+    def pytest_collection_finish(self, session):
+        self.record["collected"] = len(session.items)
+        self._save()
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self._event(report, "error")
+        elif report.skipped:
+            self._event(report, "skipped")
+
+    def pytest_runtest_logreport(self, report):
+        status = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
+        category = status[0] if status else ""
+        if category:
+            self._event(report, category)
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        value = excinfo.value
+        self.record["interrupted"] = "{}: {}".format(
+            excinfo.typename, getattr(value, "msg", None) or value
+        )
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.record.update(finished=True, exitstatus=int(exitstatus), end=time.monotonic())
+        self.record["versions"] = {name: _installed(name) for name in WATCHED}
+        self.record.update(_torch_facts())
+        total = getattr(self.config.pluginmanager.get_plugin("_cov"), "cov_total", None)
+        self.record["coverage"] = None if total is None else round(float(total), 2)
+        self._save()
+
+    def close(self):
+        self.events.close()
+        os.environ.pop(ACTIVE, None)
+
+
+def pytest_configure(config):
+    root = _sessions_root()
+    if root is None:
         return
-    facts = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "exitstatus": int(exitstatus),
-        "collected": session.testscollected,
-        "versions": {name: _installed(name) for name in WATCHED},
-    }
-    facts.update(_torch_facts())
-    path = os.path.join(out, "probe.json")
-    with open(path + ".tmp", "w") as handle:
-        json.dump(facts, handle, indent=2)
-    os.replace(path + ".tmp", path)
+    recorder = Recorder(config, root)
+    os.environ[ACTIVE] = recorder.folder
+    config.pluginmanager.register(recorder, "harness_probe_recorder")
+
+
+def pytest_unconfigure(config):
+    recorder = config.pluginmanager.get_plugin("harness_probe_recorder")
+    if recorder is not None:
+        recorder.close()

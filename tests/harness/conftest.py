@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from harness import collect
+from harness.cells import Cell
+from harness.verdicts import Evidence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,7 +73,10 @@ def tiny_project(tmp_path) -> Path:
 
 @pytest.fixture
 def recorded(tmp_path):
-    """A copy of a recorded cell directory (real files from real runs, paths anonymised)."""
+    """A copy of a recorded cell directory (real files from real runs, paths anonymised).
+
+    ``scripts/record_fixture.py`` records them; ``cell.json`` holds the cell's settings.
+    """
 
     def copy(name: str) -> Path:
         target = tmp_path / "recorded" / name
@@ -76,3 +84,16 @@ def recorded(tmp_path):
         return target
 
     return copy
+
+
+def recorded_cell(directory: Path) -> Cell:
+    return Cell(**json.loads((directory / "cell.json").read_text()))
+
+
+def recorded_evidence(directory: Path) -> Evidence:
+    return Evidence(
+        duration_s=12.3,
+        journal=collect.journal(directory / "tox-result.json", directory.name),
+        sessions=collect.sessions(directory / "sessions"),
+        log=collect.log_tail(directory / "tox.log"),
+    )

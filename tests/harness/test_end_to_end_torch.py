@@ -21,12 +21,7 @@ def bridge_test_ids() -> set:
         [sys.executable, "-m", "pytest", "tests/inference", "-m", "bridge", "--collect-only", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     ).stdout.splitlines()  # fmt: skip
-    ids = set()
-    for line in listed:
-        if "::" in line:
-            path, _, name = line.partition("::")
-            ids.add(path.removesuffix(".py").replace("/", ".") + "::" + name)
-    return ids
+    return {line for line in listed if "::" in line}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +47,7 @@ def test_numpy_1_cell_passes(report):
     assert good["verdict"] == "pass", good
     assert (good["versions"]["torch"], good["versions"]["numpy"]) == ("2.1.2", "1.26.4")
     assert good["tests"]["failed"] == good["tests"]["errors"] == 0 and good["tests"]["passed"] >= 44
+    assert [step["command"].split()[0] for step in good["invocations"]] == ["pytest"]
     assert good["coverage"] >= 90 and good["device"]["numpy_bridge"] == "ok"
     assert good["device"]["device"] in ("cpu", "cuda")
 
@@ -91,3 +87,16 @@ def test_verdicts_match_an_environment_installed_by_hand(tmp_path, numpy, works)
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=300)
     assert (done.returncode == 0) is works
     assert ("bridge ok" in done.stdout) if works else ("Numpy is not available" in done.stderr)
+
+
+def test_an_adhoc_numpy_bump_keeps_torch_and_fails_on_the_bridge(report, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--with", "numpy==2.2.6", "--reports", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (bumped,) = json.loads((tmp_path / "compat.json").read_text())["cells"]
+    assert bumped["cell"]["name"] == "torch21-numpy126-with_numpy2.2.6"
+    assert (bumped["versions"]["torch"], bumped["versions"]["numpy"]) == ("2.1.2", "2.2.6")
+    assert bumped["verdict"] == "fail"
+    assert bumped["signatures"] == cell(report, "torch21-numpy22")["signatures"]

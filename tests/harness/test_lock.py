@@ -1,23 +1,40 @@
+import sys
+
 from harness.cells import Cell
-from harness.lock import constraint_path, header, is_current, lock_cell, python_request
+from harness.lock import (
+    closure,
+    header,
+    is_current,
+    is_harness_lock,
+    lock_cell,
+    lock_path,
+    requirements,
+    unpinned_in,
+)  # fmt: skip
+
+PYTHON = sys.executable
 
 
 def test_lock_writes_the_full_closure_with_a_header(tmp_path):
-    cell = Cell("c", {"packaging": "==23.2"}, ["-c somewhere.txt", "packaging==23.2", "pytest"])
+    cell = Cell("c", {"packaging": "==23.2"}, ["packaging==23.2", "pytest"])
     path = tmp_path / "c.txt"
-    outcome = lock_cell(cell, path)
-    assert outcome.ok
+    outcome = lock_cell(cell, path, tmp_path, PYTHON)
+    assert outcome.ok and not outcome.unpinned
     text = path.read_text()
-    assert text.startswith(header(cell)) and "packaging==23.2" in text and "pluggy==" in text
-    assert is_current(cell, path)
+    assert (
+        text.startswith(header(cell, tmp_path)) and "packaging==23.2" in text and "pluggy==" in text
+    )
+    assert is_current(cell, path, tmp_path) and is_harness_lock(path)
     moved = Cell("c", {"packaging": "==24.1"}, ["packaging==24.1", "pytest"])
-    assert not is_current(moved, path) and not is_current(cell, tmp_path / "none.txt")
+    assert not is_current(moved, path, tmp_path) and not is_current(
+        cell, tmp_path / "none", tmp_path
+    )
 
 
 def test_unsatisfiable_and_unknown_versions_keep_the_resolver_reason(tmp_path):
     for deps, words in ((["packaging==23.2", "packaging>=24"], "unsatisfiable"),
                         (["packaging==99.0"], "no version of packaging")):  # fmt: skip
-        outcome = lock_cell(Cell("u", {}, deps), tmp_path / "u.txt")
+        outcome = lock_cell(Cell("u", {}, deps), tmp_path / "u.txt", tmp_path, PYTHON)
         assert not outcome.ok and outcome.problem.signature == "unsatisfiable"
         assert words in outcome.problem.evidence and not (tmp_path / "u.txt").exists()
 
@@ -26,22 +43,70 @@ def test_network_failure_is_infrastructure(tmp_path, monkeypatch):
     monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("UV_HTTP_RETRIES", "0")
-    outcome = lock_cell(Cell("n", {}, ["packaging==23.2"]), tmp_path / "n.txt")
+    outcome = lock_cell(Cell("n", {}, ["packaging==23.2"]), tmp_path / "n.txt", tmp_path, PYTHON)
     assert outcome.problem.signature == "install-network"
     assert "Connection refused" in outcome.problem.evidence
 
 
-def test_constraint_paths_and_python_requests(tmp_path):
-    named = Cell("a", {}, ["-c {toxinidir}/x.txt".replace("{toxinidir}", str(tmp_path)), "pytest"])
-    assert constraint_path(named, tmp_path, tmp_path / "cells/a") == tmp_path / "x.txt"
+def test_the_lock_file_is_the_cell_s_own_or_the_harness_s(tmp_path):
+    locks = tmp_path / "reports" / "locks"
+    own = Cell("a", {}, [f"-c {tmp_path}/constraints/a.txt", "pytest"])
+    assert lock_path(own, tmp_path, locks) == tmp_path / "constraints" / "a.txt"
     relative = Cell("b", {}, ["-c constraints/b.txt"])
-    assert (
-        constraint_path(relative, tmp_path, tmp_path / "cells/b") == tmp_path / "constraints/b.txt"
+    assert lock_path(relative, tmp_path, locks) == tmp_path / "constraints" / "b.txt"
+    (tmp_path / "shared.txt").write_text("numpy<2\n")  # the user's: no header, no env name
+    shared = Cell("c", {}, ["-c shared.txt", "pytest"])
+    assert lock_path(shared, tmp_path, locks) == locks / "c.txt"
+    (tmp_path / "constraints").mkdir()
+    (tmp_path / "constraints" / "d.txt").write_text("numpy<2\n")  # named for the env, but theirs
+    theirs = Cell("d", {}, ["-c constraints/d.txt"])
+    assert lock_path(theirs, tmp_path, locks) == locks / "d.txt"
+    adhoc = Cell("a-with_x1", {}, [f"-c {tmp_path}/constraints/a-with_x1.txt"], adhoc=True)
+    assert lock_path(adhoc, tmp_path, locks) == locks / "a-with_x1.txt"
+
+
+def test_inputs_cover_user_constraints_the_project_and_its_extras(tmp_path):
+    own = Cell("a", {}, ["-c constraints/a.txt", "-c shared.txt", "pytest"],
+               package="wheel", extras=["test", "gpu"], constraints=[str(tmp_path / "more.txt")])  # fmt: skip
+    text = requirements(own, tmp_path)
+    assert text.splitlines() == [
+        "-c shared.txt",
+        "pytest",
+        f"-c {tmp_path / 'more.txt'}",
+        ".[test,gpu]",
+    ]
+    before = header(own, tmp_path)
+    (tmp_path / "shared.txt").write_text("numpy<2\n")
+    assert header(own, tmp_path) != before  # a referenced file changed: the lock is stale
+    plain = Cell("p", {}, ["-c constraints/p.txt", "pytest"])
+    assert requirements(plain, tmp_path) == "pytest\n"
+
+
+def test_the_closure_drops_the_project_and_names_what_it_cannot_pin(tmp_path):
+    output = "\n".join([
+        "-e ./sub", "attrs==26.1.0", "    # via subpkg", ".", "    # via x",
+        f"-e file://{tmp_path}", "iniconfig @ https://example.org/iniconfig-2.0.0-py3-none-any.whl",
+        "    # via pytest", "torch==2.1.2+cpu ; sys_platform == 'linux'",
+    ])  # fmt: skip
+    pinned, unpinned = closure(output, tmp_path)
+    assert pinned.splitlines() == [
+        "attrs==26.1.0",
+        "    # via subpkg",
+        "torch==2.1.2+cpu ; sys_platform == 'linux'",
+    ]
+    assert unpinned == [
+        "-e ./sub",
+        "iniconfig @ https://example.org/iniconfig-2.0.0-py3-none-any.whl",
+    ]
+
+
+def test_unpinned_entries_are_recorded_in_the_lock(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "setup.py").write_text(
+        "from setuptools import setup\nsetup(name='subpkg', version='1.0')\n"
     )
-    plain = Cell("c", {}, ["pytest"])
-    assert (
-        constraint_path(plain, tmp_path, tmp_path / "cells/c")
-        == tmp_path / "cells/c/constraints.txt"
-    )
-    assert python_request(Cell("d", {}, base_python=["py310"])) == "3.10"
-    assert python_request(Cell("e", {}, base_python=["/usr/bin/python3.9"])) == "/usr/bin/python3.9"
+    path = tmp_path / "l.txt"
+    outcome = lock_cell(Cell("l", {}, ["-e ./sub", "packaging"]), path, tmp_path, PYTHON)
+    assert outcome.ok and outcome.unpinned == ["-e ./sub"] and unpinned_in(path) == ["-e ./sub"]
+    assert unpinned_in(tmp_path / "none.txt") == []

@@ -29,40 +29,42 @@ def by_name(report):
 
 
 def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
-    envs = "pkg23-ok,pkg24-fail,pkg24-crash,pkg23-empty,pkg24-unsat,pkg23-hang,pkg23-importerr"
-    done = harness(
-        "run", "--project", str(tiny_project), "-e", envs, "--timeout", "6", "--jobs", "2"
-    )
-    assert done.returncode == 3, done.stderr  # hung and empty cells were not measured
-    assert "not measured: " in done.stderr
+    envs = "pkg23-ok,pkg24-fail,pkg24-crash,pkg23-empty,pkg24-unsat,pkg23-importerr"
+    done = harness("run", "--project", str(tiny_project), "-e", envs, "--jobs", "2")
+    assert done.returncode == 3, done.stderr  # the empty cell was not measured
+    assert "not measured: pkg23-empty" in done.stderr
     assert "pkg23-ok: installing" in done.stdout
     cells = by_name(report_of(tiny_project))
     verdicts = {name: cell["verdict"] for name, cell in cells.items()}
     assert verdicts == {
         "pkg23-ok": "pass", "pkg24-fail": "fail", "pkg24-crash": "crash", "pkg23-empty": "no-tests",
-        "pkg24-unsat": "unsatisfiable", "pkg23-hang": "timeout", "pkg23-importerr": "fail",
+        "pkg24-unsat": "unsatisfiable", "pkg23-importerr": "fail",
     }  # fmt: skip
     assert cells["pkg23-ok"]["tests"] == {
-        "passed": 2,
-        "failed": 0,
-        "errors": 0,
-        "skipped": 0,
-        "total": 2,
-    }
+        "passed": 2, "failed": 0, "errors": 0, "skipped": 0, "xfailed": 0, "xpassed": 0, "total": 2,
+    }  # fmt: skip
     assert cells["pkg24-fail"]["failures"][0]["evidence"].startswith(
         "AssertionError: packaging 24.1 too new"
     )
-    assert cells["pkg24-crash"]["problem"]["evidence"] == "Fatal Python error: Segmentation fault"
+    assert cells["pkg24-crash"]["problem"]["evidence"].endswith(
+        "Fatal Python error: Segmentation fault"
+    )
     assert cells["pkg23-importerr"]["signatures"] == {"import-error": 1}
     assert "packaging>=99" in cells["pkg24-unsat"]["problem"]["evidence"]
-    assert cells["pkg23-hang"]["duration_s"] < 30
     assert cells["pkg24-fail"]["versions"]["python"] and cells["pkg23-ok"]["install_s"] is not None
+    markdown = (tiny_project / "reports" / "compat.md").read_text()
+    assert "pkg24-crash: crash" in markdown and (tiny_project / "reports" / "compat.html").is_file()
+
+
+def test_a_hung_cell_is_killed_at_its_timeout(tiny_project):
+    done = harness("run", "--project", str(tiny_project), "-e", "pkg23-hang", "--timeout", "5")
+    assert done.returncode == 3 and "pkg23-hang: timeout" in done.stdout
+    (cell,) = report_of(tiny_project)["cells"]
+    assert cell["verdict"] == "timeout" and cell["problem"]["signature"] == "timeout"
     hung = subprocess.run(
         ["pgrep", "-f", str(tiny_project / "tests")], capture_output=True, text=True
     )
     assert hung.stdout == "", "a timed-out cell left processes behind"
-    markdown = (tiny_project / "reports" / "compat.md").read_text()
-    assert "pkg24-crash: crash" in markdown and (tiny_project / "reports" / "compat.html").is_file()
 
 
 def test_interrupted_run_resumes_only_what_is_left(tiny_project):
@@ -82,15 +84,9 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
     assert report["interrupted"] and report["not_run"] == ["pkg23-hang"]
     assert not (cells_dir / "pkg23-hang" / "result.json").exists()
     resumed = harness(
-        "run",
-        "--project",
-        project,
-        "-e",
-        "pkg23-ok,pkg24-fail,pkg23-hang",
-        "--resume",
-        "--timeout",
-        "3",
-    )
+        "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--resume",
+        "--timeout", "5",
+    )  # fmt: skip
     assert resumed.returncode == 3, resumed.stderr  # the hang is measured now, as a timeout
     assert resumed.stdout.count("(kept)") == 2 and "pkg23-hang: timeout" in resumed.stdout
     assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "timeout"
@@ -106,14 +102,29 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
     assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "pass"
 
 
-def test_adhoc_cell_and_strict_exit(tiny_project):
-    done = harness("run", "--project", str(tiny_project), "--with", "packaging==23.1", "--strict")
-    assert done.returncode == 0, done.stdout + done.stderr
-    (cell,) = report_of(tiny_project)["cells"]
-    assert cell["cell"]["adhoc"] and cell["versions"]["python"]
-    assert (tiny_project / ".tox" / cell["cell"]["name"]).is_dir()
-    strict = harness("run", "--project", str(tiny_project), "-e", "pkg24-fail", "--strict")
-    assert strict.returncode == 1
+def test_adhoc_cells_and_strict_exit(tiny_project):
+    done = harness(
+        "run", "--project", str(tiny_project), "-e", "pkg24-fail", "--with", "packaging==23.1",
+        "--with", "packaging==24.0", "--strict",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr  # the named env and 24.0 fail
+    cells = by_name(report_of(tiny_project))
+    assert {n: c["verdict"] for n, c in cells.items()} == {
+        "pkg24-fail": "fail", "pkg24-fail-with_packaging23.1": "pass",
+        "pkg24-fail-with_packaging24.0": "fail",
+    }  # fmt: skip
+    adhoc = cells["pkg24-fail-with_packaging23.1"]
+    assert adhoc["cell"]["adhoc"] and adhoc["versions"]["python"]
+    assert (tiny_project / ".tox" / "pkg24-fail-with_packaging23.1").is_dir()
+    listing = harness("list", "--project", str(tiny_project), "-e", "pkg24-fail", "--with",
+                      "packaging==23.1")  # fmt: skip
+    assert listing.stdout.split()[3:6] == [
+        "pkg24-fail-with_packaging23.1",
+        "locked",
+        "packaging==23.1",
+    ]
+    strict = harness("run", "--project", str(tiny_project), "--with", "packaging==23.1", "--strict")
+    assert strict.returncode == 0, strict.stdout + strict.stderr
 
 
 def test_network_failure_during_install_is_infrastructure(tiny_project, tmp_path):
@@ -123,9 +134,8 @@ def test_network_failure_during_install_is_infrastructure(tiny_project, tmp_path
     done = harness("run", "--project", str(tiny_project), "--skip-disk-check", env=offline)
     assert done.returncode == 3
     for cell in report_of(tiny_project)["cells"]:
-        assert (
-            cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "install-network"
-        )
+        assert cell["verdict"] == "infra-error", cell
+        assert cell["problem"]["signature"] == "install-network"
         assert cell["problem"]["test"] == "install"
 
 

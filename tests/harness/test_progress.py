@@ -15,7 +15,7 @@ def test_plain_progress_lines():
     progress.close()
     assert out.getvalue().splitlines() == [
         "harness: 2 cell(s), 1 kept from the last run",
-        "[1/2] a: pass (3/3 passed, 91.0% coverage, 0s) (kept)",
+        "[1/2] a: pass (3 passed, 91.0% coverage, 0s) (kept)",
         "[1/2] b: running",
         "[2/2] b: no-tests (no tests ran, 2s)",
     ]
@@ -49,4 +49,4 @@ def test_live_table_on_a_terminal():
     live.close()
     text = screen.getvalue()
     assert "harness: disk: needs about 1.0 GB" in text and "harness: 1/2 cells done" in text
-    assert "78/79 passed" in text and "testing" in text
+    assert "78 passed, 1 skipped" in text and "testing" in text

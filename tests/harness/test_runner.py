@@ -1,7 +1,6 @@
-import os
-
 from harness.cells import Cell
-from harness.runner import PROBE_DIR, cell_environment, tox_arguments
+from harness.runner import CellRun, cell_environment, tox_arguments, tox_plan
+from harness.tox_plugin import PLAN_VARIABLE
 
 
 def overrides(args):
@@ -9,37 +8,45 @@ def overrides(args):
 
 
 def test_tox_cell_arguments(tmp_path):
-    cell = Cell("torch21-numpy22", {}, ["-c constraints/x.txt", "torch==2.1.2"], "torch21-numpy22")
-    args = tox_arguments(cell, tmp_path / "cell", tmp_path / "lock.txt", tmp_path)
-    assert (
-        args[:3] == ["run", "-e", "torch21-numpy22"]
-        and str(tmp_path / "cell" / "tox-result.json") in args
+    cell = Cell("torch21-numpy22", {}, ["-c constraints/x.txt", "torch==2.1.2"])
+    run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
+    args = tox_arguments(run)
+    assert args[:3] == ["run", "-e", "torch21-numpy22"]
+    assert str(tmp_path / "cell" / "tox-result.json") in args
+    found = overrides(args)
+    assert "testenv:torch21-numpy22.pass_env+=COVERAGE_FILE" in found
+    assert f"testenv:torch21-numpy22.constraints+={tmp_path / 'lock.txt'}" in found
+    assert "testenv:torch21-numpy22.uv_seed=true" not in found  # its commands need no pip
+    piped = Cell("p", {}, commands={"commands_pre": ["python -m pip install -e ."]})
+    assert "testenv:p.uv_seed=true" in overrides(tox_arguments(CellRun(piped, tmp_path, tmp_path)))
+    assert not any(".deps" in o or ".base" in o for o in found) and "--" not in args
+    virtualenv = CellRun(
+        Cell("v", {}, uv_runner=False), tmp_path, tmp_path, None, posargs=("-k", "x")
     )
-    assert "testenv:torch21-numpy22.pass_env+=PYTEST_ADDOPTS" in overrides(args)
-    assert not any(".deps" in o for o in overrides(args))
-    unlocked = Cell("plain", {}, ["pytest"], "plain")
-    assert f"testenv:plain.deps+=-c {tmp_path / 'lock.txt'}" in overrides(
-        tox_arguments(unlocked, tmp_path, tmp_path / "lock.txt", tmp_path)
-    )
+    assert overrides(tox_arguments(virtualenv)) == [
+        "testenv:v.pass_env+=OMP_NUM_THREADS", "testenv:v.pass_env+=COVERAGE_FILE",
+    ]  # fmt: skip
+    assert tox_arguments(virtualenv)[-3:] == ["--", "-k", "x"]
 
 
-def test_adhoc_cells_get_their_own_env_dir_and_deps(tmp_path):
-    cell = Cell("adhoc-x", {"torch": "==2.2.2"}, ["pytest", "torch==2.2.2"], "py", adhoc=True)
-    found = overrides(tox_arguments(cell, tmp_path, tmp_path / "lock.txt", tmp_path))
-    assert f"testenv:py.env_dir={tmp_path / '.tox' / 'adhoc-x'}" in found
-    assert found[-3:] == [f"testenv:py.deps=-c {tmp_path / 'lock.txt'}", "testenv:py.deps+=pytest",
-                          "testenv:py.deps+=torch==2.2.2"]  # fmt: skip
+def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
+    cell = Cell("base-with_torch2.2.2", {"torch": "==2.2.2"}, ["pytest", "torch==2.2.2"],
+                base_env="base", adhoc=True)  # fmt: skip
+    run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
+    found = overrides(tox_arguments(run))
+    assert "testenv:base-with_torch2.2.2.base=testenv:base,testenv" in found
+    assert found[-2:] == ["testenv:base-with_torch2.2.2.deps=pytest",
+                          "testenv:base-with_torch2.2.2.deps+=torch==2.2.2"]  # fmt: skip
+    assert tox_plan(run) == {"envs": [cell.name], "sessions": str(tmp_path / "cell" / "sessions")}
 
 
 def test_cell_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    env = cell_environment(tmp_path, uses_coverage=True, threads=2)
-    assert env["PYTEST_ADDOPTS"].startswith("-p harness_probe --junitxml=")
-    assert env["PYTEST_ADDOPTS"].endswith(f"--cov-report=json:{tmp_path / 'coverage.json'} -x")
-    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(PROBE_DIR)
-    assert env["OMP_NUM_THREADS"] == "2" and env["COVERAGE_FILE"] == str(tmp_path / ".coverage")
-    assert (
-        "--cov-report"
-        not in cell_environment(tmp_path, uses_coverage=False, threads=1)["PYTEST_ADDOPTS"]
+    monkeypatch.setenv("PATH", "/usr/bin")
+    run = CellRun(Cell("c", {}), tmp_path, tmp_path / "cell", python="/opt/py310/bin/python3.10")
+    env = cell_environment(run, threads=2)
+    assert env["OMP_NUM_THREADS"] == "2" and env["COVERAGE_FILE"] == str(
+        tmp_path / "cell" / ".coverage"
     )
+    assert env[PLAN_VARIABLE] == str(tmp_path / "cell" / "tox-plan.json")
+    assert env["PATH"] == "/opt/py310/bin:/usr/bin"

@@ -16,13 +16,13 @@ def test_results_round_trip_atomically(tmp_path):
     assert store.load(CELL) is None and store.load_all() == []
 
 
-def test_fresh_cell_dir_drops_old_artifacts_but_keeps_the_lock(tmp_path):
+def test_fresh_cell_dir_drops_what_an_earlier_attempt_left(tmp_path):
     store = Store(tmp_path)
     directory = store.cell_dir(CELL)
-    write_atomic(directory / "junit.xml", "<old/>")
-    write_atomic(directory / "constraints.txt", "pins")
-    assert store.fresh_cell_dir(CELL) == directory
-    assert [p.name for p in directory.iterdir()] == ["constraints.txt"]
+    write_atomic(directory / "sessions" / "1-2" / "session.json", "{}")
+    write_atomic(directory / "tox.log", "old")
+    assert store.fresh_cell_dir(CELL) == directory and list(directory.iterdir()) == []
+    assert store.locks == tmp_path / "locks"
 
 
 def test_fingerprint_follows_every_input(tmp_path):

@@ -1,0 +1,81 @@
+"""The harness's tox plugin: it declares ad-hoc cells and installs the probe into each cell.
+
+tox loads it through its ``tox`` entry point. It does nothing unless the harness started
+tox with ``HARNESS_TOX_CELL`` naming a cell plan (JSON), so a plain ``tox`` run in the same
+environment is unaffected. The plan gives:
+
+- ``envs``: env names tox should accept although tox.ini does not list them (ad-hoc cells);
+- ``sessions``: the folder the probe writes each pytest session's record into.
+
+The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
+module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
+site-packages puts that folder on ``sys.path`` while the env's commands run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tox.plugin import impl
+
+PLAN_VARIABLE = "HARNESS_TOX_CELL"
+PROBE_SOURCE = Path(__file__).parent / "_probe" / "harness_probe.py"
+PTH_NAME = "_harness_probe.pth"
+METADATA = "Metadata-Version: 2.1\nName: harness-probe\nVersion: 1\n"
+ENTRY_POINTS = "[pytest11]\nharness_probe = harness_probe\n"
+
+
+def _plan() -> dict:
+    path = os.environ.get(PLAN_VARIABLE)
+    if not path:
+        return {}
+    return json.loads(Path(path).read_text())
+
+
+@impl
+def tox_extend_envs() -> list:
+    return list(_plan().get("envs", []))
+
+
+def install_probe(env_dir: Path, site_packages: Path, sessions: Path) -> Path:
+    """Put the probe where pytest finds it in this env; returns the ``.pth`` file."""
+    home = env_dir / ".harness-probe"
+    shutil.rmtree(home, ignore_errors=True)
+    info = home / "harness_probe-1.dist-info"
+    info.mkdir(parents=True)
+    shutil.copyfile(PROBE_SOURCE, home / PROBE_SOURCE.name)
+    (info / "METADATA").write_text(METADATA)
+    (info / "entry_points.txt").write_text(ENTRY_POINTS)
+    (home / "harness-probe.json").write_text(json.dumps({"sessions": str(sessions)}))
+    sessions.mkdir(parents=True, exist_ok=True)
+    pth = site_packages / PTH_NAME
+    pth.write_text(str(home) + "\n")
+    return pth
+
+
+def _site_packages(tox_env) -> Path | None:
+    try:
+        return Path(tox_env.env_site_package_dir())
+    except (AttributeError, NotImplementedError):  # not a Python env
+        return None
+
+
+@impl
+def tox_before_run_commands(tox_env) -> None:
+    sessions = _plan().get("sessions")
+    site_packages = _site_packages(tox_env)
+    if site_packages is None:
+        return
+    (site_packages / PTH_NAME).unlink(missing_ok=True)  # left by a run that was killed
+    if sessions:
+        install_probe(Path(tox_env.env_dir), site_packages, Path(sessions))
+
+
+@impl
+def tox_after_run_commands(tox_env, exit_code, outcomes) -> None:
+    site_packages = _site_packages(tox_env)
+    if site_packages is not None and _plan().get("sessions"):
+        (site_packages / PTH_NAME).unlink(missing_ok=True)

@@ -1,0 +1,153 @@
+"""The harness on the tox.ini shapes people really write (tests/harness/corpus.py).
+
+Each env is a real tox env built by tox-uv from real wheels; the harness's verdict, counts
+and evidence for it are checked here. The rule under all of them: no cell passes while a
+test of it failed or while a pytest session of it did not finish.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from . import corpus
+
+ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
+        "setenv", "own-junit", "pip-command", "bad-command", "dot-extra", "extras", "no-deps",
+        "nested", "no-commands", "nopython")  # fmt: skip
+
+
+def harness(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=1200
+    )
+
+
+@pytest.fixture(scope="module")
+def conformance(tmp_path_factory):
+    project = corpus.build(
+        tmp_path_factory.mktemp("corpus") / "conformance", corpus.CONFORMANCE_TOX,
+        corpus.CONFORMANCE_FILES,
+    )  # fmt: skip
+    done = harness("run", "--project", str(project), "-e", ",".join(ENVS), "--jobs", "2")
+    assert done.returncode == 3, done.stdout + done.stderr  # no-commands, nopython: unmeasured
+    report = json.loads((project / "reports" / "compat.json").read_text())
+    return project, {cell["cell"]["name"]: cell for cell in report["cells"]}
+
+
+def counts(cell, *fields):
+    return tuple(cell["tests"][f] for f in fields)
+
+
+def test_no_cell_passes_with_a_failed_test_or_an_unfinished_session(conformance):
+    _, cells = conformance
+    assert set(cells) == set(ENVS)
+    for cell in cells.values():
+        steps = cell["invocations"]
+        if any(s["tests"]["failed"] or s["tests"]["errors"] or s["unfinished"] for s in steps):
+            assert cell["verdict"] != "pass", cell["cell"]["name"]
+        assert cell["tests"]["passed"] == sum(s["tests"]["passed"] for s in steps)
+
+
+def test_every_pytest_command_counts(conformance):
+    _, cells = conformance
+    two = cells["two-runs"]
+    assert two["verdict"] == "pass" and counts(two, "passed", "skipped") == (3, 1)
+    assert [s["tests"]["passed"] for s in two["invocations"]] == [2, 1]
+    assert two["invocations"][1]["command"] == "python -m pytest tests/test_ok.py -k one"
+    nested = cells["nested"]
+    assert nested["verdict"] == "pass" and counts(nested, "passed", "skipped") == (1, 0)
+
+
+@pytest.mark.parametrize("env", ["ignored", "ignore-errors"])
+def test_failures_tox_ignored_still_fail_the_cell(conformance, env):
+    project, cells = conformance
+    cell = cells[env]
+    assert cell["verdict"] == "fail" and counts(cell, "passed", "failed") == (2, 10)
+    assert cell["signatures"] == {"numpy-bridge-unavailable": 10}
+    assert all(f["where"] == "commands[0]" for f in cell["failures"])
+    if env == "ignored":
+        assert cell["invocations"][0]["ignored"] and cell["invocations"][0]["exit_code"] == 1
+        markdown = (project / "reports" / "compat.md").read_text()
+        assert "tox ignored its exit code" in markdown
+
+
+def test_sessions_that_did_not_finish(conformance):
+    _, cells = conformance
+    crash = cells["pre-post-crash"]
+    assert crash["verdict"] == "crash" and crash["problem"]["signature"] == "crash-signal"
+    assert [s["exit_code"] for s in crash["invocations"]] == [0, -11, 0]
+    stopped = cells["exit-early"]
+    assert stopped["verdict"] == "fail" and stopped["problem"]["signature"] == "session-incomplete"
+    assert stopped["problem"]["evidence"].startswith("Exit: GPU not found, stopping")
+    vanished = cells["os-exit"]
+    assert (
+        vanished["verdict"] == "crash" and vanished["problem"]["signature"] == "session-incomplete"
+    )
+    assert counts(vanished, "passed") == (1,)
+
+
+def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
+    project, cells = conformance
+    for env in ("setenv", "own-junit"):
+        assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
+    assert (project / ".tox" / "own-junit" / "tmp" / "mine.xml").is_file()
+    assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it
+
+
+def test_a_failing_non_test_command_is_reported_as_itself(conformance):
+    _, cells = conformance
+    cell = cells["bad-command"]
+    assert cell["verdict"] == "fail" and cell["tests"]["total"] == 0
+    assert cell["problem"]["evidence"] == "boom: the fixtures folder is missing"
+    assert cell["problem"]["where"] == "commands[0]" and "exit 3" in cell["problem"]["message"]
+
+
+@pytest.mark.parametrize("env", ["dot-extra", "extras", "no-deps"])
+def test_locks_pin_the_project_s_dependencies_and_extras_but_not_the_project(conformance, env):
+    project, cells = conformance
+    assert cells[env]["verdict"] == "pass" and cells[env]["unpinned"] == []
+    lock = (project / "reports" / "locks" / f"{env}.txt").read_text()
+    requirements = [line for line in lock.splitlines()[1:] if not line.startswith((" ", "#"))]
+    names = {line.split("==")[0] for line in requirements}
+    assert {"packaging", "pytest"} <= names and "confpkg" not in names
+    assert all("==" in line for line in requirements)
+
+
+def test_what_cannot_run_is_not_measured(conformance):
+    _, cells = conformance
+    assert cells["no-commands"]["verdict"] == "no-tests"
+    assert cells["no-commands"]["problem"]["evidence"] == "the env has no commands"
+    missing = cells["nopython"]
+    assert (
+        missing["verdict"] == "infra-error" and missing["problem"]["signature"] == "python-missing"
+    )
+    assert (
+        "python3.99" in missing["problem"]["evidence"] and "pyenv" in missing["problem"]["evidence"]
+    )
+    assert missing["versions"].get("python") is None
+
+
+def test_posargs_reach_the_env_s_commands(conformance):
+    project, _ = conformance
+    done = harness("run", "--project", str(project), "-e", "py", "--reports",
+                   str(project / "posargs"), "--", "-k", "one")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (cell,) = json.loads((project / "posargs" / "compat.json").read_text())["cells"]
+    assert counts(cell, "passed", "skipped") == (1, 0)
+
+
+@pytest.mark.real_wheels
+def test_numpy_2_migration_failures_get_their_signatures(tmp_path):
+    project = corpus.build(tmp_path / "numpy2", corpus.NUMPY2_TOX, corpus.NUMPY2_FILES)
+    done = harness("run", "--project", str(project), "-e", "migration,broken-conftest")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((project / "reports" / "compat.json").read_text())
+    cells = {cell["cell"]["name"]: cell for cell in report["cells"]}
+    migration = cells["migration"]
+    assert migration["verdict"] == "fail" and migration["versions"]["numpy"] == "2.2.6"
+    found = {f["test"].split("::")[-1]: f["signature"] for f in migration["failures"]}
+    assert found == corpus.NUMPY2_EXPECTED
+    broken = cells["broken-conftest"]
+    assert broken["verdict"] == "fail" and broken["problem"]["signature"] == "numpy2-removed-name"
