@@ -50,7 +50,8 @@ def run_harness(project: Path, label: str, env: dict, jobs: int) -> dict:
     reports = project / "reports"
     start = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "harness", "run", "-m", label, "--jobs", str(jobs), "--skip-disk-check"],
+        [sys.executable, "-m", "harness", "run", "-m", label, "--jobs", str(jobs), "--skip-disk-check",
+         "--reports", str(reports)],
         cwd=project, env=env, check=False, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     total = time.monotonic() - start

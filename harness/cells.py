@@ -17,6 +17,7 @@ VERDICTS = (PASS, FAIL, CRASH, NO_TESTS, TIMEOUT, UNSATISFIABLE, INFRA_ERROR)
 
 
 COMMAND_SETS = ("commands_pre", "commands", "commands_post")  # the order tox runs them in
+UV_LOCK_RUNNER = "uv-venv-lock-runner"
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class Cell:
     extras: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)  # the env's own `constraints` files
     groups: list[str] = field(default_factory=list)  # tox's dependency_groups (PEP 735)
-    uv_runner: bool = True  # built by tox-uv (not virtualenv)
+    runner: str = "uv-venv-runner"  # tox's runner: uv-venv-runner, uv-venv-lock-runner, virtualenv
+
+    @property
+    def installs_from_uv_lock(self) -> bool:
+        """tox-uv's lock runner installs the project's uv.lock (``uv sync``), not deps + a lock."""
+        return self.runner == UV_LOCK_RUNNER
 
     def command(self, run_id: str) -> str:
         """The configured line behind a tox run id such as ``commands[1]``; '' when unknown."""
@@ -121,6 +127,7 @@ class CellResult:
     failures: list[Failure] = field(default_factory=list)
     problem: Failure | None = None  # what stopped the cell before or outside the tests
     invocations: list[Invocation] = field(default_factory=list)
+    lock: str = ""  # the file that pinned the cell's closure
     unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin
     fingerprint: str = ""
     log: str = ""

@@ -51,5 +51,7 @@ def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILT
     infrastructure_first = tuple(sorted(table, key=lambda s: s.kind != INFRASTRUCTURE))
     found = failure(stage, text, message, infrastructure_first)
     if by_id(table)[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
+        errors = [line.strip() for line in text.splitlines() if "error" in line.lower()]
         found.signature = "env-setup"
+        found.evidence = (errors[-1] if errors else found.evidence)[:EVIDENCE_LIMIT]
     return found

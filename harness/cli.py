@@ -21,11 +21,16 @@ from .signatures import load_signatures
 from .store import Store, write_atomic
 
 EXIT_OK, EXIT_STRICT, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
+UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)
+DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package  # the run could not say whether these work
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, default=Path("."), help="folder holding tox.ini")
+    parser.add_argument(
+        "--reports", type=Path, default=None,
+        help=f"output folder: reports, per-cell results, locks (default: PROJECT/{DEFAULT_REPORTS})",
+    )  # fmt: skip
     parser.add_argument(
         "-e", "--env", dest="envs", action="append", default=[], help="tox env(s), comma-separated"
     )
@@ -47,9 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _selection(run)
     run.add_argument(
-        "--reports", type=Path, default=None, help="output folder (default: PROJECT/reports)"
-    )
-    run.add_argument(
         "--jobs", type=int, default=0, help="cells at once (default: by cores and memory)"
     )
     run.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
@@ -68,12 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="re-render compat.md and compat.html from compat.json"
     )
-    report.add_argument("--reports", type=Path, default=Path("reports"))
+    report.add_argument("--reports", type=Path, default=Path(DEFAULT_REPORTS))
     report.add_argument(
         "--collect", action="store_true",
         help="first rebuild compat.json from every cell result under REPORTS/cells (joins partial runs)",
     )  # fmt: skip
     return parser
+
+
+def _reports(args: argparse.Namespace, project: Path) -> Path:
+    return (args.reports or project / DEFAULT_REPORTS).resolve()
 
 
 def _envs(values: list) -> list:
@@ -101,7 +107,7 @@ def command_run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.jobs < 0:
         raise HarnessError("--timeout must be positive and --jobs not negative")
     options = pipeline.RunOptions(
-        project=project, reports=(args.reports or project / "reports").resolve(),
+        project=project, reports=_reports(args, project),
         envs=_envs(args.envs), labels=args.labels, adhoc=args.adhoc, jobs=args.jobs,
         timeout_s=args.timeout, resume=args.resume, skip_disk_check=args.skip_disk_check,
         signatures=load_signatures(args.signatures), posargs=args.posargs,
@@ -128,8 +134,11 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_lock(args: argparse.Namespace) -> int:
     project = args.project.resolve()
-    cells = matrix.select(project, _envs(args.envs), args.labels, args.adhoc)
-    store = Store(project / "reports")
+    cells = [
+        c for c in matrix.select(project, _envs(args.envs), args.labels, args.adhoc)
+        if not c.installs_from_uv_lock
+    ]  # fmt: skip
+    store = Store(_reports(args, project))
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
     pythons = pipeline.find_pythons(cells)
     for name, outcome in lock.lock_all(cells, paths, project, pythons).items():
@@ -146,10 +155,10 @@ def command_lock(args: argparse.Namespace) -> int:
 
 def command_list(args: argparse.Namespace) -> int:
     project = args.project.resolve()
-    store = Store(project / "reports")
+    store = Store(_reports(args, project))
     for cell in matrix.select(project, _envs(args.envs), args.labels, args.adhoc):
         path = lock.lock_path(cell, project, store.locks)
-        state = "locked" if lock.is_current(cell, path, project) else "unlocked"
+        state = "unlocked" if lock.needs_lock(cell, path, project) else "locked"
         pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))
         print(f"{cell.name:<32} {state:<9} {pins}")
     return EXIT_OK

@@ -127,14 +127,19 @@ def journal(path: Path, env: str):
             (step.get("output") or "") + (step.get("err") or ""))
         for step in test
     ]  # fmt: skip
+    outcome = entry.get("result") or {}
+    failed_outside_commands = outcome.get("success") is False and not commands
+    setup_output = "\n".join((s.get("output") or "") + (s.get("err") or "") for s in setup)
+    if failed_outside_commands and not isinstance(outcome.get("exit_code"), int):
+        setup_output += "\n" + str(outcome.get("exit_code"))  # tox's reason, e.g. a failed build
     return Journal(
-        setup_ok=all(step.get("retcode") == 0 for step in setup),
+        setup_ok=all(step.get("retcode") == 0 for step in setup) and not failed_outside_commands,
         install_s=round(sum(step.get("elapsed", 0) for step in setup), 2),
         test_s=round(sum(step.get("elapsed", 0) for step in test), 2),
         commands=commands,
         packages=packages,
         python=".".join(str(part) for part in python[:3]) if python else None,
-        setup_output="\n".join((s.get("output") or "") + (s.get("err") or "") for s in setup),
+        setup_output=setup_output,
     )
 
 

@@ -18,8 +18,10 @@ import subprocess
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -66,17 +68,39 @@ def uv_cache_dir() -> Path:
 
 
 def locked(constraint: Path) -> set:
-    """``{(name, version)}`` pinned by a lock file; empty when it is missing."""
+    """``{(name, version)}`` pinned by a lock file (``name==version`` lines, or a uv.lock)."""
     try:
-        lines = constraint.read_text().splitlines()
+        text = constraint.read_text()
     except OSError:
         return set()
+    if constraint.name == "uv.lock":
+        return _uv_lock_pins(text)
     pins = set()
-    for line in lines:
-        name, sep, version = line.split(";")[0].strip().partition("==")
-        if sep and not name.startswith("#"):
-            pins.add((canonicalize_name(name), version.strip()))
+    for line in text.splitlines():
+        try:
+            requirement = Requirement(line.split("#")[0].strip())
+        except InvalidRequirement:
+            continue
+        (spec, *more) = list(requirement.specifier) or [None]
+        if spec is not None and spec.operator == "==" and not more:
+            pins.add((canonicalize_name(requirement.name), spec.version))
     return pins
+
+
+def _uv_lock_pins(text: str) -> set:
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python < 3.11
+        return set()
+    try:
+        packages = tomllib.loads(text).get("package", [])
+    except ValueError:
+        return set()
+    return {
+        (canonicalize_name(p["name"]), str(p["version"]))
+        for p in packages
+        if "registry" in p.get("source", {}) and "version" in p
+    }
 
 
 def cached(cache: Path, name: str, version: str) -> bool:
@@ -130,7 +154,7 @@ def plan(cells: list, constraints: dict, tox_dir: Path, cache: Path, sizer=wheel
         with ThreadPoolExecutor(max_workers=8) as pool:
             wheels = sum(pool.map(lambda pin: sizer(*pin), missing))
         needed = int(wheels * UNPACK_FACTOR)
-    except (OSError, ValueError, LookupError, KeyError):
+    except (OSError, ValueError, LookupError, KeyError, HTTPException):
         sized_by_index = False
         needed = FALLBACK_TORCH_BYTES * len({v for n, v in missing if n == "torch"})
     needed += MARGIN_BYTES + len(cells) * (ENV_BYTES if linked else COPIED_ENV_BYTES)

@@ -58,7 +58,8 @@ function show(name) {
     box.appendChild(table);
   }
   if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
-  box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · log: ' + c.log));
+  box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
+                          + ' · log: ' + c.log));
   if (c.problem) {
     const sig = report.signatures[c.problem.signature] || {};
     box.appendChild(el('h3', 'Problem: ' + c.problem.signature + ' (' + c.problem.test + ')'));

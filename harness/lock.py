@@ -77,8 +77,17 @@ def lock_in_deps(cell: Cell, project: Path) -> Path | None:
 
 
 def lock_path(cell: Cell, project: Path, locks: Path) -> Path:
-    """Where the cell's lock lives: its own ``-c`` file, else a file in the harness's folder."""
+    """Where the cell's lock lives: its own ``-c`` file, else a file in the harness's folder.
+
+    An env that tox-uv installs with ``uv sync`` is pinned by the project's own ``uv.lock``.
+    """
+    if cell.installs_from_uv_lock:
+        return project / "uv.lock"
     return lock_in_deps(cell, project) or locks / f"{cell.name}.txt"
+
+
+def needs_lock(cell: Cell, path: Path, project: Path) -> bool:
+    return not cell.installs_from_uv_lock and not is_current(cell, path, project)
 
 
 def requirements(cell: Cell, project: Path) -> str:

@@ -109,7 +109,7 @@ def cell_from(name: str, values: dict, **changes) -> Cell:
         extras=list(values.get("extras", [])),
         constraints=[str(c) for c in values.get("constraints", [])],
         groups=list(values.get("dependency_groups", [])),
-        uv_runner=values.get("runner", "") == "uv-venv-runner",
+        runner=str(values.get("runner", "")),
     )
     fields.update(changes)
     return Cell(**fields)
@@ -164,6 +164,11 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
     overrides = [f"testenv:{name}.base=testenv:{base},testenv" for name in wanted]
     config = tox_config(project, ["-e", ",".join(wanted)], overrides, plan={"envs": list(wanted)})
     base_cell = tox_cells(project, [base])[0]
+    if base_cell.installs_from_uv_lock:
+        raise ConfigError(
+            f"--with cannot pin env {base}: it installs the project's uv.lock ({base_cell.runner}); "
+            "start from an env that installs deps"
+        )
     cells = []
     for name, pins in wanted.items():
         values = config[name]

@@ -101,7 +101,7 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     cells = matrix.select(project, options.envs, options.labels, options.adhoc)
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
-    stale = [c for c in cells if pythons[c.name] and not lock.is_current(c, paths[c.name], project)]
+    stale = [c for c in cells if pythons[c.name] and lock.needs_lock(c, paths[c.name], project)]
     for cell in stale:
         progress.stage(cell, "locking")
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
@@ -129,8 +129,9 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: P
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=todo.problem(cell))
     if evidence.lock_problem is None:
         progress.stage(cell, "installing")
+        constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]
         run = CellRun(
-            cell, options.project, cell_dir, todo.paths[cell.name], todo.pythons[cell.name],
+            cell, options.project, cell_dir, constraints, todo.pythons[cell.name],
             tuple(options.posargs),
         )  # fmt: skip
         ran = run_cell(
@@ -145,10 +146,15 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: P
         evidence.log = collect.log_tail(cell_dir / "tox.log")
     result = decide(cell, evidence, options.signatures)
     result.unpinned = lock.unpinned_in(todo.paths[cell.name])
+    result.lock = _shown(todo.paths[cell.name], options.project)
     result.fingerprint = todo.prints[cell.name]
     result.log = str((cell_dir / "tox.log").relative_to(options.reports))
     store.save(result)
     return result
+
+
+def _shown(path: Path, project: Path) -> str:
+    return str(path.relative_to(project)) if project in path.parents else str(path)
 
 
 def run(options: RunOptions, progress=None) -> RunOutcome:

@@ -90,7 +90,7 @@ def tox_arguments(run: CellRun) -> list:
     cell, name = run.cell, run.cell.name
     args = ["run", "-e", name, "--result-json", str(run.folder / "tox-result.json")]
     overrides = [f"testenv:{name}.pass_env+={variable}" for variable in PASSED_ENV]
-    if cell.uv_runner and calls_pip(cell):
+    if cell.runner.startswith("uv-venv") and calls_pip(cell):
         overrides.append(f"testenv:{name}.uv_seed=true")  # pip in the env, as virtualenv has
     if run.lock is not None:
         overrides.append(f"testenv:{name}.constraints+={run.lock}")

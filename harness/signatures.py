@@ -113,6 +113,7 @@ BUILTIN = (
         "install-network", "install or network error",
         r"Failed to (?:fetch|download)|Connection (?:refused|reset|aborted)|Network is unreachable"
         r"|Connection(?:Refused|Reset|Aborted)Error|socket\.gaierror|Max retries exceeded with url"
+        r"|Git operation failed|Could not resolve host"
         r"|Temporary failure in name resolution|Name or service not known|dns error"
         r"|error sending request|Read timed out|Could not connect|No space left on device"
         r"|Failed to (?:prepare|install|build) |failed to create virtual environment",

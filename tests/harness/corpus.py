@@ -7,6 +7,10 @@
 ``--junitxml``, ``.[test]``, ``extras``, ``package = wheel``, no deps of its own, a failing
 non-test command, no commands, and an interpreter that is not installed.
 
+``flat`` is a flat-layout package that tox builds as an sdist, as tabulate does: a folder
+the harness left beside it would break its build. One env installs it from ``uv.lock`` with
+tox-uv's lock runner, as attrs does.
+
 ``numpy2`` fails one test for each NumPy 2 migration signature under a real numpy 2 wheel,
 and has an env whose conftest breaks at import under NumPy 2.
 """
@@ -274,6 +278,45 @@ NUMPY2_EXPECTED = {
     "test_integer_overflow": "numpy2-overflow",
     "test_scalar_repr": "numpy2-scalar-repr",
 }
+
+
+FLAT_TOX = """
+[tox]
+env_list = py
+[testenv]
+deps = pytest
+commands = pytest tests
+[testenv:locked]
+runner = uv-venv-lock-runner
+dependency_groups = test
+"""
+
+FLAT_FILES = {
+    "pyproject.toml": """
+        [project]
+        name = "flatpkg"
+        version = "0.1"
+        requires-python = ">=3.8"
+        dependencies = ["packaging>=23"]
+        [dependency-groups]
+        test = ["pytest"]
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+    """,
+    "flatpkg/__init__.py": """
+        import packaging
+
+        VERSION = packaging.__version__
+    """,
+    "tests/test_flat.py": """
+        import flatpkg
+
+
+        def test_the_installed_package():
+            assert flatpkg.VERSION
+    """,
+}  # a flat layout: setuptools refuses to build it if another top-level folder appears
 
 
 def build(root: Path, tox_ini: str, files: dict) -> Path:

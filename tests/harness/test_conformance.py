@@ -32,7 +32,7 @@ def conformance(tmp_path_factory):
     )  # fmt: skip
     done = harness("run", "--project", str(project), "-e", ",".join(ENVS), "--jobs", "2")
     assert done.returncode == 3, done.stdout + done.stderr  # no-commands, nopython: unmeasured
-    report = json.loads((project / "reports" / "compat.json").read_text())
+    report = json.loads((project / ".harness" / "compat.json").read_text())
     return project, {cell["cell"]["name"]: cell for cell in report["cells"]}
 
 
@@ -69,7 +69,7 @@ def test_failures_tox_ignored_still_fail_the_cell(conformance, env):
     assert all(f["where"] == "commands[0]" for f in cell["failures"])
     if env == "ignored":
         assert cell["invocations"][0]["ignored"] and cell["invocations"][0]["exit_code"] == 1
-        markdown = (project / "reports" / "compat.md").read_text()
+        markdown = (project / ".harness" / "compat.md").read_text()
         assert "tox ignored its exit code" in markdown
 
 
@@ -108,7 +108,7 @@ def test_a_failing_non_test_command_is_reported_as_itself(conformance):
 def test_locks_pin_the_project_s_dependencies_and_extras_but_not_the_project(conformance, env):
     project, cells = conformance
     assert cells[env]["verdict"] == "pass" and cells[env]["unpinned"] == []
-    lock = (project / "reports" / "locks" / f"{env}.txt").read_text()
+    lock = (project / ".harness" / "locks" / f"{env}.txt").read_text()
     requirements = [line for line in lock.splitlines()[1:] if not line.startswith((" ", "#"))]
     names = {line.split("==")[0] for line in requirements}
     assert {"packaging", "pytest"} <= names and "confpkg" not in names
@@ -143,7 +143,7 @@ def test_numpy_2_migration_failures_get_their_signatures(tmp_path):
     project = corpus.build(tmp_path / "numpy2", corpus.NUMPY2_TOX, corpus.NUMPY2_FILES)
     done = harness("run", "--project", str(project), "-e", "migration,broken-conftest")
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads((project / "reports" / "compat.json").read_text())
+    report = json.loads((project / ".harness" / "compat.json").read_text())
     cells = {cell["cell"]["name"]: cell for cell in report["cells"]}
     migration = cells["migration"]
     assert migration["verdict"] == "fail" and migration["versions"]["numpy"] == "2.2.6"
@@ -151,3 +151,23 @@ def test_numpy_2_migration_failures_get_their_signatures(tmp_path):
     assert found == corpus.NUMPY2_EXPECTED
     broken = cells["broken-conftest"]
     assert broken["verdict"] == "fail" and broken["problem"]["signature"] == "numpy2-removed-name"
+
+
+def test_a_flat_layout_package_builds_beside_the_harness_s_files(tmp_path):
+    project = corpus.build(tmp_path / "flat", corpus.FLAT_TOX, corpus.FLAT_FILES)
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "lock", "-q", "--directory", str(project)], check=True, timeout=600)
+    done = harness("run", "--project", str(project), "-e", "py,locked")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((project / ".harness" / "compat.json").read_text())
+    cells = {cell["cell"]["name"]: cell for cell in report["cells"]}
+    assert cells["py"]["verdict"] == "pass" and cells["py"]["lock"] == ".harness/locks/py.txt"
+    assert cells["locked"]["verdict"] == "pass" and cells["locked"]["lock"] == "uv.lock"
+    refused = harness("run", "--project", str(project), "-e", "locked", "--with", "packaging==24.0")
+    assert refused.returncode == 2 and "installs the project's uv.lock" in refused.stderr
+    (project / "reports").mkdir()  # a second top-level folder: setuptools refuses the flat layout
+    broken = harness("run", "--project", str(project), "-e", "py")
+    assert broken.returncode == 3, broken.stdout + broken.stderr
+    (cell,) = json.loads((project / ".harness" / "compat.json").read_text())["cells"]
+    assert cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "env-setup"
+    assert "Multiple top-level packages discovered" in cell["problem"]["evidence"]

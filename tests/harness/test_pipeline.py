@@ -21,7 +21,7 @@ def harness(*args, env=None, timeout=300):
 
 
 def report_of(project):
-    return json.loads((project / "reports" / "compat.json").read_text())
+    return json.loads((project / ".harness" / "compat.json").read_text())
 
 
 def by_name(report):
@@ -52,8 +52,10 @@ def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
     assert cells["pkg23-importerr"]["signatures"] == {"import-error": 1}
     assert "packaging>=99" in cells["pkg24-unsat"]["problem"]["evidence"]
     assert cells["pkg24-fail"]["versions"]["python"] and cells["pkg23-ok"]["install_s"] is not None
-    markdown = (tiny_project / "reports" / "compat.md").read_text()
-    assert "pkg24-crash: crash" in markdown and (tiny_project / "reports" / "compat.html").is_file()
+    markdown = (tiny_project / ".harness" / "compat.md").read_text()
+    assert (
+        "pkg24-crash: crash" in markdown and (tiny_project / ".harness" / "compat.html").is_file()
+    )
 
 
 def test_a_hung_cell_is_killed_at_its_timeout(tiny_project):
@@ -68,7 +70,7 @@ def test_a_hung_cell_is_killed_at_its_timeout(tiny_project):
 
 
 def test_interrupted_run_resumes_only_what_is_left(tiny_project):
-    project, cells_dir = str(tiny_project), tiny_project / "reports" / "cells"
+    project, cells_dir = str(tiny_project), tiny_project / ".harness" / "cells"
     process = subprocess.Popen(
         [*HARNESS, "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--jobs", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

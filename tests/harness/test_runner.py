@@ -21,7 +21,7 @@ def test_tox_cell_arguments(tmp_path):
     assert "testenv:p.uv_seed=true" in overrides(tox_arguments(CellRun(piped, tmp_path, tmp_path)))
     assert not any(".deps" in o or ".base" in o for o in found) and "--" not in args
     virtualenv = CellRun(
-        Cell("v", {}, uv_runner=False), tmp_path, tmp_path, None, posargs=("-k", "x")
+        Cell("v", {}, runner="virtualenv"), tmp_path, tmp_path, None, posargs=("-k", "x")
     )
     assert overrides(tox_arguments(virtualenv)) == [
         "testenv:v.pass_env+=OMP_NUM_THREADS", "testenv:v.pass_env+=COVERAGE_FILE",
