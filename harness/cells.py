@@ -129,6 +129,9 @@ class CellResult:
     invocations: list[Invocation] = field(default_factory=list)
     lock: str = ""  # the file that pinned the cell's closure
     unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin
+    interpreter: str = ""  # "cpython 3.11.7": the Python the harness found for it
+    posargs: list[str] = field(default_factory=list)
+    measured_at: str = ""  # ISO time the result was decided
     fingerprint: str = ""
     log: str = ""
 

@@ -9,6 +9,13 @@ from .cells import Failure, Signature
 from .signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by_id
 
 EVIDENCE_LIMIT = 400
+TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Text from a test or a log without terminal escapes or control characters."""
+    return CONTROL.sub("", TERMINAL_ESCAPE.sub("", str(text)))
 
 
 @lru_cache(maxsize=None)
@@ -18,7 +25,7 @@ def _compiled(pattern: str):
 
 def classify(text: str, table: tuple = BUILTIN) -> tuple:
     """``(signature, evidence line)`` of the first signature in table order that matches."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in clean(text).splitlines() if line.strip()]
     for signature in table:
         regex = _compiled(signature.pattern)
         for line in lines:
@@ -34,12 +41,15 @@ def _fallback(table: tuple) -> Signature:
 def failure(test: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
     signature, evidence = classify(text, table)
     return Failure(
-        test=test, signature=signature.id, evidence=evidence, message=message[:EVIDENCE_LIMIT]
-    )
+        test=clean(test), signature=signature.id, evidence=evidence,
+        message=clean(message)[:EVIDENCE_LIMIT],
+    )  # fmt: skip
 
 
 def forced(test: str, signature: Signature, evidence: str, message: str = "") -> Failure:
-    return Failure(test, signature.id, evidence[:EVIDENCE_LIMIT], message[:EVIDENCE_LIMIT])
+    return Failure(
+        test, signature.id, clean(evidence)[:EVIDENCE_LIMIT], clean(message)[:EVIDENCE_LIMIT]
+    )
 
 
 def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:

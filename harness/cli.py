@@ -7,22 +7,23 @@ CLI stops with a clear message and an exit code.
 from __future__ import annotations
 
 import argparse
-import json
+import math
+import os
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from . import lock, matrix, pipeline, progress, reports
+from . import lock, matrix, pipeline, processes, progress, reports
 from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
 from .errors import HarnessError
 from .signatures import load_signatures
-from .store import Store, write_atomic
+from .store import Store
 
 EXIT_OK, EXIT_STRICT, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)
-DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package  # the run could not say whether these work
+UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
+DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--skip-disk-check", action="store_true")
     run.add_argument("--signatures", type=Path, default=None, help="JSON list of extra signatures")
     run.add_argument("--strict", action="store_true", help="exit 1 unless every cell passes")
+    run.add_argument(
+        "--fresh", action="store_true", help="forget every stored result first (locks are kept)"
+    )
     locker = commands.add_parser(
         "lock", help="re-pin every selected cell's closure into its constraints file"
     )
@@ -73,8 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--reports", type=Path, default=Path(DEFAULT_REPORTS))
     report.add_argument(
         "--collect", action="store_true",
-        help="first rebuild compat.json from every cell result under REPORTS/cells (joins partial runs)",
+        help="first rebuild compat.json from every stored cell result under REPORTS/cells",
     )  # fmt: skip
+    report.add_argument(
+        "--project", type=Path, default=None, help="with --collect: mark cells whose inputs changed"
+    )
     return parser
 
 
@@ -93,68 +100,112 @@ def _tools(project: Path) -> dict:
         ("uv", [lock.uv_binary(), "--version"]),
     ):
         try:
-            done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+            done = processes.run(command, timeout=60, cwd=project)
             found[name] = done.stdout.split("\n")[0].split(" from ")[0].strip()
         except (OSError, subprocess.SubprocessError):
             found[name] = None
     return found
 
 
-def command_run(args: argparse.Namespace) -> int:
+def _project(args: argparse.Namespace) -> Path:
     project = args.project.resolve()
-    if not (project / "tox.ini").is_file() and not (project / "pyproject.toml").is_file():
-        raise HarnessError(f"{project} has no tox.ini or pyproject.toml")
-    if args.timeout <= 0 or args.jobs < 0:
-        raise HarnessError("--timeout must be positive and --jobs not negative")
-    options = pipeline.RunOptions(
-        project=project, reports=_reports(args, project),
-        envs=_envs(args.envs), labels=args.labels, adhoc=args.adhoc, jobs=args.jobs,
-        timeout_s=args.timeout, resume=args.resume, skip_disk_check=args.skip_disk_check,
+    if not any((project / name).is_file() for name in ("tox.ini", "tox.toml", "pyproject.toml")):
+        raise HarnessError(f"{project} has no tox.ini, tox.toml or pyproject.toml")
+    return project
+
+
+def _run_options(args: argparse.Namespace) -> pipeline.RunOptions:
+    """Every option checked before any work starts."""
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise HarnessError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.jobs < 0:
+        raise HarnessError(f"--jobs must be 0 (automatic) or more, not {args.jobs}")
+    project = _project(args)
+    return pipeline.RunOptions(
+        project=project, reports=_reports(args, project), envs=_envs(args.envs),
+        labels=args.labels, adhoc=args.adhoc, jobs=args.jobs, timeout_s=args.timeout,
+        resume=args.resume, skip_disk_check=args.skip_disk_check,
         signatures=load_signatures(args.signatures), posargs=args.posargs,
     )  # fmt: skip
-    outcome = pipeline.run(options, progress.choose())
-    names = [c.name for c in outcome.cells]
-    tools = _tools(project)
-    report = reports.build(
-        outcome.results, project, names, outcome.interrupted, tools, options.signatures
-    )
-    paths = reports.write(report, options.reports)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    options = _run_options(args)
+    matrix.parse_pins(options.adhoc)  # a bad --with stops here, before the folder is taken
+    store = Store(options.reports)
+    store.acquire("run")
+    try:
+        if args.fresh:
+            store.forget()
+        outcome, interrupted = None, False
+        try:
+            outcome = pipeline.run(options, store, progress.choose())
+            interrupted = outcome.interrupted
+        except (KeyboardInterrupt, processes.Interrupted):
+            interrupted = True
+        processes.LIVE.stopping = False  # every process of the run is gone; now report
+        selected = [c.name for c in outcome.cells] if outcome else []
+        finished = {r.cell.name for r in outcome.results} if outcome else set()
+        not_run = [name for name in selected if name not in finished]
+        paths, unreadable = reports.publish(
+            store, options.project, not_run, interrupted, _tools(options.project),
+            options.signatures,
+        )  # fmt: skip
+        store.prune_runs(store.load_all()[0])
+    finally:
+        store.release()
     print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
-    if outcome.interrupted:
+    _name_unreadable(unreadable)
+    if interrupted:
         print("harness: interrupted; run again with --resume to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
-    unmeasured = [r.cell.name for r in outcome.results if r.verdict in UNMEASURED]
+    results = outcome.results
+    unmeasured = [r.cell.name for r in results if r.verdict in UNMEASURED]
     if unmeasured:
         print(f"harness: not measured: {', '.join(unmeasured)} (see the report)", file=sys.stderr)
         return EXIT_UNMEASURED
-    if args.strict and any(r.verdict != PASS for r in outcome.results):
+    if unreadable:
+        return EXIT_UNMEASURED
+    if args.strict and any(r.verdict != PASS for r in results):
         return EXIT_STRICT
     return EXIT_OK
 
 
+def _name_unreadable(unreadable: list) -> None:
+    for path in unreadable:
+        print(f"harness: cannot read the stored result {path}; it is left out", file=sys.stderr)
+
+
 def command_lock(args: argparse.Namespace) -> int:
-    project = args.project.resolve()
+    """Re-pin the selected cells. A lock that fails keeps the previous one, byte for byte."""
+    project = _project(args)
     cells = [
         c for c in matrix.select(project, _envs(args.envs), args.labels, args.adhoc)
         if not c.installs_from_uv_lock
     ]  # fmt: skip
     store = Store(_reports(args, project))
-    paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
-    pythons = pipeline.find_pythons(cells)
-    for name, outcome in lock.lock_all(cells, paths, project, pythons).items():
+    store.acquire("lock")
+    try:
+        paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
+        outcomes = lock.lock_all(cells, paths, project, pipeline.find_pythons(cells))
+    finally:
+        store.release()
+    kinds = []
+    for name, outcome in outcomes.items():
         where = paths[name].relative_to(project) if project in paths[name].parents else paths[name]
         if outcome.ok:
             print(f"locked        {name} -> {where}")
-        else:
-            paths[name].unlink(missing_ok=True)
-            print(
-                f"{outcome.problem.signature:<13} {name}: {outcome.problem.message or outcome.problem.evidence}"
-            )
-    return EXIT_OK
+            continue
+        kinds.append(outcome.problem.signature)
+        reason = outcome.problem.message or outcome.problem.evidence
+        print(f"{outcome.problem.signature:<13} {name}: {reason} ({where} left as it was)")
+    if any(kind != "unsatisfiable" for kind in kinds):
+        return EXIT_UNMEASURED
+    return EXIT_STRICT if kinds else EXIT_OK
 
 
 def command_list(args: argparse.Namespace) -> int:
-    project = args.project.resolve()
+    project = _project(args)
     store = Store(_reports(args, project))
     for cell in matrix.select(project, _envs(args.envs), args.labels, args.adhoc):
         path = lock.lock_path(cell, project, store.locks)
@@ -165,29 +216,38 @@ def command_list(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    source = args.reports / "compat.json"
+    """Re-render compat.md and compat.html; ``--collect`` first rebuilds compat.json."""
+    store = Store(args.reports.resolve())
+    unreadable = []
     if args.collect:
-        results = Store(args.reports).load_all()
-        if not results:
-            raise HarnessError(f"no cell results under {args.reports / 'cells'}")
-        previous = reports.load(source) if source.is_file() else {}
-        project = previous.get("project", str(args.reports.resolve().parent))
-        names = [r.cell.name for r in results]
-        report = reports.build(results, project, names, False, previous.get("tools", {}))
-        write_atomic(source, json.dumps(report, indent=2))
+        if not any(store.results.glob("*.json")):
+            raise HarnessError(f"no stored cell results under {store.results}")
+        store.acquire("report")
+        try:
+            project = args.project.resolve() if args.project else None
+            _, unreadable = reports.publish(store, project, [], False, {})
+        finally:
+            store.release()
+        _name_unreadable(unreadable)
+    source = store.reports / "compat.json"
     try:
         report = reports.load(source)
     except OSError as exc:
-        raise HarnessError(f"no report to render: {exc}") from exc
+        raise HarnessError(f"no report to render: {exc.strerror}: {source}") from exc
     except ValueError as exc:
         raise HarnessError(f"cannot read {source}: {exc}") from exc
-    paths = reports.write(report, args.reports)
+    paths = reports.write(report, store.reports)
     print(f"harness: rendered {paths['md']} and {paths['html']} from {source}")
-    return EXIT_OK
+    return EXIT_UNMEASURED if unreadable else EXIT_OK
 
 
 def _interrupt(signum, frame):
+    processes.LIVE.kill_all()  # whatever stage the run is in, its processes end now
     raise KeyboardInterrupt
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def main(argv: list = None) -> int:
@@ -195,8 +255,9 @@ def main(argv: list = None) -> int:
     split = argv.index("--") if "--" in argv else len(argv)
     args = build_parser().parse_args(argv[:split])
     args.posargs = argv[split + 1 :]
+    processes.LIVE.stopping = False
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     handlers = {
         "run": command_run,
@@ -207,8 +268,17 @@ def main(argv: list = None) -> int:
     try:
         return handlers[args.command](args)
     except (HarnessError, ValueError) as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except (KeyboardInterrupt, processes.Interrupted):
+        print("harness: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line, not a traceback, and the way to see more
+        if os.environ.get("HARNESS_TRACEBACK"):
+            raise
+        print(f"harness: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(a bug; HARNESS_TRACEBACK=1 shows where)", file=sys.stderr)  # fmt: skip
+        return EXIT_UNMEASURED
 
 
 if __name__ == "__main__":

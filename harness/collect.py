@@ -143,11 +143,12 @@ def journal(path: Path, env: str):
     )
 
 
-def versions(journal_: Journal, facts: dict) -> dict:
-    """Installed versions of the packages the report shows; the probe wins where it ran."""
-    found = {name: None for name in REPORTED}
+def versions(journal_: Journal, facts: dict, pinned: tuple = ()) -> dict:
+    """Installed versions of the packages the report shows and of every pinned one; the probe
+    wins where it ran."""
+    found = {name: None for name in (*REPORTED, *pinned)}
     if journal_:
-        found.update({n: journal_.packages.get(n) for n in REPORTED if n != "python"})
+        found.update({n: journal_.packages.get(n) for n in found if n != "python"})
         found["python"] = journal_.python
     if facts:
         found.update({n: v for n, v in (facts.get("versions") or {}).items() if n in found and v})

@@ -9,21 +9,27 @@ from __future__ import annotations
 import html
 import json
 
-from .reports import MARKS, extras, grid, invocation_rows, results_of, tests_text
+from .reports import MARKS, grid, invocation_rows, results_of, summary_text, tests_text
 
 COLOURS = {
     "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
     "timeout": "#ef6c00", "unsatisfiable": "#546e7a", "infra-error": "#8d6e63",
 }  # fmt: skip
+DARK_TEXT = ("no-tests", "timeout")  # light backgrounds
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.4rem .6rem}
-td.cell{cursor:pointer;color:#fff;min-width:9rem}td.cell:hover{outline:3px solid #000}
-td.empty{background:#eee}#details{border-top:2px solid #333;margin-top:1rem;padding-top:1rem}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .4rem}
+th{text-align:left;white-space:nowrap}td.square{vertical-align:top;min-width:8rem}
+td.empty{background:#eee}.cell{cursor:pointer;color:#fff;padding:.2rem .4rem;margin:.1rem 0;
+border-radius:3px;overflow-wrap:anywhere}.cell:hover,.cell:focus{outline:3px solid #000}
+.legend .cell{display:inline-block;margin-right:.3rem;cursor:default}
+#details{border-top:2px solid #333;margin-top:1rem;padding-top:1rem}
 code,pre{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap;word-break:break-word}
-.legend span{display:inline-block;color:#fff;padding:.1rem .5rem;margin-right:.3rem}
-"""
+""" + "".join(
+    f".{verdict}{{background:{colour};color:{'#222' if verdict in DARK_TEXT else '#fff'}}}"
+    for verdict, colour in COLOURS.items()
+)
 
 SCRIPT = """
 const report = JSON.parse(document.getElementById('report-data').textContent);
@@ -43,11 +49,12 @@ function show(name) {
   const c = byName[name], box = document.getElementById('details');
   box.replaceChildren(el('h2', c.cell.name + ': ' + c.verdict));
   const facts = el('table');
-  const v = c.versions, d = c.device, t = c.tests;
-  row(facts, ['python', v.python, 'torch', v.torch, 'numpy', v.numpy, 'pandas', v.pandas]);
+  const d = c.device, t = c.tests;
+  row(facts, Object.entries(c.versions).filter(([k, x]) => x).flat());
   row(facts, ['device', d.gpu || d.device || '', 'numpy bridge', d.numpy_bridge || '',
               'coverage', c.coverage === null ? '' : c.coverage + '%', 'time', c.duration_s + 's']);
   row(facts, ['passed', t.passed, 'failed', t.failed, 'errors', t.errors, 'skipped', t.skipped]);
+  row(facts, ['measured', c.measured_at || '', 'inputs', c.stale ? 'changed since (stale)' : 'unchanged']);
   box.appendChild(facts);
   const steps = report.invocation_rows[c.cell.name] || [];
   if (steps.length) {
@@ -80,57 +87,54 @@ function show(name) {
   }
   box.scrollIntoView({behavior: 'smooth'});
 }
-document.querySelectorAll('td.cell').forEach(td => td.addEventListener('click', () => {
-  history.replaceState(null, '', '#' + encodeURIComponent(td.dataset.cell));
-  show(td.dataset.cell);
-}));
+function open(node) {
+  history.replaceState(null, '', '#' + encodeURIComponent(node.dataset.cell));
+  show(node.dataset.cell);
+}
+document.querySelectorAll('.grid .cell').forEach(node => {
+  node.addEventListener('click', () => open(node));
+  node.addEventListener('keydown', event => { if (event.key === 'Enter') open(node); });
+});
 const linked = decodeURIComponent(location.hash.slice(1));
 if (byName[linked]) show(linked);
 """
 
 
-def _entry(result) -> str:
-    extra = extras(result)
-    label = f"{MARKS[result.verdict]} {result.verdict}<br>{html.escape(tests_text(result))}"
-    if result.coverage is not None:
-        label += f", {result.coverage:.1f}% cov"
-    if extra:
-        label += f"<br><small>{html.escape(extra)}</small>"
-    return label
+def _entry(result, stale: bool) -> str:
+    detail = tests_text(result) + (
+        f", {result.coverage:.1f}% cov" if result.coverage is not None else ""
+    )
+    name = html.escape(result.cell.name)
+    return (
+        f'<div class="cell {result.verdict}" data-cell="{name}" role="button" tabindex="0" '
+        f'title="{name}"><b>{name}</b><br>{MARKS[result.verdict]} {result.verdict}'
+        f"{' (stale)' if stale else ''}<br><small>{html.escape(detail)}</small></div>"
+    )
 
 
 def render_html(report: dict) -> str:
     results = results_of(report)
-    rows, columns, positions = grid(results)
-    head = "".join(f"<th>numpy {html.escape(c)}</th>" for c in columns)
+    stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+    row_axis, column_axis, rows, columns, positions = grid(results)
+    head = "".join(f"<th>{html.escape(f'{column_axis or chr(32)} {c}')}</th>" for c in columns)
     body = []
     for row in rows:
-        tds = []
+        squares = []
         for column in columns:
             entries = positions.get((row, column), [])
-            if not entries:
-                tds.append('<td class="empty"></td>')
-            for result in entries[:1]:
-                tds.append(
-                    f'<td class="cell" data-cell="{html.escape(result.cell.name)}" '
-                    f'style="background:{COLOURS[result.verdict]}" title="{html.escape(result.cell.name)}">'
-                    f"{_entry(result)}</td>"
-                )
-        body.append(f"<tr><th>torch {html.escape(row)}</th>{''.join(tds)}</tr>")
-    stacked = [r for entries in positions.values() for r in entries[1:]]
-    more = ""
-    if stacked:
-        more = (
-            "<h2>More cells</h2><table><tr>"
-            + "".join(
-                f'<td class="cell" data-cell="{html.escape(r.cell.name)}" '
-                f'style="background:{COLOURS[r.verdict]}">{html.escape(r.cell.name)}<br>{_entry(r)}</td>'
-                for r in stacked
+            inner = "".join(_entry(r, r.cell.name in stale) for r in entries)
+            squares.append(
+                f'<td class="square">{inner}</td>' if entries else '<td class="empty"></td>'
             )
-            + "</tr></table>"
+        body.append(
+            f"<tr><th>{html.escape(f'{row_axis or chr(32)} {row}')}</th>{''.join(squares)}</tr>"
         )
-    legend = "".join(f'<span style="background:{c}">{v}</span>' for v, c in COLOURS.items())
-    summary = ", ".join(f"{n} {v}" for v, n in report["summary"].items())
+    legend = "".join(f'<span class="cell {v}">{v}</span>' for v in COLOURS)
+    title = (
+        f"{report.get('project_name') or report['project']}: "
+        + (" × ".join(a for a in (row_axis, column_axis) if a) or "cells")
+        + " compatibility"
+    )
     page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results})
     data = (
         json.dumps(page_data)
@@ -138,15 +142,18 @@ def render_html(report: dict) -> str:
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
+    notes = " <strong>Interrupted.</strong>" if report["interrupted"] else ""
+    if stale:
+        notes += f" {len(stale)} stale: their inputs changed since they ran."
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>torch × numpy compatibility</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>
-<h1>torch × numpy compatibility</h1>
-<p>{len(results)} cells: {html.escape(summary)}. Generated {html.escape(report["generated_at"])} on
-{html.escape(report["host"]["platform"])}.{" <strong>Interrupted.</strong>" if report["interrupted"] else ""}</p>
+<h1>{html.escape(title)}</h1>
+<p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
+{html.escape(report["host"]["platform"])}.{notes}</p>
 <p class="legend">{legend}</p>
-<table><tr><th>torch \\ numpy</th>{head}</tr>{"".join(body)}</table>{more}
-<p>Click a cell for its failing tests and evidence.</p>
+<table class="grid"><tr><th>{html.escape(row_axis or "")} \\ {html.escape(column_axis or "")}</th>{head}</tr>{"".join(body)}</table>
+<p>Click a cell for its commands, failing tests and evidence.</p>
 <div id="details"></div>
 <script type="application/json" id="report-data">{data}</script>
 <script>{SCRIPT}</script>

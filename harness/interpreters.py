@@ -18,6 +18,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from . import processes
+
 VERSION_CHECK = (
     "import sys, platform; print(platform.python_implementation(), *sys.version_info[:3])"
 )
@@ -50,9 +52,7 @@ def parse(text: str) -> Request:
 def identify(executable: str):
     """``(implementation, "3.10.13")`` of an interpreter that really runs; None otherwise."""
     try:
-        done = subprocess.run(
-            [executable, "-c", VERSION_CHECK], capture_output=True, text=True, timeout=30
-        )
+        done = processes.run([executable, "-c", VERSION_CHECK], timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     words = done.stdout.split()
@@ -91,10 +91,8 @@ def _candidates(request: Request, uv: str):
                 str, sorted(root.glob(f"versions/*/bin/{name}"), key=_order, reverse=True)
             )
     if uv:
-        done = subprocess.run(
-            [uv, "python", "find", "--no-python-downloads", request.implementation + request.version],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        wanted = request.implementation + request.version
+        done = processes.run([uv, "python", "find", "--no-python-downloads", wanted], timeout=60)
         if done.returncode == 0 and done.stdout.strip():
             yield done.stdout.strip()
 

@@ -23,14 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import processes
 from .cells import Cell, Failure
 from .classify import setup_failure
 from .errors import ToolError
 from .signatures import BUILTIN
-from .store import write_atomic
+from .store import HARNESS_LOCK_MARK, write_atomic
 
 LOCK_TIMEOUT_S = 600
-HEADER_PREFIX = "# harness lock for "
+HEADER_PREFIX = HARNESS_LOCK_MARK.decode()
 UNPINNED_PREFIX = "# not pinned (path or URL): "
 FILE_OPTION = re.compile(r"\s*(-[rc]|--requirement|--constraint)[\s=]*(\S+)")
 PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==")
@@ -158,10 +159,9 @@ def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple =
     for group in cell.groups:
         command += ["--group", group]
     try:
-        done = subprocess.run(
-            command, input=requirements(cell, project), capture_output=True, text=True,
-            timeout=LOCK_TIMEOUT_S, cwd=project,
-        )  # fmt: skip
+        done = processes.run(
+            command, timeout=LOCK_TIMEOUT_S, input=requirements(cell, project), cwd=project
+        )
     except subprocess.TimeoutExpired:
         problem = Failure(
             "lock", "install-network", f"uv pip compile timed out after {LOCK_TIMEOUT_S}s"

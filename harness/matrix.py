@@ -19,6 +19,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from . import processes
 from .cells import COMMAND_SETS, Cell
 from .errors import ConfigError, ToolError
 from .tox_plugin import PLAN_VARIABLE
@@ -40,9 +41,7 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
         command = [*tox_command(), "config", "--format", "json", *arguments]
         env = {**os.environ, PLAN_VARIABLE: plan_file.name} if plan else None
         try:
-            done = subprocess.run(
-                command, cwd=project, capture_output=True, text=True, timeout=300, env=env
-            )
+            done = processes.run(command, timeout=300, cwd=project, env=env)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ToolError(f"cannot run tox: {exc}") from exc
     if done.returncode != 0:
@@ -132,7 +131,8 @@ def parse_pins(specs: list) -> dict:
             requirement = Requirement(spec.strip())
         except InvalidRequirement as exc:
             raise ConfigError(f"--with {spec!r} is not a requirement: {exc}") from exc
-        if not str(requirement.specifier) or requirement.url or requirement.extras:
+        arbitrary = any(s.operator == "===" for s in requirement.specifier)
+        if not str(requirement.specifier) or requirement.url or requirement.extras or arbitrary:
             raise ConfigError(f"--with {spec!r} must be a name with a version, e.g. torch==2.2.2")
         pins[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return pins
@@ -186,6 +186,23 @@ def _name(line: str):
     return canonicalize_name(requirement.name) if requirement else None
 
 
+PATH_OR_URL = re.compile(r"^(\.|/|~|[A-Za-z][A-Za-z0-9+.-]*://|git\+)|\.(whl|zip|tar\.gz|tgz)$")
+
+
+def check_deps(cell: Cell) -> None:
+    """Every deps line is an option, a requirement, a path or a URL; else the config is bad."""
+    for line in cell.deps:
+        text = line.split(" #")[0].strip()
+        if not text or text.startswith("-") or PATH_OR_URL.search(text):
+            continue
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise ConfigError(
+                f"env {cell.name}: deps line {line!r} is not a requirement, path or URL ({exc})"
+            ) from exc
+
+
 def select(project: Path, envs: list = None, labels: list = None, adhoc: list = None) -> list:
     """The cells of a run: tox envs (default env list when nothing is named) and ad-hoc cells."""
     cells = [] if (adhoc and not envs and not labels) else tox_cells(project, envs, labels)
@@ -194,6 +211,8 @@ def select(project: Path, envs: list = None, labels: list = None, adhoc: list = 
         if base is None:
             raise ConfigError("--with needs an env to start from: name one with -e")
         cells += adhoc_cells(project, adhoc, base)
+    for cell in cells:
+        check_deps(cell)
     names = [cell.name for cell in cells]
     if len(set(names)) != len(names):
         raise ConfigError(f"duplicate cells in selection: {names}")

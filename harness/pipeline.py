@@ -1,7 +1,8 @@
-"""``harness run``: select, lock, check disk, run cells in parallel, decide, store."""
+"""``harness run``: select, find Pythons, lock, check disk, run cells in parallel, decide, store."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from . import collect, environments, interpreters, lock, matrix
 from .cells import INFRA_ERROR, TIMEOUT, Cell, CellResult, Failure
-from .runner import CellRun, ProcessGroups, run_cell
+from .processes import LIVE
+from .runner import CellRun, run_cell
 from .signatures import BUILTIN
 from .store import Store, fingerprint, project_digest
 from .verdicts import Evidence, decide
@@ -95,6 +97,12 @@ def find_pythons(cells: list) -> dict:
     return found
 
 
+def identity(python: str) -> str:
+    """``cpython 3.11.7`` for an interpreter path; what a result depends on, not where it is."""
+    found = interpreters.identify(python) if python else None
+    return " ".join(found) if found else ""
+
+
 def plan(options: RunOptions, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
@@ -105,9 +113,9 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     for cell in stale:
         progress.stage(cell, "locking")
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
-    digest = project_digest(project, set(paths.values()), options.reports)
+    digest = project_digest(project, options.reports)
     prints = {
-        c.name: fingerprint(c, paths[c.name], digest, options.posargs, pythons[c.name])
+        c.name: fingerprint(c, paths[c.name], digest, options.posargs, identity(pythons[c.name]))
         for c in cells
     }  # fmt: skip
     kept = {}
@@ -122,33 +130,35 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     return Plan(cells, paths, pythons, locks, prints, kept)
 
 
-def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, groups: ProcessGroups,
-            threads: int, progress) -> CellResult:  # fmt: skip
+def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, threads: int,
+            progress) -> CellResult:  # fmt: skip
     """Run one cell and store its result; None when the run was interrupted."""
-    cell_dir = store.fresh_cell_dir(cell)
+    folder = store.run_dir(cell)
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=todo.problem(cell))
     if evidence.lock_problem is None:
         progress.stage(cell, "installing")
         constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]
         run = CellRun(
-            cell, options.project, cell_dir, constraints, todo.pythons[cell.name],
+            cell, options.project, folder, constraints, todo.pythons[cell.name],
             tuple(options.posargs),
         )  # fmt: skip
         ran = run_cell(
-            run, options.timeout_s, groups, threads,
-            on_testing=lambda: progress.stage(cell, "testing"),
-        )  # fmt: skip
+            run, options.timeout_s, threads, on_testing=lambda: progress.stage(cell, "testing")
+        )
         if ran.interrupted:
             return None
         evidence.timed_out, evidence.duration_s = ran.timed_out, ran.duration_s
-        evidence.journal = collect.journal(cell_dir / "tox-result.json", cell.name)
+        evidence.journal = collect.journal(folder / "tox-result.json", cell.name)
         evidence.sessions = collect.sessions(run.sessions)
-        evidence.log = collect.log_tail(cell_dir / "tox.log")
+        evidence.log = collect.log_tail(folder / "tox.log")
     result = decide(cell, evidence, options.signatures)
     result.unpinned = lock.unpinned_in(todo.paths[cell.name])
     result.lock = _shown(todo.paths[cell.name], options.project)
+    result.interpreter = identity(todo.pythons[cell.name])
+    result.posargs = list(options.posargs)
+    result.measured_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result.fingerprint = todo.prints[cell.name]
-    result.log = str((cell_dir / "tox.log").relative_to(options.reports))
+    result.log = str((folder / "tox.log").relative_to(options.reports))
     store.save(result)
     return result
 
@@ -157,9 +167,9 @@ def _shown(path: Path, project: Path) -> str:
     return str(path.relative_to(project)) if project in path.parents else str(path)
 
 
-def run(options: RunOptions, progress=None) -> RunOutcome:
+def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
+    """Run the selection; an interrupt before the cells start propagates as KeyboardInterrupt."""
     progress = progress or Silent()
-    store = Store(options.reports)
     todo = plan(options, store, progress)
     remaining = [c for c in todo.cells if c.name not in todo.kept]
     disk = None
@@ -173,11 +183,10 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
         progress.finished(result, reused=True)
     jobs = options.jobs or default_jobs()
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    groups, finished, interrupted = ProcessGroups(), dict(todo.kept), False
+    finished, interrupted = dict(todo.kept), False
     pool = ThreadPoolExecutor(max_workers=jobs)
     pending = {
-        pool.submit(run_one, cell, options, store, todo, groups, threads, progress)
-        for cell in remaining
+        pool.submit(run_one, cell, options, store, todo, threads, progress) for cell in remaining
     }
     try:
         while pending:
@@ -190,9 +199,9 @@ def run(options: RunOptions, progress=None) -> RunOutcome:
         interrupted = True
         for future in pending:
             future.cancel()
-        groups.kill_all()
+        LIVE.kill_all()
     finally:
         pool.shutdown(wait=True)
         progress.close()
     ordered = [finished[c.name] for c in todo.cells if c.name in finished]
-    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted)
+    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping)

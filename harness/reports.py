@@ -1,94 +1,151 @@
-"""compat.json (the source of truth) and the Markdown report rendered from it."""
+"""compat.json, the source of truth: the union of every stored cell result, and what the
+Markdown and HTML reports share (the grid's axes, counts, the commands of a cell).
+
+A run replaces the results of the cells it ran and keeps the others; each cell says when it
+was measured and whether its inputs have changed since (``stale``).
+"""
 
 from __future__ import annotations
 
 import datetime
-import html
 import json
 import os
 import platform
 from collections import Counter
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from . import __version__
 from .cells import VERDICTS, CellResult
+from .classify import clean
 from .signatures import BUILTIN
-from .store import write_atomic
+from .store import Store, stale_cells, write_atomic
 
 SCHEMA = "harness.compat/1"
 MARKS = {
-    "pass": "✅", "fail": "❌", "crash": "💥", "no-tests": "⚠️", "timeout": "⏱️",
-    "unsatisfiable": "⛔", "infra-error": "🔧",
-}  # fmt: skip
-FAILURES_SHOWN = 25
+    "pass": "✅",
+    "fail": "❌",
+    "crash": "💥",
+    "no-tests": "⚠️",
+    "timeout": "⏱️",
+    "unsatisfiable": "⛔",
+    "infra-error": "🔧",
+}  # fmt: skip  (decoration: the verdict word always stands beside it)
+PREFERRED_AXES = ("torch", "numpy", "pandas")  # then other packages, then Python
+REQUIRED = {"schema": str, "generated_at": str, "project": str, "host": dict, "interrupted": bool,
+            "not_run": list, "summary": dict, "signatures": dict, "cells": list}  # fmt: skip
 
 
-def build(
-    results: list,
-    project: Path,
-    selected: list,
-    interrupted: bool,
-    tools: dict,
-    table: tuple = BUILTIN,
-) -> dict:
-    done = {r.cell.name for r in results}
+def project_name(project: Path) -> str:
+    try:
+        import tomllib
+
+        return tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
+    except (ImportError, OSError, ValueError, KeyError, TypeError):
+        return project.name
+
+
+def build(results: list, project: Path, not_run: list, interrupted: bool, tools: dict,
+          table: tuple = BUILTIN, stale: set = frozenset()) -> dict:  # fmt: skip
+    cells = []
+    for result in sorted(results, key=lambda r: r.cell.name):
+        cells.append(dict(result.to_dict(), stale=result.cell.name in stale))
     return {
         "schema": SCHEMA,
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "project": str(project),
+        "project_name": project_name(Path(project)),
         "host": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-        },
+        },  # fmt: skip
         "tools": dict(tools, harness=__version__),
         "interrupted": interrupted,
-        "not_run": [name for name in selected if name not in done],
-        "summary": {v: n for v, n in Counter(r.verdict for r in results).items()},
+        "not_run": list(not_run),
+        "summary": dict(Counter(r.verdict for r in results)),
         "signatures": {s.id: {"title": s.title, "kind": s.kind, "hint": s.hint} for s in table},
-        "cells": [r.to_dict() for r in results],
+        "cells": cells,
     }
 
 
+def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
+            table: tuple = BUILTIN) -> tuple:  # fmt: skip
+    """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
+
+    Staleness needs the project (its files and the cells' locks); without one it is unknown.
+    """
+    results, unreadable = store.load_all()
+    stale = stale_cells(results, project, store.reports) if project else set()
+    report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
+    return write(report, store.reports), unreadable
+
+
 def load(path: Path) -> dict:
+    """A compat.json, checked: a report of another shape is a ValueError, never a traceback."""
     data = json.loads(Path(path).read_text())
-    if not str(data.get("schema", "")).startswith("harness.compat/"):
-        raise ValueError(f"{path} is not a harness compat report (schema {data.get('schema')!r})")
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("harness.compat/"):
+        schema = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"{path} is not a harness compat report (schema {schema!r})")
+    for key, kind in REQUIRED.items():
+        if not isinstance(data.get(key), kind):
+            raise ValueError(f"{path} has no valid {key!r} ({kind.__name__} expected)")
+    try:
+        results_of(data)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ValueError(f"{path} holds a cell of the wrong shape: {exc!r}") from exc
     return data
 
 
 def results_of(report: dict) -> list:
-    return [CellResult.from_dict(cell) for cell in report["cells"]]
+    results = []
+    for cell in report["cells"]:
+        cell = {k: v for k, v in cell.items() if k != "stale"}
+        results.append(CellResult.from_dict(cell))
+    return results
 
 
 def axis_value(result: CellResult, name: str) -> str:
     """The installed version when known, else the pin (an unsatisfiable cell installed nothing)."""
+    if name == "python":
+        found = result.versions.get("python") or result.interpreter.rpartition(" ")[2]
+        return found or "/".join(result.cell.base_python) or "?"
     return result.versions.get(name) or result.cell.pins.get(name, "").lstrip("=") or "?"
 
 
-def extras(result: CellResult) -> str:
-    """What tells apart cells that share a torch x numpy position: other pins, else the name."""
-    other = {k: v for k, v in result.cell.pins.items() if k not in ("torch", "numpy")}
-    return ", ".join(f"{k}{v}" for k, v in sorted(other.items()))
+def _order(value: str):
+    try:
+        return (0, Version(value), "")
+    except InvalidVersion:
+        return (1, Version("0"), value)
+
+
+def axes(results: list) -> tuple:
+    """The two things the grid is drawn over: torch x numpy when both vary, else the two
+    packages (or Python) with the most values; ``None`` where fewer vary."""
+    names = {n for r in results for n in list(r.cell.pins) + ["python"]}
+    values = {n: {axis_value(r, n) for r in results} for n in names}
+    varying = [n for n in names if len(values[n]) > 1]
+    if "torch" in varying and "numpy" in varying:
+        return "torch", "numpy"
+    rank = {n: i for i, n in enumerate(PREFERRED_AXES)}
+    rank["python"] = len(rank) + 1
+    varying.sort(key=lambda n: (-len(values[n]), rank.get(n, len(PREFERRED_AXES)), n))
+    return (varying + [None, None])[0], (varying + [None, None])[1]
 
 
 def grid(results: list) -> tuple:
-    """``(torch versions, numpy versions, {(torch, numpy): [results]})``, versions sorted."""
-    from packaging.version import InvalidVersion, Version
-
-    def order(value: str):
-        try:
-            return (0, Version(value))
-        except InvalidVersion:
-            return (1, value)
-
+    """``(row axis, column axis, rows, columns, {(row, column): [results]})``, sorted."""
+    row_axis, column_axis = axes(results)
     positions = {}
     for result in results:
-        key = (axis_value(result, "torch"), axis_value(result, "numpy"))
-        positions.setdefault(key, []).append(result)
-    rows = sorted({k[0] for k in positions}, key=order)
-    columns = sorted({k[1] for k in positions}, key=order)
-    return rows, columns, positions
+        row = axis_value(result, row_axis) if row_axis else ""
+        column = axis_value(result, column_axis) if column_axis else ""
+        positions.setdefault((row, column), []).append(result)
+    rows = sorted({k[0] for k in positions}, key=_order)
+    columns = sorted({k[1] for k in positions}, key=_order)
+    return row_axis, column_axis, rows, columns, positions
 
 
 def counts_text(tests) -> str:
@@ -106,6 +163,10 @@ def tests_text(result: CellResult) -> str:
     return counts_text(result.tests)
 
 
+def coverage_text(result: CellResult) -> str:
+    return "" if result.coverage is None else f"{result.coverage:.1f}%"
+
+
 def invocation_rows(result: CellResult) -> list:
     """``(command, exit, tests, note)`` per command tox ran, as the reports show them."""
     rows = []
@@ -116,109 +177,22 @@ def invocation_rows(result: CellResult) -> list:
         if step.unfinished:
             notes.append(f"{step.unfinished} pytest session(s) did not finish")
         if step.problem:
-            notes.append(f"{step.problem.signature}: {step.problem.evidence}")
+            notes.append(f"{step.problem.signature}: {clean(step.problem.evidence)}")
         exit_code = "killed" if step.exit_code is None else str(step.exit_code)
         tests = counts_text(step.tests) if step.is_pytest else ""
         rows.append((f"{step.run_id}: {step.command}", exit_code, tests, "; ".join(notes)))
     return rows
 
 
-def coverage_text(result: CellResult) -> str:
-    return "" if result.coverage is None else f"{result.coverage:.1f}%"
-
-
-def md_escape(text: str) -> str:
-    text = html.escape(str(text), quote=False).replace("|", "\\|").replace("`", "'")
-    return " ".join(text.split())
-
-
-def render_markdown(report: dict) -> str:
-    results = results_of(report)
-    summary = ", ".join(f"{report['summary'][v]} {v}" for v in VERDICTS if v in report["summary"])
-    lines = [
-        "# torch × numpy compatibility",
-        "",
-        f"{len(results)} cells: {summary or 'none'}. Generated {report['generated_at']} on "
-        f"{md_escape(report['host']['platform'])}, {report['host']['cpus']} CPUs"
-        + (
-            " — **interrupted**, not run: " + ", ".join(report["not_run"])
-            if report["interrupted"]
-            else ""
-        )
-        + ".",
-        "",
-    ]
-    rows, columns, positions = grid(results)
-    lines += ["| torch \\ numpy | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for row in rows:
-        cells = []
-        for column in columns:
-            entries = positions.get((row, column), [])
-            cells.append("<br>".join(_grid_entry(r) for r in entries) or "·")
-        lines.append(f"| **{row}** | " + " | ".join(cells) + " |")
-    lines += ["", "## Cells", ""]
-    lines += [
-        "| cell | verdict | python | torch | numpy | pandas | device | tests | coverage | time | why |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        device = r.device.get("gpu") or r.device.get("device") or ""
-        why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
-        lines.append(
-            f"| {r.cell.name} | {MARKS[r.verdict]} {r.verdict} | {r.versions.get('python') or ''} | "
-            f"{r.versions.get('torch') or ''} | {r.versions.get('numpy') or ''} | "
-            f"{r.versions.get('pandas') or ''} | {md_escape(device)} | {tests_text(r)} | "
-            f"{coverage_text(r)} | {r.duration_s:.0f}s | {why} |"
-        )
-    lines += _failure_sections(results, report["signatures"])
-    return "\n".join(lines) + "\n"
-
-
-def _grid_entry(result: CellResult) -> str:
-    label = f"{MARKS[result.verdict]} {result.verdict}"
-    detail = tests_text(result) + (
-        f", {coverage_text(result)} cov" if result.coverage is not None else ""
-    )
-    extra = extras(result)
-    return f"{label} {detail}" + (f" ({md_escape(extra)})" if extra else "")
-
-
-def _failure_sections(results: list, signatures: dict) -> list:
-    lines = []
-    for r in results:
-        noted = any(row[3] for row in invocation_rows(r))
-        several = sum(i.is_pytest for i in r.invocations) > 1
-        if not r.failures and not r.problem and not noted and not several and not r.unpinned:
-            continue
-        lines += ["", f"## {r.cell.name}: {r.verdict}", ""]
-        if r.invocations:
-            lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
-            lines += [f"| {' | '.join(md_escape(v) for v in row)} |" for row in invocation_rows(r)]
-            lines.append("")
-        if r.unpinned:
-            lines += ["Not pinned by the lock: " + ", ".join(md_escape(u) for u in r.unpinned), ""]
-        if r.problem:
-            hint = signatures.get(r.problem.signature, {}).get("hint", "")
-            lines += [
-                f"**{r.problem.signature}** at {r.problem.test}: `{md_escape(r.problem.evidence)}`"
-            ]
-            lines += [f"  — {hint}" if hint else "", ""]
-        if r.failures:
-            lines += ["| test | signature | evidence |", "|---|---|---|"]
-            for f in r.failures[:FAILURES_SHOWN]:
-                lines.append(f"| {md_escape(f.test)} | {f.signature} | {md_escape(f.evidence)} |")
-            if len(r.failures) > FAILURES_SHOWN:
-                lines.append(f"| … {len(r.failures) - FAILURES_SHOWN} more in compat.json | | |")
-            for sig in sorted({f.signature for f in r.failures}):
-                hint = signatures.get(sig, {}).get("hint")
-                if hint:
-                    lines.append(f"\n*{sig}*: {hint}")
-    return lines
+def summary_text(report: dict) -> str:
+    summary = report["summary"]
+    return ", ".join(f"{summary[v]} {v}" for v in VERDICTS if v in summary) or "none"
 
 
 def write(report: dict, reports: Path) -> dict:
     """Write compat.json, compat.md and compat.html; returns their paths."""
     from .html_report import render_html
+    from .markdown_report import render_markdown
 
     paths = {kind: reports / f"compat.{kind}" for kind in ("json", "md", "html")}
     write_atomic(paths["json"], json.dumps(report, indent=2))

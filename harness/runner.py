@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cells import Cell
 from .matrix import tox_command
+from .processes import LIVE, kill_group
 from .tox_plugin import PLAN_VARIABLE
 
 PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
-KILL_GRACE_S = 5
 POLL_S = 0.5
 COMMANDS_MARK = b": commands"  # tox logs "ENV: commands_pre[0]> ..." as its commands start
 
@@ -28,46 +26,6 @@ class RunOutcome:
     duration_s: float
     timed_out: bool = False
     interrupted: bool = False
-
-
-class ProcessGroups:
-    """Live cell process groups, so an interrupt can end them all."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._groups = set()
-        self.stopping = False
-
-    def add(self, pgid: int) -> None:
-        with self._lock:
-            self._groups.add(pgid)
-
-    def discard(self, pgid: int) -> None:
-        with self._lock:
-            self._groups.discard(pgid)
-
-    def kill_all(self) -> None:
-        self.stopping = True
-        with self._lock:
-            groups = list(self._groups)
-        for pgid in groups:
-            kill_group(pgid)
-
-
-def kill_group(pgid: int) -> None:
-    """SIGTERM the whole group, then SIGKILL what is left after a grace period."""
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -139,8 +97,7 @@ def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> 
             on_testing = None
 
 
-def run_cell(run: CellRun, timeout_s: float, groups: ProcessGroups, threads: int = 1,
-             on_testing=None) -> RunOutcome:  # fmt: skip
+def run_cell(run: CellRun, timeout_s: float, threads: int = 1, on_testing=None) -> RunOutcome:
     """Run ``tox run -e ENV`` for the cell, logging to ``tox.log`` in its folder.
 
     ``on_testing`` is called once, when tox's log shows the env's commands starting.
@@ -156,7 +113,7 @@ def run_cell(run: CellRun, timeout_s: float, groups: ProcessGroups, threads: int
             command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=cell_environment(run, threads), start_new_session=True,
         )  # fmt: skip
-        groups.add(process.pid)
+        LIVE.add(process.pid)
         try:
             exit_code = _wait(process, start + timeout_s, log_path, on_testing)
             timed_out = False
@@ -168,6 +125,6 @@ def run_cell(run: CellRun, timeout_s: float, groups: ProcessGroups, threads: int
                 f"\nharness: cell timed out after {timeout_s:.0f}s; process group killed\n".encode()
             )
         finally:
-            groups.discard(process.pid)
-    interrupted = groups.stopping and not timed_out and exit_code != 0
+            LIVE.discard(process.pid)
+    interrupted = LIVE.stopping and not timed_out and exit_code != 0
     return RunOutcome(exit_code, time.monotonic() - start, timed_out, interrupted)

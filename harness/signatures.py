@@ -7,6 +7,7 @@ list of objects with the fields of ``Signature``; those are checked before the b
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .cells import Signature
@@ -159,13 +160,24 @@ BUILTIN = (
 
 
 def load_signatures(path: Path = None) -> tuple:
-    """Built-ins, preceded by the signatures in ``path`` (a JSON list) when given."""
+    """Built-ins, preceded by the signatures in ``path`` (a JSON list) when given.
+
+    Each pattern is compiled here, so a bad one stops the run before any cell starts.
+    """
     if path is None:
         return BUILTIN
     try:
         extra = [Signature(**entry) for entry in json.loads(Path(path).read_text())]
     except (OSError, ValueError, TypeError) as exc:
         raise ValueError(f"cannot read signatures from {path}: {exc}") from exc
+    kinds = (INCOMPATIBILITY, UNSATISFIABLE, INFRASTRUCTURE, UNDETERMINED)
+    for signature in extra:
+        try:
+            re.compile(signature.pattern)
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"signature {signature.id!r} in {path}: bad pattern: {exc}") from exc
+        if signature.kind not in kinds:
+            raise ValueError(f"signature {signature.id!r} in {path}: kind must be one of {kinds}")
     return tuple(extra) + BUILTIN
 
 

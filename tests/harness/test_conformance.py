@@ -168,6 +168,7 @@ def test_a_flat_layout_package_builds_beside_the_harness_s_files(tmp_path):
     (project / "reports").mkdir()  # a second top-level folder: setuptools refuses the flat layout
     broken = harness("run", "--project", str(project), "-e", "py")
     assert broken.returncode == 3, broken.stdout + broken.stderr
-    (cell,) = json.loads((project / ".harness" / "compat.json").read_text())["cells"]
+    cells = json.loads((project / ".harness" / "compat.json").read_text())["cells"]
+    (cell,) = [c for c in cells if c["cell"]["name"] == "py"]
     assert cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "env-setup"
     assert "Multiple top-level packages discovered" in cell["problem"]["evidence"]

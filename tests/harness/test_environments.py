@@ -1,9 +1,16 @@
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from harness.cells import Cell
 from harness.environments import (
+    ENV_BYTES,
     FALLBACK_TORCH_BYTES,
+    FALLBACK_WHEEL_BYTES,
     GB,
+    MB,
     UNPACK_FACTOR,
     DiskPlan,
     cached,
@@ -59,15 +66,42 @@ def test_plan_sizes_each_missing_wheel_once(tmp_path):
 
     def sizer(name, version):
         asked.append((name, version))
-        return GB if name == "torch" else 10 * 1024**2
+        return GB if name == "torch" else 10 * MB
 
     disk = plan(cells, {"a": a, "b": b}, tmp_path / ".tox", cache, sizer)
     assert sorted(asked) == [("numpy", "1.26.4"), ("torch", "2.2.2")]
     assert (
         disk.uncached == ["numpy==1.26.4", "torch==2.2.2"] and disk.linked and disk.sized_by_index
     )
-    wheels = int((GB + 10 * 1024**2) * UNPACK_FACTOR)
-    assert wheels + GB < disk.needed < wheels + 2 * GB
+    assert disk.fetch == int(GB * UNPACK_FACTOR) + int(10 * MB * UNPACK_FACTOR)
+    assert disk.envs == 2 * ENV_BYTES and disk.cache_free == disk.env_free
+    assert disk.describe().startswith("2 wheels to fetch, 2.2 GB unpacked (torch: torch==2.2.2)")
+
+
+def test_nothing_to_fetch_is_shown_as_nothing(tmp_path):
+    cache = fake_cache(tmp_path / "uv", ("torch", "2.1.2"))
+    a = lock(tmp_path / "a.txt", "torch==2.1.2")
+    disk = plan([Cell("a", {})], {"a": a}, tmp_path / ".tox", cache, sizer=None)
+    assert disk.fetch == 0 and disk.describe().startswith("nothing to fetch; 1 env(s) hardlinked")
+    empty = plan([], {}, tmp_path / ".tox", cache, sizer=None)
+    assert empty.fetch == empty.envs == 0 and empty.enough
+
+
+def test_a_cache_on_another_filesystem_is_measured_there(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem here")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        cache = fake_cache(Path(other) / "uv", ("numpy", "1.26.4"))
+        unpacked = next(cache.glob("wheels-v8/pypi/numpy/1.26.4-*"))
+        (unpacked / "core.so").write_bytes(b"x" * 3 * MB)
+        cells = [Cell(n, {}) for n in "abc"]
+        locks = {c.name: lock(tmp_path / f"{c.name}.txt", "numpy==1.26.4") for c in cells}
+        disk = plan(cells, locks, tmp_path / ".tox", cache, sizer=None)
+        assert not disk.linked and disk.fetch == 0
+        assert disk.envs == 3 * (ENV_BYTES + 3 * MB)  # each env copies the cached wheel
+        assert disk.cache_free != disk.env_free and disk.enough
+        assert "copied (uv's cache is on another filesystem)" in disk.describe()
 
 
 def test_plan_falls_back_when_the_index_cannot_be_asked(tmp_path):
@@ -76,10 +110,17 @@ def test_plan_falls_back_when_the_index_cannot_be_asked(tmp_path):
 
     c = lock(tmp_path / "c.txt", "torch==2.3.1", "numpy==2.0.2")
     disk = plan([Cell("c", {})], {"c": c}, tmp_path / ".tox", tmp_path / "uv", offline)
-    assert (
-        not disk.sized_by_index
-        and FALLBACK_TORCH_BYTES < disk.needed < FALLBACK_TORCH_BYTES + 2 * GB
+    assert not disk.sized_by_index and disk.fetch == FALLBACK_TORCH_BYTES + FALLBACK_WHEEL_BYTES
+
+
+def test_a_uv_lock_is_read_as_a_lock(tmp_path):
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\n[[package]]\nname = "numpy"\nversion = "2.2.6"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        '[[package]]\nname = "mine"\nversion = "0.1"\nsource = { editable = "." }\n'
+        'dependencies = [{ name = "x", marker = "python-full-version == \'3.9\'" }]\n'
     )
+    assert locked(tmp_path / "uv.lock") == {("numpy", "2.2.6")}
 
 
 def test_wheel_size_from_the_real_index():
@@ -89,9 +130,11 @@ def test_wheel_size_from_the_real_index():
 
 
 def test_check_stops_with_a_clear_message():
-    check(DiskPlan(needed=GB, free=2 * GB, uncached=[], linked=True))
-    with pytest.raises(
-        DiskSpaceError,
-        match=r"needs about 10\.0 GB, 1\.0 GB free; 1 wheels to fetch \(torch: torch==2\.2\.2\)",
-    ):
-        check(DiskPlan(needed=10 * GB, free=GB, uncached=["torch==2.2.2"], linked=False))
+    plenty = DiskPlan(
+        fetch=GB, envs=MB, cache_free=9 * GB, env_free=9 * GB, uncached=[], linked=True
+    )
+    check(plenty)
+    short = DiskPlan(fetch=10 * GB, envs=MB, cache_free=GB, env_free=50 * GB,
+                     uncached=["torch==2.2.2"], linked=False, cells=1)  # fmt: skip
+    with pytest.raises(DiskSpaceError, match=r"1\.0 GB free for uv's cache, 50\.0 GB for the envs"):
+        check(short)

@@ -54,7 +54,8 @@ def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
     assert cells["pkg24-fail"]["versions"]["python"] and cells["pkg23-ok"]["install_s"] is not None
     markdown = (tiny_project / ".harness" / "compat.md").read_text()
     assert (
-        "pkg24-crash: crash" in markdown and (tiny_project / ".harness" / "compat.html").is_file()
+        "## `pkg24-crash`: crash" in markdown
+        and (tiny_project / ".harness" / "compat.html").is_file()
     )
 
 
@@ -70,13 +71,13 @@ def test_a_hung_cell_is_killed_at_its_timeout(tiny_project):
 
 
 def test_interrupted_run_resumes_only_what_is_left(tiny_project):
-    project, cells_dir = str(tiny_project), tiny_project / ".harness" / "cells"
+    project, results = str(tiny_project), tiny_project / ".harness" / "cells"
     process = subprocess.Popen(
         [*HARNESS, "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--jobs", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while not all((cells_dir / n / "result.json").is_file() for n in ("pkg23-ok", "pkg24-fail")):
+    while not all((results / f"{n}.json").is_file() for n in ("pkg23-ok", "pkg24-fail")):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
@@ -84,7 +85,7 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
     assert process.returncode == 130 and "--resume" in err
     report = report_of(tiny_project)
     assert report["interrupted"] and report["not_run"] == ["pkg23-hang"]
-    assert not (cells_dir / "pkg23-hang" / "result.json").exists()
+    assert not (results / "pkg23-hang.json").exists()
     resumed = harness(
         "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--resume",
         "--timeout", "5",

@@ -6,6 +6,12 @@ from harness import reports
 from harness.cells import Cell, CellResult, Counts, Failure
 from harness.cli import main
 from harness.html_report import render_html
+from harness.markdown_report import code, render_markdown
+from harness.store import Store
+
+HOSTILE = (
+    "<script>alert(1)</script> | `x` & </script> [link](javascript:alert(1)) \x1b[31mred\x1b[0m"
+)
 
 
 def result(name, torch, numpy, verdict, **extra):
@@ -16,76 +22,115 @@ def result(name, torch, numpy, verdict, **extra):
 
 @pytest.fixture
 def report():
-    hostile = "<script>alert(1)</script> | `x` & </script>"
     results = [
         result("torch21-numpy126", "2.1.2", "1.26.4", "pass", tests=Counts(passed=78, skipped=1), coverage=98.6),
         result(
             "torch21-numpy22", "2.1.2", "2.2.6", "fail", tests=Counts(passed=63, failed=15, skipped=1),
-            failures=[Failure("t::a", "numpy-bridge-unavailable", hostile)] * 30, coverage=97.7,
+            failures=[Failure("t::a", "numpy-bridge-unavailable", HOSTILE)] * 30, coverage=97.7,
         ),
         result("torch22-numpy22-pandas21", "2.2.2", "2.2.6", "unsatisfiable", pins={"pandas": "==2.1.4"},
                problem=Failure("lock", "unsatisfiable", "Because pandas==2.1.4 depends on numpy<2")),
         result("torch22-numpy22-pandas23", "2.2.2", "2.2.6", "pass", pins={"pandas": "==2.3.3"},
                tests=Counts(passed=79)),
     ]  # fmt: skip
-    return reports.build(
-        results, "/project", [r.cell.name for r in results] + ["torch23-numpy2"], True, {}
-    )
+    return reports.build(results, "/work/project", ["torch23-numpy2"], True, {},
+                         stale={"torch22-numpy22-pandas23"})  # fmt: skip
 
 
 def test_json_is_versioned_and_round_trips(report, tmp_path):
-    assert report["schema"] == "harness.compat/1"
+    assert report["schema"] == "harness.compat/1" and report["project_name"] == "project"
     assert report["summary"] == {"pass": 2, "fail": 1, "unsatisfiable": 1}
     assert report["not_run"] == ["torch23-numpy2"] and report["interrupted"] is True
     back = reports.results_of(json.loads(json.dumps(report)))
     assert [r.verdict for r in back] == ["pass", "fail", "unsatisfiable", "pass"]
     assert back[1].failures[0].signature == "numpy-bridge-unavailable"
     assert report["cells"][1]["signatures"] == {"numpy-bridge-unavailable": 30}
+    assert [c["stale"] for c in report["cells"]] == [False, False, False, True]
 
 
-def test_markdown_grid_counts_and_escaping(report):
-    text = reports.render_markdown(report)
+def test_markdown_grid_labels_every_cell_and_counts_skips(report):
+    text = render_markdown(report)
+    assert text.startswith("# `project`: torch × numpy compatibility")
     assert "| torch \\ numpy | 1.26.4 | 2.2.6 |" in text
     assert (
-        "| **2.1.2** | ✅ pass 78 passed, 1 skipped, 98.6% cov | ❌ fail 63 passed, 15 failed, 1 skipped, 97.7% cov |"
-        in text
+        "| **2.1.2** | `torch21-numpy126`: ✅ pass, 78 passed, 1 skipped, 98.6% cov | "
+        "`torch21-numpy22`: ❌ fail, 63 passed, 15 failed, 1 skipped, 97.7% cov |" in text
     )
-    assert "⛔ unsatisfiable not run (pandas==2.1.4)<br>✅ pass 79 passed (pandas==2.3.3)" in text
-    assert "<script>" not in text and "&lt;script&gt;" in text and "\\|" in text
+    assert (
+        "`torch22-numpy22-pandas21`: ⛔ unsatisfiable, not run<br>"
+        "`torch22-numpy22-pandas23`: ✅ pass (stale), 79 passed" in text
+    )
     assert "… 5 more in compat.json" in text and "**interrupted**" in text
+    assert "1 stale (inputs changed since they ran)" in text
+
+
+def test_test_output_is_inert_text_in_markdown():
+    span = code(HOSTILE)
+    assert "\x1b" not in span and "[31m" not in span
+    assert span.startswith("``") and span.endswith("``")  # a fence longer than any backtick run
+    assert "\\|" in span and "\n" not in span
+    assert code("`x`") == "`` `x` ``" and code("") == ""
 
 
 def test_html_is_self_contained_and_escapes_test_output(report):
     page = render_html(report)
     assert page.count("<script") == 2 and "alert(1)</script>" not in page
     assert 'data-cell="torch21-numpy22"' in page and "textContent" in page
+    assert "<b>torch22-numpy22-pandas21</b>" in page and "<b>torch22-numpy22-pandas23</b>" in page
+    assert "More cells" not in page and "pass (stale)" in page
     assert "http" not in page.replace("http-equiv", "")  # nothing fetched from elsewhere
     data = page.split('id="report-data">', 1)[1].split("</script>", 1)[0]
     assert json.loads(data)["cells"][1]["failures"][0]["evidence"].startswith("<script>")
 
 
-def test_write_and_step_summary_and_rerender(report, tmp_path, monkeypatch, capsys):
+def test_axes_follow_the_pins_that_vary():
+    def cell(name, pins, python="3.11.7"):
+        return CellResult(Cell(name, pins), "pass", versions={"python": python})
+
+    plain = [cell("a", {"packaging": "==23.2"}), cell("b", {"packaging": "==24.1"})]
+    assert reports.axes(plain) == ("packaging", None)
+    pythons = plain + [cell("c", {"packaging": "==24.1"}, "3.12.1")]
+    assert reports.axes(pythons) == ("packaging", "python")
+    row, column, rows, columns, positions = reports.grid(pythons)
+    assert rows == ["23.2", "24.1"] and columns == ["3.11.7", "3.12.1"]
+    assert [r.cell.name for r in positions[("24.1", "3.11.7")]] == ["b"]
+    text = render_markdown(reports.build(pythons, "/x/mylib", [], False, {}))
+    assert text.startswith("# `mylib`: packaging × python compatibility") and "torch" not in text
+
+
+def test_write_and_step_summary_and_rerender(report, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     paths = reports.write(report, tmp_path / "out")
-    assert summary.read_text().startswith("earlier step\n# torch × numpy compatibility")
+    assert summary.read_text().startswith("earlier step\n# `project`: torch × numpy")
     paths["md"].unlink()
     paths["html"].unlink()
     assert main(["report", "--reports", str(tmp_path / "out")]) == 0
     assert paths["md"].is_file() and paths["html"].is_file()
 
 
-def test_report_command_errors(tmp_path, capsys):
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ('{"schema": "other/1"}', "not a harness compat report"),
+        ("[1, 2]", "not a harness compat report"),
+        ('{"schema": "harness.compat/1"}', "has no valid 'generated_at'"),
+    ],
+)
+def test_report_files_of_the_wrong_shape(tmp_path, capsys, report, content, words):
     assert main(["report", "--reports", str(tmp_path)]) == 2
-    (tmp_path / "compat.json").write_text('{"schema": "other/1"}')
+    (tmp_path / "compat.json").write_text(content)
     assert main(["report", "--reports", str(tmp_path)]) == 2
-    assert "not a harness compat report" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    broken = dict(report, cells=[{"cell": {"name": "x"}}])
+    (tmp_path / "compat.json").write_text(json.dumps(broken))
+    assert main(["report", "--reports", str(tmp_path)]) == 2
+    assert "a cell of the wrong shape" in capsys.readouterr().err
 
 
-def test_collect_joins_the_cells_of_partial_runs(tmp_path, capsys):
-    from harness.store import Store
-
+def test_collect_joins_stored_cells_and_names_unreadable_ones(tmp_path, capsys):
     store = Store(tmp_path)
     for name, numpy, verdict in (("a", "1.26.4", "pass"), ("b", "2.2.6", "fail")):
         store.save(result(name, "2.1.2", numpy, verdict, tests=Counts(passed=3)))
@@ -93,4 +138,7 @@ def test_collect_joins_the_cells_of_partial_runs(tmp_path, capsys):
     joined = reports.load(tmp_path / "compat.json")
     assert [c["cell"]["name"] for c in joined["cells"]] == ["a", "b"]
     assert joined["summary"] == {"pass": 1, "fail": 1} and (tmp_path / "compat.html").is_file()
+    (store.results / "c.json").write_text("{not json")
+    assert main(["report", "--reports", str(tmp_path), "--collect"]) == 3
+    assert f"cannot read the stored result {store.results / 'c.json'}" in capsys.readouterr().err
     assert main(["report", "--reports", str(tmp_path / "empty"), "--collect"]) == 2
