@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-from .reports import MARKS, grid, invocation_rows, results_of, summary_text, tests_text
+from .reports import grid, invocation_rows, results_of, summary_text, tests_text
 
 COLOURS = {
     "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
@@ -31,7 +31,7 @@ code,pre{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap;word-break:
     for verdict, colour in COLOURS.items()
 )
 
-SCRIPT = """
+SCRIPT = """(() => {
 const report = JSON.parse(document.getElementById('report-data').textContent);
 const byName = Object.fromEntries(report.cells.map(c => [c.cell.name, c]));
 function el(tag, text, attrs) {
@@ -97,6 +97,7 @@ document.querySelectorAll('.grid .cell').forEach(node => {
 });
 const linked = decodeURIComponent(location.hash.slice(1));
 if (byName[linked]) show(linked);
+})();
 """
 
 
@@ -107,7 +108,7 @@ def _entry(result, stale: bool) -> str:
     name = html.escape(result.cell.name)
     return (
         f'<div class="cell {result.verdict}" data-cell="{name}" role="button" tabindex="0" '
-        f'title="{name}"><b>{name}</b><br>{MARKS[result.verdict]} {result.verdict}'
+        f'title="{name}"><b>{name}</b><br>{result.verdict}'
         f"{' (stale)' if stale else ''}<br><small>{html.escape(detail)}</small></div>"
     )
 

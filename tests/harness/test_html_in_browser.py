@@ -1,0 +1,106 @@
+"""compat.html in a real headless browser (Chromium): the grid, the details, #CELL links.
+
+A copy of the page gets a checking script appended. Chromium loads it, the page's own
+script runs, the check clicks a cell and measures the layout, and ``--dump-dom`` returns
+the document with the findings in ``<pre id="check">``.
+"""
+
+import html
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from harness import reports
+from harness.cells import Cell, CellResult, Counts, Failure
+from harness.html_report import render_html
+
+BROWSER = next(
+    filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+)
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium here (.ci/run installs it)")
+TORCH = ["2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1", "2.6.0", "2.7.1", "2.8.0", "2.9.1",
+         "2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1", "2.15.0"]  # fmt: skip
+NUMPY = ["1.26.4", "2.0.2", "2.2.6", "2.4.6"]
+HOSTILE = '<img src=x onerror="document.title=1"> [x](javascript:alert(1)) \x1b[31mred'
+
+CHECK = """
+<script>(() => {
+const grid = document.querySelector('table.grid');
+const cells = [...grid.querySelectorAll('.cell')];
+const overflowing = cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.dataset.cell);
+const linked = document.querySelector('#details h2') ? document.querySelector('#details h2').textContent : '';
+cells.find(c => c.dataset.cell === 'torch2.0.1-numpy1.26.4').click();
+const clicked = document.querySelector('#details h2').textContent;
+const fontPx = Math.min(...cells.map(c => parseFloat(getComputedStyle(c).fontSize)));
+const out = document.createElement('pre');
+out.id = 'check';
+document.body.appendChild(out);
+out.textContent = JSON.stringify({
+  cells: cells.length, overflowing, linked, clicked, fontPx, gridWidth: grid.offsetWidth,
+  pageWidth: document.documentElement.clientWidth, scripts: document.scripts.length,
+  images: document.images.length, hash: location.hash,
+  stacked: [...grid.querySelectorAll('td.square')].filter(td => td.children.length > 1).length,
+});
+})();</script>
+"""
+
+
+def matrix_report():
+    results = []
+    for torch in TORCH:
+        for numpy in NUMPY:
+            name = f"torch{torch}-numpy{numpy}"
+            broken = torch < "2.3" and numpy >= "2" and len(torch) == 5
+            result = CellResult(
+                Cell(name, {"torch": f"=={torch}", "numpy": f"=={numpy}"}),
+                "fail" if broken else "pass",
+                Counts(passed=63 if broken else 78, failed=15 if broken else 0, skipped=1),
+                versions={"python": "3.11.7", "torch": torch, "numpy": numpy},
+                failures=[Failure("tests/t.py::test_bridge", "numpy-bridge-unavailable", HOSTILE)]
+                if broken else [],
+            )  # fmt: skip
+            results.append(result)
+    twin = Cell(
+        "torch21-numpy22-pandas20", {"torch": "==2.1.2", "numpy": "==2.2.6", "pandas": "==2.0.3"}
+    )
+    results.append(CellResult(twin, "unsatisfiable", versions={"torch": "2.1.2", "numpy": "2.2.6"}))
+    return reports.build(results, "/x/torch-numpy-compat", [], False, {})
+
+
+def browse(page, fragment=""):
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--window-size=1400,1000", "--virtual-time-budget=5000",
+         "--dump-dom", page.as_uri() + fragment],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    if '<pre id="check">' not in done.stdout:
+        return None, done.stdout
+    found = done.stdout.split('<pre id="check">', 1)[1].split("</pre>", 1)[0]
+    return json.loads(html.unescape(found)), done.stdout
+
+
+def test_a_64_cell_report_is_readable_and_every_cell_opens(tmp_path):
+    page = tmp_path / "compat.html"
+    page.write_text(render_html(matrix_report()).replace("</body>", CHECK + "</body>"))
+    check, dom = browse(page, "#torch2.1.2-numpy2.2.6")
+    assert check["cells"] == 65 and check["stacked"] == 1 and check["overflowing"] == []
+    assert check["gridWidth"] <= check["pageWidth"] and check["fontPx"] >= 10
+    assert check["linked"] == "torch2.1.2-numpy2.2.6: fail"  # the #CELL link opened its details
+    assert check["clicked"] == "torch2.0.1-numpy1.26.4: pass"
+    assert check["hash"] == "#torch2.0.1-numpy1.26.4"
+    assert check["images"] == 0 and check["scripts"] == 3  # data, the page's script, the check
+
+
+def test_test_output_stays_text_in_the_details(tmp_path):
+    page = tmp_path / "compat.html"
+    page.write_text(render_html(matrix_report()))
+    _, dom = browse(page, "#torch2.1.2-numpy2.2.6")
+    details = dom.split('id="details"', 1)[1].split('<script type="application/json"', 1)[0]
+    assert details.count("tests/t.py::test_bridge") == 1
+    assert "&lt;img src=x onerror=" in details and "<img" not in details
+    assert "javascript:alert(1)" in details and "<a " not in details
+    assert "numpy-bridge-unavailable" in details and "tests/t.py::test_bridge" in details
