@@ -134,6 +134,9 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
             True,
             False,
         )
+    if not inside and not code and looks_like_pytest(ran.argv):
+        line = "pytest ran, but the harness's probe recorded no session: its tests were not counted"
+        return forced("pytest", signatures["probe-missing"], line, _tail(ran.output)), True, False
     if not code or ignored:
         return None, False, False
     if inside and all(s.exitstatus == NO_TESTS_COLLECTED for s in inside):

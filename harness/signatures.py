@@ -147,6 +147,9 @@ BUILTIN = (
         r"(?:ModuleNotFoundError|ImportError): .+", INCOMPATIBILITY,
         "a module or symbol is missing in this combination",
     ),
+    Signature("probe-missing", "pytest ran unobserved", r"the harness's probe recorded no session",
+              INFRASTRUCTURE, "the probe did not load in that pytest (a pytest older than 7, or "
+              "plugins loaded some other way); nothing about the tests is known"),
     Signature("session-incomplete", "pytest session did not finish", r"pytest session ended before",
               INCOMPATIBILITY, "the test process stopped before pytest finished; its result is "
               "unknown, so the cell cannot pass"),

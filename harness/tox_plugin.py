@@ -72,6 +72,15 @@ def tox_before_run_commands(tox_env) -> None:
     (site_packages / PTH_NAME).unlink(missing_ok=True)  # left by a run that was killed
     if sessions:
         install_probe(Path(tox_env.env_dir), site_packages, Path(sessions))
+        _load_without_autoload(tox_env.environment_variables)
+
+
+def _load_without_autoload(variables: dict) -> None:
+    """A project that turns pytest's plugin autoload off still gets the probe, by name."""
+    if variables.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        variables["PYTEST_ADDOPTS"] = (
+            f"{variables.get('PYTEST_ADDOPTS', '')} -p harness_probe".strip()
+        )
 
 
 @impl

@@ -62,6 +62,12 @@ set_env =
     PYTEST_ADDOPTS = -p no:cacheprovider -q
 commands = pytest tests/test_ok.py -p no:junitxml
 
+[testenv:no-autoload]
+set_env =
+    PYTEST_DISABLE_PLUGIN_AUTOLOAD = 1
+    PYTEST_ADDOPTS = -q
+commands = pytest tests/test_ok.py
+
 [testenv:own-junit]
 commands = pytest tests/test_ok.py --junitxml={envtmpdir}/mine.xml
 

@@ -14,7 +14,7 @@ import pytest
 from . import corpus
 
 ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
-        "setenv", "own-junit", "pip-command", "bad-command", "dot-extra", "extras", "no-deps",
+        "setenv", "no-autoload", "own-junit", "pip-command", "bad-command", "dot-extra", "extras", "no-deps",
         "nested", "no-commands", "nopython")  # fmt: skip
 
 
@@ -90,7 +90,7 @@ def test_sessions_that_did_not_finish(conformance):
 
 def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
     project, cells = conformance
-    for env in ("setenv", "own-junit"):
+    for env in ("setenv", "no-autoload", "own-junit"):
         assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
     assert (project / ".tox" / "own-junit" / "tmp" / "mine.xml").is_file()
     assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it

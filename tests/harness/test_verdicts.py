@@ -158,3 +158,8 @@ def test_sessions_of_a_killed_cell_are_kept_and_it_is_a_timeout():
     result = decide(CELL, Evidence(timed_out=True, timeout_s=9, sessions=[hung]))
     assert result.verdict == "timeout" and result.invocations[0].run_id == "(killed)"
     assert result.tests.passed == 1
+
+
+def test_a_pytest_the_probe_never_saw_is_not_measured():
+    result = decide(CELL, Evidence(journal=journal_of(0), sessions=[]))
+    assert result.verdict == "infra-error" and result.problem.signature == "probe-missing"
