@@ -126,6 +126,7 @@ class CellResult:
     test_s: float | None = None
     failures: list[Failure] = field(default_factory=list)
     problem: Failure | None = None  # what stopped the cell before or outside the tests
+    outcomes: dict[str, str] = field(default_factory=dict)  # test id -> passed, failed, ...
     invocations: list[Invocation] = field(default_factory=list)
     lock: str = ""  # the file that pinned the cell's closure
     unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin

@@ -28,6 +28,7 @@ CATEGORIES = {"passed": "passed", "failed": "failed", "error": "errors", "skippe
               "xfailed": "xfailed", "xpassed": "xpassed"}  # fmt: skip
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it collected nothing
 PYTEST_NAMES = ("pytest", "py.test")
+SEVERITY = ("skipped", "xfailed", "passed", "xpassed", "failed", "error")  # the worst wins
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Measured:
     decisive: list = field(default_factory=list)  # problems that decide the verdict
     crash: Failure = None  # the first test session that died (a signal, or it vanished)
     facts: dict = field(default_factory=dict)  # the probe's facts, from the last session
+    outcomes: dict = field(default_factory=dict)  # test id -> its worst outcome in any command
 
 
 def looks_like_pytest(argv: list) -> bool:
@@ -82,6 +84,10 @@ def _invocation(cell: Cell, ran: Ran, inside: list, measured: Measured, table: t
     )  # fmt: skip
     for session in inside:
         invocation.tests = invocation.tests + count(session.events)
+        for event in session.events:
+            if event.category in SEVERITY:
+                known = measured.outcomes.get(event.nodeid, SEVERITY[0])
+                measured.outcomes[event.nodeid] = max(known, event.category, key=SEVERITY.index)
         measured.failures += [
             _failed(event, ran.run_id, table)
             for event in session.events

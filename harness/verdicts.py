@@ -56,6 +56,7 @@ def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult
         return result
     measured = join(cell, evidence.journal, evidence.sessions, table)
     result.invocations, result.failures = measured.invocations, measured.failures
+    result.outcomes = measured.outcomes
     result.tests = sum((i.tests for i in measured.invocations), Counts())
     result.versions = versions(evidence.journal, measured.facts, tuple(cell.pins))
     result.device = device(measured.facts)
