@@ -58,6 +58,7 @@ class Signature:
     pattern: str
     kind: str  # "incompatibility" or "infrastructure"
     hint: str = ""
+    coupled: str = ""  # the package a fix usually raises (torch for the numpy bridge)
 
 
 @dataclass

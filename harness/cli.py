@@ -15,23 +15,29 @@ import sys
 import threading
 from pathlib import Path
 
-from . import lock, matrix, pipeline, processes, progress, reports
+from . import gating, lock, matrix, pipeline, processes, progress, reports
 from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
 from .errors import HarnessError
+from .options import (
+    DEFAULT_REPORTS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STRICT,
+    EXIT_UNMEASURED,
+    EXIT_USAGE,
+    add_folders,
+    envs,
+)  # fmt: skip
+from .options import project as project_of
+from .options import reports as reports_of
 from .signatures import load_signatures
 from .store import Store
 
-EXIT_OK, EXIT_STRICT, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
-DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", type=Path, default=Path("."), help="folder holding tox.ini")
-    parser.add_argument(
-        "--reports", type=Path, default=None,
-        help=f"output folder: reports, per-cell results, locks (default: PROJECT/{DEFAULT_REPORTS})",
-    )  # fmt: skip
+    add_folders(parser)
     parser.add_argument(
         "-e", "--env", dest="envs", action="append", default=[], help="tox env(s), comma-separated"
     )
@@ -71,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _selection(locker)
     listing = commands.add_parser("list", help="show the selected cells, their pins and lock state")
     _selection(listing)
+    gating.add_parser(commands)
     report = commands.add_parser(
         "report", help="re-render compat.md and compat.html from compat.json"
     )
@@ -83,14 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--project", type=Path, default=None, help="with --collect: mark cells whose inputs changed"
     )
     return parser
-
-
-def _reports(args: argparse.Namespace, project: Path) -> Path:
-    return (args.reports or project / DEFAULT_REPORTS).resolve()
-
-
-def _envs(values: list) -> list:
-    return [env for value in values for env in value.split(",") if env]
 
 
 def _tools(project: Path) -> dict:
@@ -107,22 +106,15 @@ def _tools(project: Path) -> dict:
     return found
 
 
-def _project(args: argparse.Namespace) -> Path:
-    project = args.project.resolve()
-    if not any((project / name).is_file() for name in ("tox.ini", "tox.toml", "pyproject.toml")):
-        raise HarnessError(f"{project} has no tox.ini, tox.toml or pyproject.toml")
-    return project
-
-
 def _run_options(args: argparse.Namespace) -> pipeline.RunOptions:
     """Every option checked before any work starts."""
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise HarnessError(f"--timeout must be a positive number of seconds, not {args.timeout}")
     if args.jobs < 0:
         raise HarnessError(f"--jobs must be 0 (automatic) or more, not {args.jobs}")
-    project = _project(args)
+    project = project_of(args)
     return pipeline.RunOptions(
-        project=project, reports=_reports(args, project), envs=_envs(args.envs),
+        project=project, reports=reports_of(args, project), envs=envs(args.envs),
         labels=args.labels, adhoc=args.adhoc, jobs=args.jobs, timeout_s=args.timeout,
         resume=args.resume, skip_disk_check=args.skip_disk_check,
         signatures=load_signatures(args.signatures), posargs=args.posargs,
@@ -178,12 +170,12 @@ def _name_unreadable(unreadable: list) -> None:
 
 def command_lock(args: argparse.Namespace) -> int:
     """Re-pin the selected cells. A lock that fails keeps the previous one, byte for byte."""
-    project = _project(args)
+    project = project_of(args)
     cells = [
-        c for c in matrix.select(project, _envs(args.envs), args.labels, args.adhoc)
+        c for c in matrix.select(project, envs(args.envs), args.labels, args.adhoc)
         if not c.installs_from_uv_lock
     ]  # fmt: skip
-    store = Store(_reports(args, project))
+    store = Store(reports_of(args, project))
     store.acquire("lock")
     try:
         paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
@@ -205,9 +197,9 @@ def command_lock(args: argparse.Namespace) -> int:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    project = _project(args)
-    store = Store(_reports(args, project))
-    for cell in matrix.select(project, _envs(args.envs), args.labels, args.adhoc):
+    project = project_of(args)
+    store = Store(reports_of(args, project))
+    for cell in matrix.select(project, envs(args.envs), args.labels, args.adhoc):
         path = lock.lock_path(cell, project, store.locks)
         state = "unlocked" if lock.needs_lock(cell, path, project) else "locked"
         pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))
@@ -264,6 +256,7 @@ def main(argv: list = None) -> int:
         "lock": command_lock,
         "list": command_list,
         "report": command_report,
+        "gate": gating.command,
     }
     try:
         return handlers[args.command](args)

@@ -16,20 +16,18 @@ taken as 6 GB (measured: 46 GB of cache for eight releases, 2.0 to 2.7).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.tags import sys_tags
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name
 
 from . import processes
 from .errors import DiskSpaceError
+from .index import wheel_size
 from .lock import uv_binary
 
 GB = 1024**3
@@ -39,7 +37,6 @@ FALLBACK_TORCH_BYTES = 6 * GB
 FALLBACK_WHEEL_BYTES = 50 * MB
 ENV_BYTES = 60 * MB  # one env of hardlinks: metadata, scripts, bytecode
 MARGIN_BYTES = GB  # left free on each filesystem
-DEFAULT_INDEX = "https://pypi.org/simple"
 SIZING_WORKERS = 8
 
 
@@ -134,28 +131,6 @@ def cached(cache: Path, name: str, version: str) -> bool:
             ):
                 return True
     return False
-
-
-def wheel_size(name: str, version: str, index: str = None, timeout: float = 20) -> int:
-    """Size in bytes of the best wheel of this release for this interpreter, per the index."""
-    index = (index or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
-    request = urllib.request.Request(
-        f"{index}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        files = json.load(response)["files"]
-    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
-    best = None
-    for entry in files:
-        if not entry["filename"].endswith(".whl") or "size" not in entry:
-            continue
-        _, wheel_version, _, tags = parse_wheel_filename(entry["filename"])
-        rank = min((ranks[t] for t in tags if t in ranks), default=None)
-        if str(wheel_version) == version and rank is not None and (best is None or rank < best[0]):
-            best = (rank, entry["size"])
-    if best is None:
-        raise LookupError(f"no wheel of {name}=={version} for this interpreter")
-    return best[1]
 
 
 def existing_dir(path: Path) -> Path:

@@ -160,23 +160,30 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
     wanted = {}
     for group in groups:
         pins = parse_pins([group])
-        wanted[adhoc_name(base, pins)] = pins
+        wanted[adhoc_name(base, pins)] = [f"{n}{s}" for n, s in pins.items()]
+    return derived_cells(project, base, wanted)
+
+
+def derived_cells(project: Path, base: str, wanted: dict) -> list:
+    """Cells that take the env ``base``'s settings, with ``{name: requirement lines}`` in place
+    of the deps that name the same packages."""
     overrides = [f"testenv:{name}.base=testenv:{base},testenv" for name in wanted]
     config = tox_config(project, ["-e", ",".join(wanted)], overrides, plan={"envs": list(wanted)})
     base_cell = tox_cells(project, [base])[0]
     if base_cell.installs_from_uv_lock:
         raise ConfigError(
-            f"--with cannot pin env {base}: it installs the project's uv.lock ({base_cell.runner}); "
+            f"cannot pin env {base}: it installs the project's uv.lock ({base_cell.runner}); "
             "start from an env that installs deps"
         )
     cells = []
-    for name, pins in wanted.items():
+    for name, lines in wanted.items():
         values = config[name]
-        kept = [line for line in values["deps"] if _name(line) not in pins and name not in line]
-        deps = kept + [f"{n}{s}" for n, s in pins.items()]
+        replaced = {_name(line) for line in lines} - {None}
+        kept = [line for line in values["deps"] if _name(line) not in replaced and name not in line]
+        pins = {**base_cell.pins, **pins_from_deps(lines)}
         cells.append(
-            cell_from(name, {**values, "deps": deps}, pins={**base_cell.pins, **pins},
-                      base_env=base, adhoc=True)
+            cell_from(name, {**values, "deps": kept + list(lines)}, pins=pins, base_env=base,
+                      adhoc=True)
         )  # fmt: skip
     return cells
 

@@ -34,6 +34,8 @@ class RunOptions:
     skip_disk_check: bool = False
     signatures: tuple = BUILTIN
     posargs: list = field(default_factory=list)  # passed to tox after "--"
+    cells: list = None  # cells made elsewhere (the gate's); None: select them from tox
+    excluded: tuple = ()  # project files that reach the cells through their deps, not the tree
 
 
 @dataclass
@@ -106,14 +108,14 @@ def identity(python: str) -> str:
 def plan(options: RunOptions, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
-    cells = matrix.select(project, options.envs, options.labels, options.adhoc)
+    cells = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
     stale = [c for c in cells if pythons[c.name] and lock.needs_lock(c, paths[c.name], project)]
     for cell in stale:
         progress.stage(cell, "locking")
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
-    digest = project_digest(project, options.reports)
+    digest = project_digest(project, options.reports, options.excluded)
     prints = {
         c.name: fingerprint(c, paths[c.name], digest, options.posargs, identity(pythons[c.name]))
         for c in cells

@@ -58,6 +58,7 @@ BUILTIN = (
         r"Numpy is not available", INCOMPATIBILITY,
         "this torch build was compiled against another numpy ABI: pin numpy to the major "
         "version torch was built with, or move torch to a release built against this numpy",
+        "torch",
     ),
     Signature(
         "numpy-abi-import", "numpy ABI mismatch at import",
@@ -71,6 +72,7 @@ BUILTIN = (
         r"numpy\.(?:dtype|ndarray|ufunc) size changed|may indicate binary incompatibility",
         INCOMPATIBILITY,
         "a compiled package (often pandas) was built against an older numpy ABI; upgrade it",
+        "pandas",
     ),
     Signature(
         "numpy2-removed-name", "name removed in NumPy 2",

@@ -156,12 +156,18 @@ def project_files(project: Path) -> list:
     return sorted(f for f in files if f.is_file())
 
 
-def project_digest(project: Path, reports: Path) -> str:
-    """The project's files, less prose, the reports folder and the harness's lock files."""
+def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
+    """The project's files, less prose, the reports folder, the harness's lock files and
+    ``excluded`` (files whose content reaches the cells another way)."""
     digest = hashlib.sha256()
     reports = reports.resolve()
+    skipped = {(project / name).resolve() for name in excluded}
     for path in project_files(project):
-        if reports in path.resolve().parents or path.suffix in DOCUMENTS:
+        if (
+            reports in path.resolve().parents
+            or path.suffix in DOCUMENTS
+            or path.resolve() in skipped
+        ):
             continue
         content = path.read_bytes()
         if content.startswith(HARNESS_LOCK_MARK):

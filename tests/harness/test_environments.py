@@ -3,6 +3,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from harness.cells import Cell
 from harness.environments import (
@@ -17,9 +18,9 @@ from harness.environments import (
     check,
     locked,
     plan,
-    wheel_size,
 )  # fmt: skip
 from harness.errors import DiskSpaceError
+from harness.index import latest_of_each_minor, releases, wheel_size
 
 
 def fake_cache(root, *releases):
@@ -123,10 +124,15 @@ def test_a_uv_lock_is_read_as_a_lock(tmp_path):
     assert locked(tmp_path / "uv.lock") == {("numpy", "2.2.6")}
 
 
-def test_wheel_size_from_the_real_index():
+def test_wheel_size_and_releases_from_the_real_index():
     assert 20_000 < wheel_size("packaging", "23.2") < 200_000
     with pytest.raises(LookupError):
         wheel_size("packaging", "0.0.0")
+    found = releases("packaging")
+    assert Version("23.2") in found and found == sorted(found)
+    newer = latest_of_each_minor(found, Version("23.0"))
+    assert newer == sorted(newer) and all(v > Version("23.0") for v in newer)
+    assert len({v.release[:2] for v in newer}) == len(newer) and Version("23.2") in newer
 
 
 def test_check_stops_with_a_clear_message():

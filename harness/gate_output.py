@@ -1,0 +1,183 @@
+"""What ``harness gate`` says: one screen on the terminal, ``gate.json`` (harness.gate/1) and
+``gate.md`` in the reports folder, and in GitHub Actions ``::error`` annotations on the
+requirement lines that changed plus Markdown in the step summary."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from . import reports, sources
+from .cells import CellResult
+from .errors import HarnessError
+from .markdown_report import code
+from .store import write_atomic
+
+SCHEMA = "harness.gate/1"
+SHOWN = 8  # broken tests listed on the terminal; the rest are in gate.json
+
+
+class Progress:
+    """Plain progress on stderr, so that ``--json`` keeps stdout for the result."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            print(f"harness gate: {text}", file=sys.stderr, flush=True)
+
+    def planned(self, cells: list, reused: list, disk: str = "") -> None:
+        self._say(f"{len(cells)} cell(s)" + (f", {len(reused)} reused" if reused else ""))
+
+    def stage(self, cell, stage: str) -> None:
+        self._say(f"{cell.name}: {stage}")
+
+    def finished(self, result: CellResult, reused: bool) -> None:
+        self._say(
+            f"{result.cell.name}: {result.verdict} ({'reused' if reused else f'{result.duration_s:.0f}s'})"
+        )
+
+    def close(self) -> None: ...
+
+
+def baseline_from_report(path: Path, env: str) -> CellResult:
+    """The newest gate cell of ``env`` in a stored compat.json."""
+    path = path / "compat.json" if path.is_dir() else path
+    try:
+        results = reports.results_of(reports.load(path))
+    except (OSError, ValueError) as exc:
+        raise HarnessError(f"--baseline-report {path}: {exc}") from exc
+    found = [r for r in results if r.cell.name.startswith(f"{env}-gate_") and r.outcomes]
+    if not found:
+        raise HarnessError(f"--baseline-report {path} holds no gate cell of env {env!r}")
+    return max(found, key=lambda r: r.measured_at)
+
+
+def document(judgement, baseline, proposed, folder: Path) -> dict:
+    changed = sources.changed_lines(baseline.sources, proposed.sources) if baseline.sources else []
+    outcome = {0: "pass", 1: "regression", 3: "unmeasured"}[judgement.exit_code]
+    return {
+        "schema": SCHEMA,
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "result": outcome,
+        "exit_code": judgement.exit_code,
+        "headline": judgement.headline,
+        "baseline": _state(baseline),
+        "proposed": _state(proposed),
+        "changes": [asdict(c) for c in judgement.changes],
+        "changed_lines": [asdict(line) for line in changed],
+        "regressions": [asdict(r) for r in judgement.regressions],
+        "already_failing": judgement.already_failing,
+        "fixes": [dict(asdict(f), verified=f.verified) for f in judgement.fixes],
+        "reports": {"json": str(folder / "gate.json"), "compat": str(folder / "compat.md")},
+    }
+
+
+def _state(state) -> dict:
+    result = state.result
+    return {
+        "state": state.label,
+        "cell": result.cell.name,
+        "verdict": result.verdict,
+        "tests": dict(asdict(result.tests), total=result.tests.total),
+        "versions": result.versions,
+        "requirements": state.sources.requirements() if state.sources else [],
+    }
+
+
+def terminal(doc: dict) -> str:
+    lines = [f"harness gate: {doc['result'].upper()}: {doc['headline']}"]
+    lines.append(f"  baseline {doc['baseline']['state']}: {doc['baseline']['verdict']}, "
+                 f"proposed {doc['proposed']['state']}: {doc['proposed']['verdict']}")  # fmt: skip
+    moved = [f"{c['name']} {c['before'] or '-'} → {c['after'] or '-'}" for c in doc["changes"]]
+    if moved:
+        lines.append(
+            "  changed: "
+            + ", ".join(moved[:6])
+            + (f" (+{len(moved) - 6})" if len(moved) > 6 else "")
+        )
+    if doc["regressions"]:
+        lines.append(f"  broken ({len(doc['regressions'])}):")
+        for broken in doc["regressions"][:SHOWN]:
+            lines.append(
+                f"    {broken['test']}  {broken['now']}  {broken['signature']}: {broken['evidence'][:120]}"
+            )
+        if len(doc["regressions"]) > SHOWN:
+            lines.append(
+                f"    … {len(doc['regressions']) - SHOWN} more in {doc['reports']['json']}"
+            )
+    if doc["already_failing"]:
+        lines.append(
+            f"  already failing in the baseline (not gating): {len(doc['already_failing'])}"
+        )
+    verified = [f for f in doc["fixes"] if f["verified"]]
+    if verified:
+        lines.append("  fixes measured to pass:")
+        for fix in verified[:5]:
+            lines.append(
+                f"    {fix['requirement']}  ({fix['why']}; cell {fix['cell']}, {fix['report']})"
+            )
+    unverified = [f["requirement"] for f in doc["fixes"] if not f["verified"]]
+    if unverified:
+        lines.append("  not measured (run with --try-fixes N): " + ", ".join(unverified[:5]))
+    lines.append(f"  details: {doc['reports']['json']}")
+    return "\n".join(lines)
+
+
+def markdown(doc: dict) -> str:
+    lines = [f"## Dependency gate: {doc['result']}", "", doc["headline"], ""]
+    if doc["changes"]:
+        lines += ["| package | baseline | proposed |", "|---|---|---|"]
+        lines += [
+            f"| {c['name']} | {c['before'] or '—'} | {c['after'] or '—'} |" for c in doc["changes"]
+        ]
+        lines.append("")
+    if doc["regressions"]:
+        lines += ["| broken test | now | signature | evidence |", "|---|---|---|---|"]
+        lines += [f"| {code(r['test'])} | {r['now']} | {r['signature']} | {code(r['evidence'])} |"
+                  for r in doc["regressions"]]  # fmt: skip
+        lines.append("")
+    for fix in doc["fixes"]:
+        proof = (
+            f"cell {code(fix['cell'])} passed ({fix['report']})"
+            if fix["verified"]
+            else "not measured"
+        )
+        lines.append(f"- {code(fix['requirement'])}: {fix['why']}; {proof}")
+    return "\n".join(lines) + "\n"
+
+
+def annotations(doc: dict) -> list:
+    """``::error`` lines for GitHub Actions, one per changed requirement line."""
+    if doc["result"] != "regression":
+        return []
+    fix = next((f["requirement"] for f in doc["fixes"] if f["verified"]), None)
+    first = doc["regressions"][0] if doc["regressions"] else {}
+    message = (f"{doc['headline']}; e.g. {first.get('test', '')}: {first.get('signature', '')} "
+               f"{first.get('evidence', '')}"[:500] + (f". Measured fix: {fix}" if fix else ""))  # fmt: skip
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return [
+        f"::error file={line['path']},line={line['number']}::{message}"
+        for line in doc["changed_lines"]
+    ]
+
+
+def emit(judgement, baseline, proposed, folder: Path, as_json: bool) -> int:
+    doc = document(judgement, baseline, proposed, folder)
+    write_atomic(folder / "gate.json", json.dumps(doc, indent=2))
+    write_atomic(folder / "gate.md", markdown(doc))
+    if os.environ.get("GITHUB_ACTIONS"):
+        for line in annotations(doc):
+            print(line)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a") as handle:
+            handle.write(markdown(doc))
+    print(json.dumps(doc, indent=2) if as_json else terminal(doc))
+    return judgement.exit_code
