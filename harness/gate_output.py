@@ -47,16 +47,21 @@ class Progress:
 
 
 def baseline_from_report(path: Path, env: str) -> CellResult:
-    """The newest gate cell of ``env`` in a stored compat.json."""
-    path = path / "compat.json" if path.is_dir() else path
+    """The state a stored gate measured as its working tree: the ``proposed`` cell of a
+    ``gate.json``, read from the ``compat.json`` beside it (a folder holding both, or either
+    file)."""
+    folder = path if path.is_dir() else path.parent
     try:
-        results = reports.results_of(reports.load(path))
-    except (OSError, ValueError) as exc:
-        raise HarnessError(f"--baseline-report {path}: {exc}") from exc
-    found = [r for r in results if r.cell.name.startswith(f"{env}-gate_") and r.outcomes]
-    if not found:
-        raise HarnessError(f"--baseline-report {path} holds no gate cell of env {env!r}")
-    return max(found, key=lambda r: r.measured_at)
+        name = json.loads((folder / "gate.json").read_text())["proposed"]["cell"]
+        results = reports.results_of(reports.load(folder / "compat.json"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(
+            f"--baseline-report {path}: needs gate.json and compat.json ({exc})"
+        ) from exc
+    found = [r for r in results if r.cell.name == name]
+    if not found or not name.startswith(f"{env}-gate_"):
+        raise HarnessError(f"--baseline-report {path} holds no gate cell {name!r} of env {env!r}")
+    return found[0]
 
 
 def document(judgement, baseline, proposed, folder: Path) -> dict:

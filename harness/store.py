@@ -25,8 +25,10 @@ SKIPPED_DIRS = {
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".mypy_cache",
+    ".nox",
     "node_modules",
-}
+}  # tools' output: never an input of a cell, even where git does not ignore it
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -153,7 +155,10 @@ def project_files(project: Path) -> list:
         for root, dirs, names in os.walk(project):
             dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
             files += [Path(root) / name for name in names]
-    return sorted(f for f in files if f.is_file())
+    return sorted(
+        f for f in files
+        if f.is_file() and f.suffix != ".pyc" and not SKIPPED_DIRS & set(f.relative_to(project).parts)
+    )  # fmt: skip
 
 
 def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:

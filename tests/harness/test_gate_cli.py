@@ -1,0 +1,133 @@
+"""``harness gate`` as CI runs it: real git, real tox envs, real wheels."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "harness" / "schemas" / "gate.schema.json").read_text())
+COMPAT = json.loads((ROOT / "harness" / "schemas" / "compat.schema.json").read_text())
+
+
+def harness(*args, cwd=None, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=3000,
+        cwd=cwd, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def git(folder, *args):
+    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
+                   check=True, capture_output=True)  # fmt: skip
+
+
+@pytest.fixture
+def gated(tmp_path):
+    """A project whose tests need packaging 23, with its requirements committed."""
+    project = tmp_path / "gated"
+    (project / "tests").mkdir(parents=True)
+    (project / "tox.ini").write_text(
+        "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps = pytest\ncommands = pytest tests\n"
+    )
+    (project / "requirements.txt").write_text("packaging==23.2\n")
+    (project / "tests" / "test_it.py").write_text(
+        textwrap.dedent("""
+        import packaging
+
+
+        def test_needs_packaging_23():
+            assert packaging.__version__.startswith("23"), f"packaging {packaging.__version__}"
+
+
+        def test_anything():
+            pass
+    """)
+    )
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "base")
+    return project
+
+
+def test_a_bump_that_breaks_a_test_fails_the_gate_with_a_measured_fix(gated):
+    (gated / "requirements.txt").write_text("packaging==24.1\n")
+    done = harness("gate", "--project", str(gated), "--json", env={"GITHUB_ACTIONS": "true"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    annotation, _, body = done.stdout.partition("\n")
+    assert annotation.startswith("::error file=requirements.txt,line=1::1 test(s) that passed")
+    doc = json.loads(body)
+    jsonschema.validate(doc, SCHEMA)
+    assert {"name": "packaging", "before": "23.2", "after": "24.1"} in doc["changes"]
+    (broken,) = doc["regressions"]
+    assert (
+        broken["test"] == "tests/test_it.py::test_needs_packaging_23"
+        and "packaging 24.1" in broken["evidence"]
+    )
+    fixes = {f["requirement"]: f for f in doc["fixes"]}
+    assert fixes["packaging==23.2"]["verified"] and fixes["packaging<24"]["verified"]
+    assert fixes["packaging==23.2"]["report"] == "baseline HEAD"
+    jsonschema.validate(json.loads((gated / ".harness" / "compat.json").read_text()), COMPAT)
+
+
+def test_a_stored_gate_report_can_be_the_baseline(gated, tmp_path):
+    main = harness("gate", "--project", str(gated), "--reports", str(tmp_path / "main"))
+    assert main.returncode == 0, main.stdout + main.stderr
+    (gated / "requirements.txt").write_text("packaging==24.1\n")
+    done = harness("gate", "--project", str(gated), "--baseline-report", str(tmp_path / "main"))
+    assert done.returncode == 1 and "REGRESSION" in done.stdout, done.stdout + done.stderr
+    assert "harness gate: 1 cell(s)" in done.stderr  # only the proposed state was measured
+    assert "baseline report" in done.stdout
+
+
+def test_unchanged_requirements_pass_and_reuse_the_measured_cell(gated):
+    first = harness("gate", "--project", str(gated))
+    assert first.returncode == 0 and "PASS: no regression" in first.stdout, (
+        first.stdout + first.stderr
+    )
+    second = harness("gate", "--project", str(gated))
+    assert second.returncode == 0 and "1 cell(s), 1 reused" in second.stderr
+
+
+def test_an_unreachable_index_is_exit_3(gated, tmp_path):
+    offline = {"UV_INDEX_URL": "http://127.0.0.1:9/simple", "UV_CACHE_DIR": str(tmp_path / "cold"),
+               "UV_HTTP_RETRIES": "0"}  # fmt: skip
+    done = harness("gate", "--project", str(gated), env=offline)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "could not be measured" in done.stdout
+
+
+def test_a_missing_baseline_is_exit_2(gated, tmp_path):
+    done = harness("gate", "--project", str(gated), "--base", "no-such-branch")
+    assert done.returncode == 2 and "is not a commit" in done.stderr
+    (tmp_path / "compat.json").write_text(json.dumps({"schema": "harness.compat/1"}))
+    done = harness(
+        "gate", "--project", str(gated), "--baseline-report", str(tmp_path / "compat.json")
+    )
+    assert done.returncode == 2 and "needs gate.json and compat.json" in done.stderr
+
+
+@pytest.mark.real_wheels
+def test_the_seed_incident_is_stopped_on_a_copy_of_this_repository(tmp_path):
+    copy = tmp_path / "copy"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(copy)], check=True)
+    requirements = copy / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("numpy<2.0", "numpy>=2"))
+    done = harness(
+        "gate", "--project", str(copy), "--reports", str(tmp_path / "reports"), cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "numpy-bridge-unavailable" in done.stdout and "Numpy is not available" in done.stdout
+    assert "numpy 1.26.4 → 2." in done.stdout and "fixes measured to pass:" in done.stdout
+    doc = json.loads((tmp_path / "reports" / "gate.json").read_text())
+    assert len(doc["regressions"]) == 15 and any(f["verified"] for f in doc["fixes"])
+    subprocess.run(["git", "checkout", "-q", "requirements.txt"], cwd=copy, check=True)
+    unchanged = harness(
+        "gate", "--project", str(copy), "--reports", str(tmp_path / "reports"), cwd=tmp_path
+    )
+    assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
