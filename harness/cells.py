@@ -36,6 +36,9 @@ class Cell:
     constraints: list[str] = field(default_factory=list)  # the env's own `constraints` files
     groups: list[str] = field(default_factory=list)  # tox's dependency_groups (PEP 735)
     runner: str = "uv-venv-runner"  # tox's runner: uv-venv-runner, uv-venv-lock-runner, virtualenv
+    forced: bool = (
+        False  # installed against its packages' metadata (uv overrides): never a normal cell
+    )
 
     @property
     def installs_from_uv_lock(self) -> bool:

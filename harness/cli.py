@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import gating, lock, matrix, pipeline, processes, progress, reports
+from . import audit, gating, lock, matrix, pipeline, processes, progress, reports
 from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
 from .errors import HarnessError
 from .options import (
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="show the selected cells, their pins and lock state")
     _selection(listing)
     gating.add_parser(commands)
+    audit.add_parser(commands)
     report = commands.add_parser(
         "report", help="re-render compat.md and compat.html from compat.json"
     )
@@ -257,6 +258,7 @@ def main(argv: list = None) -> int:
         "list": command_list,
         "report": command_report,
         "gate": gating.command,
+        "audit": audit.command,
     }
     try:
         return handlers[args.command](args)

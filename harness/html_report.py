@@ -113,6 +113,21 @@ def _entry(result, stale: bool) -> str:
     )
 
 
+def _audit(audit) -> str:
+    if not audit:
+        return ""
+    forbidden = sorted({f"{f['package']} {f['version']} requires {f['other']}{f['declared']}"
+                        for f in audit["findings"] if f["kind"] == "forbidden"})  # fmt: skip
+    parts = ["<h2>Metadata audit</h2>"]
+    for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
+                         ("Forbidden by metadata (unsatisfiable cells)", forbidden),
+                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"])):  # fmt: skip
+        if found:
+            items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in found)
+            parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    return "".join(parts)
+
+
 def render_html(report: dict) -> str:
     results = results_of(report)
     stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
@@ -154,7 +169,7 @@ def render_html(report: dict) -> str:
 {html.escape(report["host"]["platform"])}.{notes}</p>
 <p class="legend">{legend}</p>
 <table class="grid"><tr><th>{html.escape(row_axis or "")} \\ {html.escape(column_axis or "")}</th>{head}</tr>{"".join(body)}</table>
-<p>Click a cell for its commands, failing tests and evidence.</p>
+<p>Click a cell for its commands, failing tests and evidence.</p>{_audit(report.get("audit"))}
 <div id="details"></div>
 <script type="application/json" id="report-data">{data}</script>
 <script>{SCRIPT}</script>

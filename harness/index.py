@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+from pathlib import Path
 
+from packaging.metadata import parse_email
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
@@ -62,3 +64,31 @@ def latest_of_each_minor(versions: list, above: Version) -> list:
             key = version.release[:2]
             newest[key] = max(newest.get(key, version), version)
     return [newest[key] for key in sorted(newest)]
+
+
+def requires_dist(name: str, version: str, cache: Path = None, index: str = None) -> list:
+    """The ``Requires-Dist`` lines of a release: from the wheel uv unpacked in its cache, else
+    from the index's core metadata (PEP 658), else from PyPI's JSON API."""
+    for unpacked in sorted(cache.glob(f"wheels-v*/pypi/{name}/{version}-*")) if cache else []:
+        for metadata in unpacked.glob("*.dist-info/METADATA"):
+            raw, _ = parse_email(metadata.read_text(errors="replace"))
+            return list(raw.get("requires_dist", []))
+    wanted = Version(version)
+    for entry in files(name, index):
+        metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
+        if entry["filename"].endswith(".whl") and metadata and _version_of(entry) == wanted:
+            with urllib.request.urlopen(entry["url"] + ".metadata", timeout=20) as response:
+                raw, _ = parse_email(response.read().decode("utf-8", "replace"))
+            return list(raw.get("requires_dist", []))
+    if (index or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX).rstrip("/") == DEFAULT_INDEX:
+        url = f"https://pypi.org/pypi/{name}/{version}/json"
+        with urllib.request.urlopen(url, timeout=20) as response:
+            return list(json.load(response)["info"].get("requires_dist") or [])
+    raise LookupError(f"no metadata for {name}=={version} in uv's cache or on the index")
+
+
+def _version_of(entry: dict):
+    try:
+        return parse_wheel_filename(entry["filename"])[1]
+    except InvalidWheelFilename:
+        return None

@@ -74,8 +74,23 @@ def render_markdown(report: dict) -> str:
             f"{axis_value(r, 'python')} | {pinned}{' | ' if pinned else ''}{code(device)} | "
             f"{tests_text(r)} | {coverage_text(r)} | {r.duration_s:.0f}s | {r.measured_at} | {why} |"
         )
+    lines += _audit_section(report.get("audit"))
     lines += _failure_sections(results, report["signatures"])
     return "\n".join(lines) + "\n"
+
+
+def _audit_section(audit) -> list:
+    if not audit:
+        return []
+    lines = ["", "## Metadata audit", ""]
+    forbidden = sorted({f"{f['package']} {f['version']} requires {f['other']}{f['declared']}"
+                        for f in audit["findings"] if f["kind"] == "forbidden"})  # fmt: skip
+    for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
+                         ("Forbidden by metadata (unsatisfiable cells)", forbidden),
+                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"])):  # fmt: skip
+        if found:
+            lines += [f"**{title}**", ""] + [f"- {code(line)}" for line in found] + [""]
+    return lines
 
 
 def _pinned(results: list) -> list:

@@ -79,6 +79,10 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
     results, unreadable = store.load_all()
     stale = stale_cells(results, project, store.reports) if project else set()
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
+    try:
+        report["audit"] = json.loads((store.reports / "audit.json").read_text())
+    except (OSError, ValueError):
+        pass  # no audit yet: `harness audit` writes one
     return write(report, store.reports), unreadable
 
 

@@ -1,0 +1,217 @@
+"""``harness audit``: what package metadata allows, set against what the cells measured.
+
+Two directions are flagged:
+
+- *allowed, yet broken*: a cell failed although every ``Requires-Dist`` of its packages
+  admits the others (torch 2.1.2 declares no numpy requirement at all, yet breaks with
+  numpy 2): its users need an upper bound that the metadata does not give them;
+- *forbidden*: the resolver refused the cell because some package's metadata excludes
+  another's version (pandas 2.1.4 requires numpy<2). ``harness run --force`` installs such
+  a cell anyway, with uv's overrides, to learn whether the bound is real; a forced cell that
+  passes shows a bound tighter than the tests require.
+
+``examine`` is pure; the metadata comes from ``requirements_of``, which reads uv's cache
+first and the index after.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from . import index, reports
+from .cells import CRASH, FAIL, PASS, UNSATISFIABLE, CellResult
+from .environments import parallel, uv_cache_dir
+from .errors import HarnessError
+from .options import EXIT_OK, EXIT_UNMEASURED, add_folders, project
+from .options import reports as reports_of
+from .signatures import BUILTIN
+from .store import Store, write_atomic
+
+BECAUSE = re.compile(
+    r"(?:Because|and) ([A-Za-z0-9._-]+)==(\S+?) depends on ([A-Za-z0-9._-]+)([<>=!~][^\s,]*(?:,\s*[<>=!~][^\s,]*)*)"
+)
+
+
+@dataclass
+class Finding:
+    cell: str
+    kind: str  # allowed-but-broken, forbidden, forced-passed, forced-failed
+    package: str  # the package whose metadata says too little, or too much
+    version: str
+    other: str  # the package it says nothing (or too much) about
+    other_version: str
+    declared: str  # its Requires-Dist on ``other``: "" when it has none
+    evidence: str = ""
+
+
+@dataclass
+class Audit:
+    findings: list = field(default_factory=list)
+    unknown: list = field(default_factory=list)  # "name==version" whose metadata could not be read
+
+    def to_dict(self) -> dict:
+        return {"findings": [asdict(f) for f in self.findings], "unknown": self.unknown,
+                "needed_bounds": needed_bounds(self), "loose_bounds": loose_bounds(self)}  # fmt: skip
+
+
+def _declared(requirements: list, other: str, python: str) -> str:
+    environment = {"python_version": ".".join(python.split(".")[:2]), "extra": ""}
+    found = []
+    for line in requirements:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != other:
+            continue
+        if requirement.marker and not requirement.marker.evaluate(environment):
+            continue
+        found.append(str(requirement.specifier) or "any")
+    return ",".join(found)
+
+
+def examine(results: list, metadata: dict, table: tuple = BUILTIN) -> Audit:
+    """``metadata``: ``{(name, version): [Requires-Dist lines]}``; absent keys are unknown."""
+    audit = Audit()
+    coupled = {s.id: s.coupled for s in table}
+    for result in results:
+        if result.verdict in (FAIL, CRASH) or result.cell.forced:
+            named = {coupled.get(sig) for sig in result.signature_counts()} & set(result.cell.pins)
+            _allowed(
+                result, metadata, audit, named or set(result.cell.pins), culprits(result, results)
+            )
+        elif result.verdict == UNSATISFIABLE and result.problem:
+            for match in BECAUSE.finditer(result.problem.evidence):
+                name, version, other, bound = match.groups()
+                wanted = result.cell.pins.get(canonicalize_name(other), "").lstrip("=")
+                audit.findings.append(Finding(result.cell.name, "forbidden", canonicalize_name(name), version,
+                                              canonicalize_name(other), wanted, bound, result.problem.evidence))  # fmt: skip
+    return audit
+
+
+def culprits(failed: CellResult, results: list) -> set:
+    """Pins whose value alone tells this failing cell from a passing one: the measured cause."""
+    mine = {n: failed.versions.get(n) for n in failed.cell.pins}
+    found = set()
+    for other in results:
+        if other.verdict != PASS or other.cell.forced:
+            continue
+        theirs = {n: other.versions.get(n) for n in mine}
+        differing = [n for n in mine if mine[n] != theirs[n]]
+        if len(differing) == 1:
+            found.add(differing[0])
+    return found
+
+
+def _allowed(
+    result: CellResult, metadata: dict, audit: Audit, subjects: set, partners: set
+) -> None:
+    """Findings for each pinned package in ``subjects`` against the cell's other pins (those that
+    alone tell it from a passing cell, when a measured cell shows which)."""
+    names = [n for n in result.cell.pins if result.versions.get(n)]
+    python = result.versions.get("python") or "3"
+    for name in (n for n in names if n in subjects or result.cell.forced):
+        key = (name, result.versions[name])
+        if key not in metadata:
+            audit.unknown.append(f"{name}=={key[1]}")
+            continue
+        for other in names:
+            if other == name or (partners and other not in partners and not result.cell.forced):
+                continue
+            declared = _declared(metadata[key], other, python)
+            specifier_ok = not declared or declared == "any" or Requirement(f"{other}{declared}").specifier.contains(
+                result.versions[other], prereleases=True)  # fmt: skip
+            if result.cell.forced:
+                kind = "forced-passed" if result.verdict == PASS else "forced-failed"
+                if not specifier_ok:
+                    audit.findings.append(Finding(result.cell.name, kind, name, key[1], other,
+                                                  result.versions[other], declared))  # fmt: skip
+            elif specifier_ok and not _other_declares(metadata, result, other, name):
+                audit.findings.append(Finding(result.cell.name, "allowed-but-broken", name, key[1], other,
+                                              result.versions[other], declared))  # fmt: skip
+
+
+def _other_declares(metadata: dict, result: CellResult, other: str, name: str) -> bool:
+    """Whether ``other`` itself excludes ``name``'s version (then the pair is not 'allowed')."""
+    requirements = metadata.get((other, result.versions[other]), [])
+    declared = _declared(requirements, name, result.versions.get("python") or "3")
+    if not declared or declared == "any":
+        return False
+    return not Requirement(f"{name}{declared}").specifier.contains(
+        result.versions[name], prereleases=True
+    )
+
+
+def needed_bounds(audit: Audit) -> list:
+    """One line per package release whose metadata let a breaking version in."""
+    broke = {}
+    for f in audit.findings:
+        if f.kind == "allowed-but-broken":
+            broke.setdefault((f.package, f.version, f.other, f.declared), set()).add(
+                f.other_version
+            )
+    lines = []
+    for (name, version, other, declared), versions in sorted(broke.items()):
+        said = (
+            f"requires {other}{declared}"
+            if declared and declared != "any"
+            else f"declares no {other} bound"
+        )
+        lines.append(
+            f"{name} {version} {said}, yet broke with {other} {', '.join(sorted(versions))}"
+        )
+    return lines
+
+
+def loose_bounds(audit: Audit) -> list:
+    """Bounds a forced cell passed through: tighter than the tests require."""
+    return sorted({f"{f.package} {f.version} requires {f.other}{f.declared}, yet passed with "
+                   f"{f.other} {f.other_version} (forced)" for f in audit.findings if f.kind == "forced-passed"})  # fmt: skip
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "audit", help="set what package metadata allows against what the cells measured"
+    )
+    add_folders(parser)
+
+
+def requirements_of(results: list, cache) -> dict:
+    """``{(name, version): [Requires-Dist]}`` for every pinned package the cells installed."""
+    wanted = sorted({(n, r.versions[n]) for r in results for n in r.cell.pins if r.versions.get(n)})
+    found = parallel(lambda key: index.requires_dist(*key, cache=cache), wanted)
+    return {key: value for key, value in found.items() if isinstance(value, list)}
+
+
+def command(args) -> int:
+    folder = project(args)
+    store = Store(reports_of(args, folder))
+    results, unreadable = store.load_all()
+    if not results:
+        raise HarnessError(f"no stored cell results under {store.results}: run harness run first")
+    audit = examine(results, requirements_of(results, uv_cache_dir()))
+    store.acquire("audit")
+    try:
+        write_atomic(store.reports / "audit.json", json.dumps(audit.to_dict(), indent=2))
+        reports.publish(store, folder, [], False, {})
+    finally:
+        store.release()
+    data = audit.to_dict()
+    forbidden = sorted({f"{f.package} {f.version} requires {f.other}{f.declared}" for f in audit.findings
+                        if f.kind == "forbidden"})  # fmt: skip
+    print(f"harness audit: {len(results)} cells, {len(audit.findings)} findings")
+    for title, lines in (("allowed by metadata, broken at run time (users need a bound)", data["needed_bounds"]),
+                         ("forbidden by metadata (unsatisfiable cells)", forbidden),
+                         ("bounds tighter than the tests require (forced cells passed)", data["loose_bounds"])):  # fmt: skip
+        if lines:
+            print(f"  {title}:")
+            print("\n".join(f"    {line}" for line in lines))
+    if audit.unknown:
+        print(f"  metadata not found for: {', '.join(sorted(set(audit.unknown)))}")
+    print(f"harness: wrote {store.reports / 'audit.json'} and the audit section of compat.md")
+    return EXIT_UNMEASURED if unreadable else EXIT_OK
