@@ -82,9 +82,8 @@ def examine(results: list, metadata: dict, table: tuple = BUILTIN) -> Audit:
     for result in results:
         if result.verdict in (FAIL, CRASH) or result.cell.forced:
             named = {coupled.get(sig) for sig in result.signature_counts()} & set(result.cell.pins)
-            _allowed(
-                result, metadata, audit, named or set(result.cell.pins), culprits(result, results)
-            )
+            subjects = named or set(result.cell.pins)
+            _allowed(result, metadata, audit, subjects, culprits(result, results) - subjects)
         elif result.verdict == UNSATISFIABLE and result.problem:
             for match in BECAUSE.finditer(result.problem.evidence):
                 name, version, other, bound = match.groups()
