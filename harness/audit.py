@@ -33,8 +33,9 @@ from .signatures import BUILTIN
 from .store import Store, write_atomic
 
 BECAUSE = re.compile(
-    r"(?:Because|and) ([A-Za-z0-9._-]+)==(\S+?) depends on ([A-Za-z0-9._-]+)([<>=!~][^\s,]*(?:,\s*[<>=!~][^\s,]*)*)"
-)
+    r"(?:Because|and) ([A-Za-z0-9._-]+)==(\S+?) depends on ([A-Za-z0-9._-]+)(?:\{[^}]*\})?"
+    r"([<>=!~][^\s,]*(?:,\s*[<>=!~][^\s,]*)*)"
+)  # uv's words; a marker it shows in braces is skipped
 
 
 @dataclass
@@ -56,7 +57,8 @@ class Audit:
 
     def to_dict(self) -> dict:
         return {"findings": [asdict(f) for f in self.findings], "unknown": self.unknown,
-                "needed_bounds": needed_bounds(self), "loose_bounds": loose_bounds(self)}  # fmt: skip
+                "needed_bounds": needed_bounds(self), "loose_bounds": loose_bounds(self),
+                "real_bounds": real_bounds(self)}  # fmt: skip
 
 
 def _declared(requirements: list, other: str, python: str) -> str:
@@ -167,6 +169,12 @@ def needed_bounds(audit: Audit) -> list:
     return lines
 
 
+def real_bounds(audit: Audit) -> list:
+    """Bounds a forced cell broke through: the tests confirm them."""
+    return sorted({f"{f.package} {f.version} requires {f.other}{f.declared}, and broke when forced "
+                   f"with {f.other} {f.other_version}" for f in audit.findings if f.kind == "forced-failed"})  # fmt: skip
+
+
 def loose_bounds(audit: Audit) -> list:
     """Bounds a forced cell passed through: tighter than the tests require."""
     return sorted({f"{f.package} {f.version} requires {f.other}{f.declared}, yet passed with "
@@ -206,7 +214,8 @@ def command(args) -> int:
     print(f"harness audit: {len(results)} cells, {len(audit.findings)} findings")
     for title, lines in (("allowed by metadata, broken at run time (users need a bound)", data["needed_bounds"]),
                          ("forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("bounds tighter than the tests require (forced cells passed)", data["loose_bounds"])):  # fmt: skip
+                         ("bounds tighter than the tests require (forced cells passed)", data["loose_bounds"]),
+                         ("bounds the tests confirm (forced cells failed)", data["real_bounds"])):  # fmt: skip
         if lines:
             print(f"  {title}:")
             print("\n".join(f"    {line}" for line in lines))

@@ -136,6 +136,7 @@ class CellResult:
     unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin
     interpreter: str = ""  # "cpython 3.11.7": the Python the harness found for it
     posargs: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # project files it reads through its deps
     measured_at: str = ""  # ISO time the result was decided
     fingerprint: str = ""
     log: str = ""

@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import audit, gating, lock, matrix, pipeline, processes, progress, reports
+from . import audit, gating, lock, matrix, pipeline, processes, progress, reports, suggest
 from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
 from .errors import HarnessError
 from .options import (
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fresh", action="store_true", help="forget every stored result first (locks are kept)"
     )
+    run.add_argument(
+        "--force", action="store_true",
+        help="run each selected cell as a forced twin (ENV-forced): its pins override package "
+        "metadata, to learn whether a bound that makes it unsatisfiable is real",
+    )  # fmt: skip
     locker = commands.add_parser(
         "lock", help="re-pin every selected cell's closure into its constraints file"
     )
@@ -79,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _selection(listing)
     gating.add_parser(commands)
     audit.add_parser(commands)
+    suggest.add_parser(commands)
     report = commands.add_parser(
         "report", help="re-render compat.md and compat.html from compat.json"
     )
@@ -118,7 +124,7 @@ def _run_options(args: argparse.Namespace) -> pipeline.RunOptions:
         project=project, reports=reports_of(args, project), envs=envs(args.envs),
         labels=args.labels, adhoc=args.adhoc, jobs=args.jobs, timeout_s=args.timeout,
         resume=args.resume, skip_disk_check=args.skip_disk_check,
-        signatures=load_signatures(args.signatures), posargs=args.posargs,
+        signatures=load_signatures(args.signatures), posargs=args.posargs, force=args.force,
     )  # fmt: skip
 
 
@@ -259,6 +265,7 @@ def main(argv: list = None) -> int:
         "report": command_report,
         "gate": gating.command,
         "audit": audit.command,
+        "suggest": suggest.command,
     }
     try:
         return handlers[args.command](args)

@@ -10,6 +10,7 @@ import html
 import json
 
 from .reports import grid, invocation_rows, results_of, summary_text, tests_text
+from .suggest import reason
 
 COLOURS = {
     "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
@@ -109,8 +110,16 @@ def _entry(result, stale: bool) -> str:
     return (
         f'<div class="cell {result.verdict}" data-cell="{name}" role="button" tabindex="0" '
         f'title="{name}"><b>{name}</b><br>{result.verdict}'
-        f"{' (stale)' if stale else ''}<br><small>{html.escape(detail)}</small></div>"
+        f"{' (forced)' if result.cell.forced else ''}{' (stale)' if stale else ''}<br><small>{html.escape(detail)}</small></div>"
     )
+
+
+def _suggestions(found) -> str:
+    if not found:
+        return ""
+    items = "".join(f"<li><code>{html.escape(', '.join(s['requirements']))}</code>: "
+                    f"{html.escape(reason(s))}</li>" for s in found)  # fmt: skip
+    return f"<h2>Suggested pins</h2><p>Each keeps every failing cell out.</p><ol>{items}</ol>"
 
 
 def _audit(audit) -> str:
@@ -121,16 +130,17 @@ def _audit(audit) -> str:
     parts = ["<h2>Metadata audit</h2>"]
     for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
                          ("Forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"])):  # fmt: skip
+                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"]),
+                         ("Bounds the tests confirm (forced cells that failed)", audit.get("real_bounds", []))):  # fmt: skip
         if found:
             items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in found)
             parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
     return "".join(parts)
 
 
-def render_html(report: dict) -> str:
-    results = results_of(report)
-    stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+def _table(results: list, stale: set) -> str:
+    if not results:
+        return ""
     row_axis, column_axis, rows, columns, positions = grid(results)
     head = "".join(f"<th>{html.escape(f'{column_axis or chr(32)} {c}')}</th>" for c in columns)
     body = []
@@ -145,6 +155,21 @@ def render_html(report: dict) -> str:
         body.append(
             f"<tr><th>{html.escape(f'{row_axis or chr(32)} {row}')}</th>{''.join(squares)}</tr>"
         )
+    corner = f"{html.escape(row_axis or '')} \\ {html.escape(column_axis or '')}"
+    return f'<table class="grid"><tr><th>{corner}</th>{head}</tr>{"".join(body)}</table>'
+
+
+def render_html(report: dict) -> str:
+    results = results_of(report)
+    stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+    normal = [r for r in results if not r.cell.forced]
+    forced = [r for r in results if r.cell.forced]
+    row_axis, column_axis = grid(normal or forced)[:2]
+    tables = _table(normal, stale)
+    if forced:
+        tables += ("<h2>Forced cells</h2><p>Installed with their pins as uv overrides, against what "
+                   "their packages' metadata allows: they say whether a bound is real.</p>"
+                   + _table(forced, stale))  # fmt: skip
     legend = "".join(f'<span class="cell {v}">{v}</span>' for v in COLOURS)
     title = (
         f"{report.get('project_name') or report['project']}: "
@@ -168,8 +193,8 @@ def render_html(report: dict) -> str:
 <p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
 {html.escape(report["host"]["platform"])}.{notes}</p>
 <p class="legend">{legend}</p>
-<table class="grid"><tr><th>{html.escape(row_axis or "")} \\ {html.escape(column_axis or "")}</th>{head}</tr>{"".join(body)}</table>
-<p>Click a cell for its commands, failing tests and evidence.</p>{_audit(report.get("audit"))}
+{tables}
+<p>Click a cell for its commands, failing tests and evidence.</p>{_suggestions(report.get("suggestions"))}{_audit(report.get("audit"))}
 <div id="details"></div>
 <script type="application/json" id="report-data">{data}</script>
 <script>{SCRIPT}</script>

@@ -154,10 +154,21 @@ def _is_project(line: str, project: Path) -> bool:
     return (project / target).resolve() == project.resolve()
 
 
+def overrides(cell: Cell) -> str:
+    """A forced cell's exact pins, as uv overrides: they win over every package's metadata."""
+    return "".join(
+        f"{name}{spec}\n" for name, spec in sorted(cell.pins.items()) if spec.startswith("==")
+    )
+
+
 def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple = BUILTIN):
     command = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
     for group in cell.groups:
         command += ["--group", group]
+    forced = path.with_name(path.name + ".overrides") if cell.forced else None
+    if forced:
+        write_atomic(forced, overrides(cell))
+        command += ["--override", str(forced)]
     try:
         done = processes.run(
             command, timeout=LOCK_TIMEOUT_S, input=requirements(cell, project), cwd=project

@@ -20,6 +20,7 @@ from .reports import (
     summary_text,
     tests_text,
 )  # fmt: skip
+from .suggest import reason as suggestion_text
 
 FAILURES_SHOWN = 25
 
@@ -35,13 +36,16 @@ def code(text) -> str:
 
 
 def verdict_text(result: CellResult, stale: bool = False) -> str:
-    return f"{MARKS[result.verdict]} {result.verdict}" + (" (stale)" if stale else "")
+    return (f"{MARKS[result.verdict]} {result.verdict}" + (" (forced)" if result.cell.forced else "")
+            + (" (stale)" if stale else ""))  # fmt: skip
 
 
 def render_markdown(report: dict) -> str:
     results = results_of(report)
     stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
-    row_axis, column_axis, rows, columns, positions = grid(results)
+    normal = [r for r in results if not r.cell.forced]
+    forced = [r for r in results if r.cell.forced]
+    row_axis, column_axis = grid(normal or forced)[:2]
     title = " × ".join(a for a in (row_axis, column_axis) if a) or "cells"
     lines = [
         f"# {code(report.get('project_name') or report['project'])}: {title} compatibility",
@@ -53,15 +57,13 @@ def render_markdown(report: dict) -> str:
         + (f"; {len(stale)} stale (inputs changed since they ran)" if stale else "")
         + ".",
         "",
-        f"| {row_axis or ''} \\ {column_axis or ''} | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
     ]
-    for row in rows:
-        squares = []
-        for column in columns:
-            entries = positions.get((row, column), [])
-            squares.append("<br>".join(_entry(r, r.cell.name in stale) for r in entries) or "·")
-        lines.append(f"| **{row}** | " + " | ".join(squares) + " |")
+    lines += _grid(normal, stale)
+    if forced:
+        lines += ["", "## Forced cells", "",
+                  "Installed with their pins as uv overrides, against what their packages' metadata "
+                  "allows; they say whether a bound is real, never what users get.", ""]  # fmt: skip
+        lines += _grid(forced, stale)
     header = ["cell", "verdict", "python", *_pinned(results), "device", "tests", "coverage",
               "time", "measured", "why"]  # fmt: skip
     lines += ["", "## Cells", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
@@ -74,9 +76,24 @@ def render_markdown(report: dict) -> str:
             f"{axis_value(r, 'python')} | {pinned}{' | ' if pinned else ''}{code(device)} | "
             f"{tests_text(r)} | {coverage_text(r)} | {r.duration_s:.0f}s | {r.measured_at} | {why} |"
         )
+    lines += _suggestions_section(report.get("suggestions"))
     lines += _audit_section(report.get("audit"))
     lines += _failure_sections(results, report["signatures"])
     return "\n".join(lines) + "\n"
+
+
+def _suggestions_section(found) -> list:
+    if not found:
+        return []
+    lines = [
+        "",
+        "## Suggested pins",
+        "",
+        "Each keeps every failing cell out (paste into requirements.txt):",
+        "",
+    ]
+    return lines + [f"{n}. {code(', '.join(s['requirements']))}: {suggestion_text(s)}"
+                    for n, s in enumerate(found, 1)]  # fmt: skip
 
 
 def _audit_section(audit) -> list:
@@ -87,9 +104,27 @@ def _audit_section(audit) -> list:
                         for f in audit["findings"] if f["kind"] == "forbidden"})  # fmt: skip
     for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
                          ("Forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"])):  # fmt: skip
+                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"]),
+                         ("Bounds the tests confirm (forced cells that failed)", audit.get("real_bounds", []))):  # fmt: skip
         if found:
             lines += [f"**{title}**", ""] + [f"- {code(line)}" for line in found] + [""]
+    return lines
+
+
+def _grid(results: list, stale: set) -> list:
+    if not results:
+        return []
+    row_axis, column_axis, rows, columns, positions = grid(results)
+    lines = [
+        f"| {row_axis or ''} \\ {column_axis or ''} | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for row in rows:
+        squares = []
+        for column in columns:
+            entries = positions.get((row, column), [])
+            squares.append("<br>".join(_entry(r, r.cell.name in stale) for r in entries) or "·")
+        lines.append(f"| **{row}** | " + " | ".join(squares) + " |")
     return lines
 
 

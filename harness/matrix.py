@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -229,3 +230,13 @@ def select(project: Path, envs: list = None, labels: list = None, adhoc: list = 
         )
         raise ConfigError(f"the selection is empty: {what}; name envs with -e or labels with -m")
     return cells
+
+
+def forced(cells: list) -> list:
+    """Each cell as a forced twin, ``{name}-forced``: installed with its pins as uv overrides,
+    against what its packages' metadata allows. Never mixed with normal cells."""
+    return [
+        replace(cell, name=f"{cell.name}-forced", base_env=cell.base_env or cell.name, adhoc=True,
+                forced=True, deps=[d for d in cell.deps if cell.name not in d])
+        for cell in cells
+    ]  # fmt: skip

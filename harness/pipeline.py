@@ -36,6 +36,7 @@ class RunOptions:
     posargs: list = field(default_factory=list)  # passed to tox after "--"
     cells: list = None  # cells made elsewhere (the gate's); None: select them from tox
     excluded: tuple = ()  # project files that reach the cells through their deps, not the tree
+    force: bool = False  # run forced twins: the pins as uv overrides, against package metadata
 
 
 @dataclass
@@ -109,6 +110,8 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
     cells = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
+    if options.force:
+        cells = matrix.forced(cells)
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
     stale = [c for c in cells if pythons[c.name] and lock.needs_lock(c, paths[c.name], project)]
@@ -158,6 +161,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, threads: 
     result.lock = _shown(todo.paths[cell.name], options.project)
     result.interpreter = identity(todo.pythons[cell.name])
     result.posargs = list(options.posargs)
+    result.excluded = list(options.excluded)
     result.measured_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result.fingerprint = todo.prints[cell.name]
     result.log = str((folder / "tox.log").relative_to(options.reports))

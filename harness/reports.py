@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from . import __version__
+from . import __version__, suggest
 from .cells import VERDICTS, CellResult
 from .classify import clean
 from .signatures import BUILTIN
@@ -79,6 +79,7 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
     results, unreadable = store.load_all()
     stale = stale_cells(results, project, store.reports) if project else set()
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
+    report["suggestions"] = suggest.to_dicts(suggest.suggest(results, stale))
     try:
         report["audit"] = json.loads((store.reports / "audit.json").read_text())
     except (OSError, ValueError):

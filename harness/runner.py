@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cells import Cell
+from .lock import overrides
 from .matrix import tox_command
 from .processes import LIVE, kill_group
 from .tox_plugin import PLAN_VARIABLE
@@ -48,6 +49,8 @@ def tox_arguments(run: CellRun) -> list:
     cell, name = run.cell, run.cell.name
     args = ["run", "-e", name, "--result-json", str(run.folder / "tox-result.json")]
     overrides = [f"testenv:{name}.pass_env+={variable}" for variable in PASSED_ENV]
+    if cell.forced:
+        overrides.append(f"testenv:{name}.pass_env+=UV_OVERRIDE")
     if cell.runner.startswith("uv-venv") and calls_pip(cell):
         overrides.append(f"testenv:{name}.uv_seed=true")  # pip in the env, as virtualenv has
     if run.lock is not None:
@@ -78,6 +81,9 @@ def cell_environment(run: CellRun, threads: int) -> dict:
     env.setdefault("OMP_NUM_THREADS", str(threads))  # parallel cells must not oversubscribe cores
     env["COVERAGE_FILE"] = str(run.folder / ".coverage")  # parallel cells share one project dir
     env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
+    if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
+        (run.folder / "overrides.txt").write_text(overrides(run.cell))
+        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
     if run.python:  # where tox and uv look first for the interpreter the env asks for
         env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))
     env.setdefault("PYTHONUNBUFFERED", "1")

@@ -196,8 +196,15 @@ def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),
 
 def stale_cells(results: list, project: Path, reports: Path) -> set:
     """Names of stored results whose inputs (settings, lock, project files) changed since."""
-    digest = project_digest(project, reports)
-    return {
-        r.cell.name for r in results
-        if fingerprint(r.cell, project / r.lock, digest, r.posargs, r.interpreter) != r.fingerprint
-    }  # fmt: skip
+    digests = {}
+    stale = set()
+    for r in results:
+        key = tuple(r.excluded)
+        if key not in digests:
+            digests[key] = project_digest(project, reports, key)
+        if (
+            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter)
+            != r.fingerprint
+        ):
+            stale.add(r.cell.name)
+    return stale

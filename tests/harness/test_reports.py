@@ -142,3 +142,14 @@ def test_collect_joins_stored_cells_and_names_unreadable_ones(tmp_path, capsys):
     assert main(["report", "--reports", str(tmp_path), "--collect"]) == 3
     assert f"cannot read the stored result {store.results / 'c.json'}" in capsys.readouterr().err
     assert main(["report", "--reports", str(tmp_path / "empty"), "--collect"]) == 2
+
+
+def test_forced_cells_are_never_mixed_with_normal_ones(report):
+    forced = dict(report["cells"][0])
+    forced["cell"] = dict(forced["cell"], name="torch21-numpy126-forced", forced=True)
+    mixed = dict(report, cells=report["cells"] + [forced])
+    text = render_markdown(mixed)
+    main, _, rest = text.partition("## Forced cells")
+    assert "torch21-numpy126-forced" not in main.split("## Cells")[0]
+    assert "`torch21-numpy126-forced`: ✅ pass (forced)" in rest
+    assert "<h2>Forced cells</h2>" in render_html(mixed)
