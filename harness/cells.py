@@ -14,6 +14,7 @@ TIMEOUT = "timeout"
 UNSATISFIABLE = "unsatisfiable"
 INFRA_ERROR = "infra-error"
 VERDICTS = (PASS, FAIL, CRASH, NO_TESTS, TIMEOUT, UNSATISFIABLE, INFRA_ERROR)
+SUITE, PROBE = "suite", "probe"  # what a cell ran: the env's own commands, or the stack checks
 
 
 COMMAND_SETS = ("commands_pre", "commands", "commands_post")  # the order tox runs them in
@@ -137,6 +138,7 @@ class CellResult:
     interpreter: str = ""  # "cpython 3.11.7": the Python the harness found for it
     posargs: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)  # project files it reads through its deps
+    mode: str = SUITE
     measured_at: str = ""  # ISO time the result was decided
     fingerprint: str = ""
     log: str = ""

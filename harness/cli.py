@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from . import audit, gating, lock, matrix, pipeline, processes, progress, reports, suggest
-from .cells import INFRA_ERROR, NO_TESTS, PASS, TIMEOUT
+from .cells import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT
 from .errors import HarnessError
 from .options import (
     DEFAULT_REPORTS,
@@ -51,12 +51,7 @@ def _selection(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser(
-        "run", help="run cells and write reports/; arguments after -- go to tox as {posargs}"
-    )
+def _run_arguments(run: argparse.ArgumentParser) -> None:
     _selection(run)
     run.add_argument(
         "--jobs", type=int, default=0, help="cells at once (default: by cores and memory)"
@@ -76,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run each selected cell as a forced twin (ENV-forced): its pins override package "
         "metadata, to learn whether a bound that makes it unsatisfiable is real",
     )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="run cells and write reports/; arguments after -- go to tox as {posargs}"
+    )
+    _run_arguments(run)
+    probe = commands.add_parser(
+        "probe", help="like run, but each cell runs seconds of stack checks instead of its suite"
+    )
+    _run_arguments(probe)
     locker = commands.add_parser(
         "lock", help="re-pin every selected cell's closure into its constraints file"
     )
@@ -125,6 +133,7 @@ def _run_options(args: argparse.Namespace) -> pipeline.RunOptions:
         labels=args.labels, adhoc=args.adhoc, jobs=args.jobs, timeout_s=args.timeout,
         resume=args.resume, skip_disk_check=args.skip_disk_check,
         signatures=load_signatures(args.signatures), posargs=args.posargs, force=args.force,
+        mode=PROBE if args.command == "probe" else SUITE,
     )  # fmt: skip
 
 
@@ -260,6 +269,7 @@ def main(argv: list = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     handlers = {
         "run": command_run,
+        "probe": command_run,
         "lock": command_lock,
         "list": command_list,
         "report": command_report,

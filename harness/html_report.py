@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-from .reports import grid, invocation_rows, results_of, summary_text, tests_text
+from .reports import grid, invocation_rows, notes, results_of, summary_text, tests_text
 from .suggest import reason
 
 COLOURS = {
@@ -102,15 +102,15 @@ if (byName[linked]) show(linked);
 """
 
 
-def _entry(result, stale: bool) -> str:
+def _entry(result, note: str) -> str:
     detail = tests_text(result) + (
         f", {result.coverage:.1f}% cov" if result.coverage is not None else ""
     )
     name = html.escape(result.cell.name)
     return (
         f'<div class="cell {result.verdict}" data-cell="{name}" role="button" tabindex="0" '
-        f'title="{name}"><b>{name}</b><br>{result.verdict}'
-        f"{' (forced)' if result.cell.forced else ''}{' (stale)' if stale else ''}<br><small>{html.escape(detail)}</small></div>"
+        f'title="{name}"><b>{name}</b><br>{result.verdict}{html.escape(f" ({note})" if note else "")}'
+        f"<br><small>{html.escape(detail)}</small></div>"
     )
 
 
@@ -138,7 +138,7 @@ def _audit(audit) -> str:
     return "".join(parts)
 
 
-def _table(results: list, stale: set) -> str:
+def _table(results: list, marked: dict) -> str:
     if not results:
         return ""
     row_axis, column_axis, rows, columns, positions = grid(results)
@@ -148,7 +148,7 @@ def _table(results: list, stale: set) -> str:
         squares = []
         for column in columns:
             entries = positions.get((row, column), [])
-            inner = "".join(_entry(r, r.cell.name in stale) for r in entries)
+            inner = "".join(_entry(r, marked.get(r.cell.name, "")) for r in entries)
             squares.append(
                 f'<td class="square">{inner}</td>' if entries else '<td class="empty"></td>'
             )
@@ -165,11 +165,12 @@ def render_html(report: dict) -> str:
     normal = [r for r in results if not r.cell.forced]
     forced = [r for r in results if r.cell.forced]
     row_axis, column_axis = grid(normal or forced)[:2]
-    tables = _table(normal, stale)
+    marked = notes(report)
+    tables = _table(normal, marked)
     if forced:
         tables += ("<h2>Forced cells</h2><p>Installed with their pins as uv overrides, against what "
                    "their packages' metadata allows: they say whether a bound is real.</p>"
-                   + _table(forced, stale))  # fmt: skip
+                   + _table(forced, marked))  # fmt: skip
     legend = "".join(f'<span class="cell {v}">{v}</span>' for v in COLOURS)
     title = (
         f"{report.get('project_name') or report['project']}: "
@@ -183,15 +184,15 @@ def render_html(report: dict) -> str:
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
     )
-    notes = " <strong>Interrupted.</strong>" if report["interrupted"] else ""
+    remarks = " <strong>Interrupted.</strong>" if report["interrupted"] else ""
     if stale:
-        notes += f" {len(stale)} stale: their inputs changed since they ran."
+        remarks += f" {len(stale)} stale: their inputs changed since they ran."
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
-{html.escape(report["host"]["platform"])}.{notes}</p>
+{html.escape(report["host"]["platform"])}.{remarks}</p>
 <p class="legend">{legend}</p>
 {tables}
 <p>Click a cell for its commands, failing tests and evidence.</p>{_suggestions(report.get("suggestions"))}{_audit(report.get("audit"))}

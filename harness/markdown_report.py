@@ -16,6 +16,7 @@ from .reports import (
     coverage_text,
     grid,
     invocation_rows,
+    notes,
     results_of,
     summary_text,
     tests_text,
@@ -35,14 +36,14 @@ def code(text) -> str:
     return f"{fence}{padded}{fence}"
 
 
-def verdict_text(result: CellResult, stale: bool = False) -> str:
-    return (f"{MARKS[result.verdict]} {result.verdict}" + (" (forced)" if result.cell.forced else "")
-            + (" (stale)" if stale else ""))  # fmt: skip
+def verdict_text(result: CellResult, note: str = "") -> str:
+    return f"{MARKS[result.verdict]} {result.verdict}" + (f" ({note})" if note else "")
 
 
 def render_markdown(report: dict) -> str:
     results = results_of(report)
     stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+    marked = notes(report)
     normal = [r for r in results if not r.cell.forced]
     forced = [r for r in results if r.cell.forced]
     row_axis, column_axis = grid(normal or forced)[:2]
@@ -58,12 +59,12 @@ def render_markdown(report: dict) -> str:
         + ".",
         "",
     ]
-    lines += _grid(normal, stale)
+    lines += _grid(normal, marked)
     if forced:
         lines += ["", "## Forced cells", "",
                   "Installed with their pins as uv overrides, against what their packages' metadata "
                   "allows; they say whether a bound is real, never what users get.", ""]  # fmt: skip
-        lines += _grid(forced, stale)
+        lines += _grid(forced, marked)
     header = ["cell", "verdict", "python", *_pinned(results), "device", "tests", "coverage",
               "time", "measured", "why"]  # fmt: skip
     lines += ["", "## Cells", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
@@ -72,7 +73,7 @@ def render_markdown(report: dict) -> str:
         why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
         pinned = " | ".join(axis_value(r, name) for name in _pinned(results))
         lines.append(
-            f"| {code(r.cell.name)} | {verdict_text(r, r.cell.name in stale)} | "
+            f"| {code(r.cell.name)} | {verdict_text(r, marked.get(r.cell.name, ''))} | "
             f"{axis_value(r, 'python')} | {pinned}{' | ' if pinned else ''}{code(device)} | "
             f"{tests_text(r)} | {coverage_text(r)} | {r.duration_s:.0f}s | {r.measured_at} | {why} |"
         )
@@ -111,7 +112,7 @@ def _audit_section(audit) -> list:
     return lines
 
 
-def _grid(results: list, stale: set) -> list:
+def _grid(results: list, marked: dict) -> list:
     if not results:
         return []
     row_axis, column_axis, rows, columns, positions = grid(results)
@@ -123,7 +124,9 @@ def _grid(results: list, stale: set) -> list:
         squares = []
         for column in columns:
             entries = positions.get((row, column), [])
-            squares.append("<br>".join(_entry(r, r.cell.name in stale) for r in entries) or "·")
+            squares.append(
+                "<br>".join(_entry(r, marked.get(r.cell.name, "")) for r in entries) or "·"
+            )
         lines.append(f"| **{row}** | " + " | ".join(squares) + " |")
     return lines
 
@@ -132,11 +135,11 @@ def _pinned(results: list) -> list:
     return sorted({name for r in results for name in r.cell.pins})
 
 
-def _entry(result: CellResult, stale: bool) -> str:
+def _entry(result: CellResult, note: str) -> str:
     detail = tests_text(result) + (
         f", {coverage_text(result)} cov" if result.coverage is not None else ""
     )
-    return f"{code(result.cell.name)}: {verdict_text(result, stale)}, {detail}"
+    return f"{code(result.cell.name)}: {verdict_text(result, note)}, {detail}"
 
 
 def _failure_sections(results: list, signatures: dict) -> list:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect, environments, interpreters, lock, matrix
-from .cells import INFRA_ERROR, TIMEOUT, Cell, CellResult, Failure
+from .cells import INFRA_ERROR, SUITE, TIMEOUT, Cell, CellResult, Failure
 from .processes import LIVE
 from .runner import CellRun, run_cell
 from .signatures import BUILTIN
@@ -37,6 +37,7 @@ class RunOptions:
     cells: list = None  # cells made elsewhere (the gate's); None: select them from tox
     excluded: tuple = ()  # project files that reach the cells through their deps, not the tree
     force: bool = False  # run forced twins: the pins as uv overrides, against package metadata
+    mode: str = SUITE  # or PROBE: seconds of stack checks instead of the env's commands
 
 
 @dataclass
@@ -120,12 +121,13 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
     digest = project_digest(project, options.reports, options.excluded)
     prints = {
-        c.name: fingerprint(c, paths[c.name], digest, options.posargs, identity(pythons[c.name]))
+        c.name: fingerprint(c, paths[c.name], digest, options.posargs, identity(pythons[c.name]),
+                            options.mode)
         for c in cells
     }  # fmt: skip
     kept = {}
     for cell in cells if options.resume else []:
-        previous = store.load(cell)
+        previous = store.load(cell, options.mode)
         if (
             previous
             and previous.fingerprint == prints[cell.name]
@@ -138,14 +140,14 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
 def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, threads: int,
             progress) -> CellResult:  # fmt: skip
     """Run one cell and store its result; None when the run was interrupted."""
-    folder = store.run_dir(cell)
+    folder = store.run_dir(cell, options.mode)
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=todo.problem(cell))
     if evidence.lock_problem is None:
         progress.stage(cell, "installing")
         constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]
         run = CellRun(
             cell, options.project, folder, constraints, todo.pythons[cell.name],
-            tuple(options.posargs),
+            tuple(options.posargs), options.mode,
         )  # fmt: skip
         ran = run_cell(
             run, options.timeout_s, threads, on_testing=lambda: progress.stage(cell, "testing")
@@ -162,6 +164,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, threads: 
     result.interpreter = identity(todo.pythons[cell.name])
     result.posargs = list(options.posargs)
     result.excluded = list(options.excluded)
+    result.mode = options.mode
     result.measured_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result.fingerprint = todo.prints[cell.name]
     result.log = str((folder / "tox.log").relative_to(options.reports))

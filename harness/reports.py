@@ -17,10 +17,10 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from . import __version__, suggest
-from .cells import VERDICTS, CellResult
+from .cells import CRASH, FAIL, PASS, PROBE, SUITE, VERDICTS, CellResult
 from .classify import clean
 from .signatures import BUILTIN
-from .store import Store, stale_cells, write_atomic
+from .store import Store, result_key, stale_cells, write_atomic
 
 SCHEMA = "harness.compat/1"
 MARKS = {
@@ -37,6 +37,26 @@ REQUIRED = {"schema": str, "generated_at": str, "project": str, "host": dict, "i
             "not_run": list, "summary": dict, "signatures": dict, "cells": list}  # fmt: skip
 
 
+def agrees(suite: str, probe: str):
+    """Whether a probe told what the suite measured: None when either was not measured."""
+    measured = (PASS, FAIL, CRASH)
+    return (suite == PASS) == (probe == PASS) if suite in measured and probe in measured else None
+
+
+def notes(report: dict) -> dict:
+    """``{cell name: "forced, stale, probe: pass"}``: what the grids print after a verdict."""
+    found = {}
+    for cell in report["cells"]:
+        words = [w for w, on in (("forced", cell["cell"].get("forced")), ("stale", cell.get("stale")),
+                                 ("probe only", cell.get("mode") == PROBE)) if on]  # fmt: skip
+        probe = cell.get("probe")
+        if probe:
+            agreed = {True: "", False: " DISAGREES", None: ""}[cell.get("agrees")]
+            words.append(f"probe{agreed}: {probe['verdict']}")
+        found[cell["cell"]["name"]] = ", ".join(words)
+    return found
+
+
 def project_name(project: Path) -> str:
     try:
         import tomllib
@@ -48,9 +68,17 @@ def project_name(project: Path) -> str:
 
 def build(results: list, project: Path, not_run: list, interrupted: bool, tools: dict,
           table: tuple = BUILTIN, stale: set = frozenset()) -> dict:  # fmt: skip
+    suites = {r.cell.name: r for r in results if r.mode == SUITE}
+    probes = {r.cell.name: r for r in results if r.mode == PROBE}
     cells = []
-    for result in sorted(results, key=lambda r: r.cell.name):
-        cells.append(dict(result.to_dict(), stale=result.cell.name in stale))
+    for name in sorted(set(suites) | set(probes)):
+        main, probe = suites.get(name) or probes[name], probes.get(name)
+        entry = dict(main.to_dict(), stale=result_key(main) in stale)
+        if main.mode == SUITE and probe:
+            entry["probe"] = {"verdict": probe.verdict, "signatures": probe.signature_counts(),
+                              "measured_at": probe.measured_at, "stale": result_key(probe) in stale}  # fmt: skip
+            entry["agrees"] = agrees(main.verdict, probe.verdict)
+        cells.append(entry)
     return {
         "schema": SCHEMA,
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -64,7 +92,7 @@ def build(results: list, project: Path, not_run: list, interrupted: bool, tools:
         "tools": dict(tools, harness=__version__),
         "interrupted": interrupted,
         "not_run": list(not_run),
-        "summary": dict(Counter(r.verdict for r in results)),
+        "summary": dict(Counter(c["verdict"] for c in cells)),
         "signatures": {s.id: {"title": s.title, "kind": s.kind, "hint": s.hint} for s in table},
         "cells": cells,
     }
@@ -106,7 +134,7 @@ def load(path: Path) -> dict:
 def results_of(report: dict) -> list:
     results = []
     for cell in report["cells"]:
-        cell = {k: v for k, v in cell.items() if k != "stale"}
+        cell = {k: v for k, v in cell.items() if k not in ("stale", "probe", "agrees")}
         results.append(CellResult.from_dict(cell))
     return results
 

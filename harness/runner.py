@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cells import Cell
+from .cells import PROBE, Cell
 from .lock import overrides
 from .matrix import tox_command
 from .processes import LIVE, kill_group
@@ -39,6 +39,7 @@ class CellRun:
     lock: Path = None  # None: run without a lock (it could not be made)
     python: str = ""  # the interpreter the harness found for the env; its folder goes first on PATH
     posargs: tuple = ()
+    mode: str = "suite"  # or "probe": the stack checks instead of the env's commands
 
     @property
     def sessions(self) -> Path:
@@ -61,6 +62,11 @@ def tox_arguments(run: CellRun) -> list:
             f"testenv:{name}.deps={cell.deps[0]}" if cell.deps else f"testenv:{name}.deps="
         ]
         overrides += [f"testenv:{name}.deps+={dep}" for dep in cell.deps[1:]]
+    if run.mode == PROBE:
+        checks = "{env_dir}/.harness-probe/stack_checks.py"
+        overrides += [f"testenv:{name}.commands_pre=", f"testenv:{name}.commands_post=",
+                      f"testenv:{name}.commands=python -m pytest {checks} -q -p no:cacheprovider",
+                      f"testenv:{name}.set_env+=HARNESS_STACK={','.join(sorted(cell.pins))}"]  # fmt: skip
     for override in overrides:
         args += ["-x", override]
     return args + (["--", *run.posargs] if run.posargs else [])

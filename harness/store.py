@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .cells import Cell, CellResult
+from .cells import SUITE, Cell, CellResult
 from .errors import HarnessError
 
 DOCUMENTS = {".md", ".rst"}
@@ -100,22 +100,28 @@ class Store:
             self._held.close()  # closing drops the flock
             self._held = None
 
-    def run_dir(self, cell: Cell) -> Path:
+    def run_dir(self, cell: Cell, mode: str = SUITE) -> Path:
         """This run's folder for the cell, new and empty."""
-        directory = self.reports / "runs" / self.run_id / cell.name
+        directory = (
+            self.reports
+            / "runs"
+            / self.run_id
+            / (cell.name + ("" if mode == SUITE else f"@{mode}"))
+        )
         directory.mkdir(parents=True)
         return directory
 
+    def path(self, name: str, mode: str = SUITE) -> Path:
+        return self.results / (f"{name}.json" if mode == SUITE else f"{name}@{mode}.json")
+
     def save(self, result: CellResult) -> None:
         write_atomic(
-            self.results / f"{result.cell.name}.json", json.dumps(result.to_dict(), indent=2)
+            self.path(result.cell.name, result.mode), json.dumps(result.to_dict(), indent=2)
         )
 
-    def load(self, cell: Cell):
+    def load(self, cell: Cell, mode: str = SUITE):
         try:
-            return CellResult.from_dict(
-                json.loads((self.results / f"{cell.name}.json").read_text())
-            )
+            return CellResult.from_dict(json.loads(self.path(cell.name, mode).read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -183,15 +189,21 @@ def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
 
 
 def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),
-                interpreter: str = "") -> str:  # fmt: skip
+                interpreter: str = "", mode: str = SUITE) -> str:  # fmt: skip
     """What a cell's result depends on. The lock counts by content, not by its (absolute) path."""
     deps = [d for d in cell.deps if not d.strip().startswith("-c")]
     settings = [cell.name, deps, cell.pins, cell.base_python, cell.commands, cell.package,
                 cell.extras, cell.groups, list(posargs), interpreter]  # fmt: skip
+    settings += [mode] if mode != SUITE else []  # suite fingerprints stay what they were
     digest = hashlib.sha256(json.dumps(settings).encode())
     digest.update(lock.read_bytes() if lock.is_file() else b"(no lock)")
     digest.update(project_hash.encode())
     return digest.hexdigest()[:16]
+
+
+def result_key(result: CellResult) -> str:
+    """How a stored result is named: ``ENV``, or ``ENV@probe`` for a probe's."""
+    return result.cell.name if result.mode == SUITE else f"{result.cell.name}@{result.mode}"
 
 
 def stale_cells(results: list, project: Path, reports: Path) -> set:
@@ -203,8 +215,8 @@ def stale_cells(results: list, project: Path, reports: Path) -> set:
         if key not in digests:
             digests[key] = project_digest(project, reports, key)
         if (
-            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter)
+            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter, r.mode)
             != r.fingerprint
         ):
-            stale.add(r.cell.name)
+            stale.add(result_key(r))
     return stale

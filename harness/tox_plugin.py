@@ -23,6 +23,7 @@ from tox.plugin import impl
 
 PLAN_VARIABLE = "HARNESS_TOX_CELL"
 PROBE_SOURCE = Path(__file__).parent / "_probe" / "harness_probe.py"
+STACK_CHECKS = Path(__file__).parent / "_probe" / "stack_checks.py"  # what `harness probe` runs
 PTH_NAME = "_harness_probe.pth"
 METADATA = "Metadata-Version: 2.1\nName: harness-probe\nVersion: 1\n"
 ENTRY_POINTS = "[pytest11]\nharness_probe = harness_probe\n"
@@ -47,6 +48,8 @@ def install_probe(env_dir: Path, site_packages: Path, sessions: Path) -> Path:
     info = home / "harness_probe-1.dist-info"
     info.mkdir(parents=True)
     shutil.copyfile(PROBE_SOURCE, home / PROBE_SOURCE.name)
+    shutil.copyfile(STACK_CHECKS, home / STACK_CHECKS.name)
+    (home / "pytest.ini").write_text("[pytest]\n")  # the checks run with no config of the project
     (info / "METADATA").write_text(METADATA)
     (info / "entry_points.txt").write_text(ENTRY_POINTS)
     (home / "harness-probe.json").write_text(json.dumps({"sessions": str(sessions)}))

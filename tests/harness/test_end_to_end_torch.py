@@ -35,7 +35,7 @@ def report(tmp_path_factory):
     assert (
         "torch21-numpy22: installing" in done.stdout and "torch21-numpy22: testing" in done.stdout
     )
-    return json.loads((reports / "compat.json").read_text())
+    return dict(json.loads((reports / "compat.json").read_text()), _reports=str(reports))
 
 
 def cell(report, name):
@@ -100,3 +100,19 @@ def test_an_adhoc_numpy_bump_keeps_torch_and_fails_on_the_bridge(report, tmp_pat
     assert (bumped["versions"]["torch"], bumped["versions"]["numpy"]) == ("2.1.2", "2.2.6")
     assert bumped["verdict"] == "fail"
     assert bumped["signatures"] == cell(report, "torch21-numpy22")["signatures"]
+
+
+def test_the_probe_agrees_with_the_suite_on_the_real_cells(report, tmp_path):
+    reports = Path(report["_reports"])
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "probe", "--reports", str(reports)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells = {
+        c["cell"]["name"]: c for c in json.loads((reports / "compat.json").read_text())["cells"]
+    }
+    good, bad = cells["torch21-numpy126"], cells["torch21-numpy22"]
+    assert good["probe"]["verdict"] == "pass" and good["agrees"] is True
+    assert bad["probe"]["verdict"] == "fail" and bad["agrees"] is True
+    assert "numpy-bridge-unavailable" in bad["probe"]["signatures"]
