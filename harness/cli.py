@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import audit, gating, lock, matrix, pipeline, processes, progress, reports, suggest
+from . import audit, bisect, gating, lock, matrix, pipeline, processes, progress, reports, suggest
 from .cells import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT
 from .errors import HarnessError
 from .options import (
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     gating.add_parser(commands)
     audit.add_parser(commands)
     suggest.add_parser(commands)
+    bisect.add_parser(commands)
     report = commands.add_parser(
         "report", help="re-render compat.md and compat.html from compat.json"
     )
@@ -276,6 +277,7 @@ def main(argv: list = None) -> int:
         "gate": gating.command,
         "audit": audit.command,
         "suggest": suggest.command,
+        "bisect": bisect.command,
     }
     try:
         return handlers[args.command](args)

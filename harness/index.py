@@ -25,9 +25,8 @@ def files(name: str, index: str = None, timeout: float = 20) -> list:
         return json.load(response)["files"]
 
 
-def wheels(name: str, index: str = None) -> list:
-    """``(version, rank, size)`` of each wheel this interpreter can install (lower rank: better)."""
-    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
+def wheel_tags(name: str, index: str = None) -> list:
+    """``(version, tags, size)`` of every wheel the index serves for ``name``."""
     found = []
     for entry in files(name, index):
         if not entry["filename"].endswith(".whl") or entry.get("yanked"):
@@ -36,9 +35,18 @@ def wheels(name: str, index: str = None) -> list:
             _, version, _, tags = parse_wheel_filename(entry["filename"])
         except InvalidWheelFilename:
             continue
+        found.append((version, frozenset(tags), entry.get("size")))
+    return found
+
+
+def wheels(name: str, index: str = None) -> list:
+    """``(version, rank, size)`` of each wheel this interpreter can install (lower rank: better)."""
+    ranks = {tag: rank for rank, tag in enumerate(sys_tags())}
+    found = []
+    for version, tags, size in wheel_tags(name, index):
         rank = min((ranks[t] for t in tags if t in ranks), default=None)
         if rank is not None:
-            found.append((version, rank, entry.get("size")))
+            found.append((version, rank, size))
     return found
 
 
