@@ -185,6 +185,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "audit", help="set what package metadata allows against what the cells measured"
     )
+    parser.set_defaults(handler=command)
     add_folders(parser)
 
 

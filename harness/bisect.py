@@ -49,6 +49,7 @@ class Search:
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("bisect", help="find the first release of a package that passes")
+    parser.set_defaults(handler=command)
     add_folders(parser)
     parser.add_argument("axis", help="the package to search, e.g. torch")
     parser.add_argument("range", help='its versions, as a specifier: ">=2.0,<2.6"')

@@ -52,6 +52,10 @@ class DiskPlan:
     sized_by_index: bool = True
 
     @property
+    def need(self) -> int:
+        return self.fetch + self.envs
+
+    @property
     def enough(self) -> bool:
         if self.linked:
             return self.env_free >= self.fetch + self.envs + MARGIN_BYTES
@@ -212,10 +216,18 @@ def plan(cells: list, constraints: dict, tox_dir: Path, cache: Path, sizer=wheel
     )  # fmt: skip
 
 
-def check(disk: DiskPlan) -> None:
+def check(disk: DiskPlan, budget: int = 0) -> None:
+    """Stop before installing anything when the selection (with a budget: its largest group)
+    cannot fit."""
+    if budget and disk.need + MARGIN_BYTES > budget:
+        raise DiskSpaceError(
+            f"the largest group of cells needs about {_size(disk.need + MARGIN_BYTES)} with room to "
+            f"spare, more than --disk-budget {_size(budget)} ({disk.describe()})"
+        )
     if not disk.enough:
         raise DiskSpaceError(
             f"not enough free disk for this selection ({disk.describe()}). "
             "Free space, select fewer cells (-e/-m), point UV_CACHE_DIR at a larger disk on the "
-            "same filesystem as the envs, or pass --skip-disk-check."
+            "same filesystem as the envs, pass --disk-budget to run it group by group, or pass "
+            "--skip-disk-check."
         )

@@ -43,6 +43,9 @@ class Progress:
             f"{result.cell.name}: {result.verdict} ({'reused' if reused else f'{result.duration_s:.0f}s'})"
         )
 
+    def note(self, text: str) -> None:
+        self._say(text)
+
     def close(self) -> None: ...
 
 

@@ -39,6 +39,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "gate", help="fail when a dependency change breaks tests that passed"
     )
+    parser.set_defaults(handler=command)
     add_folders(parser)
     parser.add_argument("--base", default="HEAD", help="git ref of the baseline (default HEAD)")
     parser.add_argument(

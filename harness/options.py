@@ -32,3 +32,18 @@ def add_folders(parser: argparse.ArgumentParser) -> None:
         "--reports", type=Path, default=None,
         help=f"output folder: reports, per-cell results, locks (default: PROJECT/{DEFAULT_REPORTS})",
     )  # fmt: skip
+
+
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    add_folders(parser)
+    parser.add_argument(
+        "-e", "--env", dest="envs", action="append", default=[], help="tox env(s), comma-separated"
+    )
+    parser.add_argument(
+        "-m", "--label", dest="labels", action="append", default=[], help="tox label(s)"
+    )
+    parser.add_argument(
+        "--with", dest="adhoc", action="append", default=[], metavar="PINS",
+        help="an ad-hoc cell: the first -e env (else the first of env_list) with these pins, "
+        "e.g. --with torch==2.2.2,numpy==2.0.2; each --with is one more cell",
+    )  # fmt: skip

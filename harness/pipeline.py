@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import collect, environments, interpreters, lock, matrix
+from . import budget, collect, environments, interpreters, lock, matrix, sharding
 from .cells import INFRA_ERROR, SUITE, TIMEOUT, Cell, CellResult, Failure
 from .processes import LIVE
 from .runner import CellRun, run_cell
 from .signatures import BUILTIN
-from .store import Store, fingerprint, project_digest
+from .store import Store, fingerprint, project_digest, write_atomic
 from .verdicts import Evidence, decide
 
 CELL_MEMORY_BYTES = 3 * 1024**3  # torch + the suite, with room to spare
@@ -38,6 +39,8 @@ class RunOptions:
     excluded: tuple = ()  # project files that reach the cells through their deps, not the tree
     force: bool = False  # run forced twins: the pins as uv overrides, against package metadata
     mode: str = SUITE  # or PROBE: seconds of stack checks instead of the env's commands
+    disk_budget: int = 0  # bytes the cache and the envs may take (0: no budget)
+    shard: tuple = None  # (K, N): run only shard K of N
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Silent:
     def stage(self, cell: Cell, stage: str) -> None: ...
 
     def finished(self, result: CellResult, reused: bool) -> None: ...
+
+    def note(self, text: str) -> None: ...
 
     def close(self) -> None: ...
 
@@ -111,6 +116,7 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
     cells = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
+    cells = sharding.select(cells, options.shard)
     if options.force:
         cells = matrix.forced(cells)
     pythons = find_pythons(cells)
@@ -177,25 +183,66 @@ def _shown(path: Path, project: Path) -> str:
 
 
 def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
-    """Run the selection; an interrupt before the cells start propagates as KeyboardInterrupt."""
+    """Run the selection; an interrupt before the cells start propagates as KeyboardInterrupt.
+
+    Cells sharing a torch release run as one group, groups one after another; with a disk
+    budget, cache entries and envs are released between groups (``budget``).
+    """
     progress = progress or Silent()
     todo = plan(options, store, progress)
     remaining = [c for c in todo.cells if c.name not in todo.kept]
+    runnable = [c for c in remaining if todo.problem(c) is None]
+    cache, tox_dir = environments.uv_cache_dir(), options.project / ".tox"
+    groups = budget.schedule(remaining, todo.paths)
     disk = None
     if not options.skip_disk_check:
-        runnable = [c for c in remaining if todo.problem(c) is None]
-        cache = environments.uv_cache_dir()
-        disk = environments.plan(runnable, todo.paths, options.project / ".tox", cache)
-        environments.check(disk)
+        heaviest = [c for c in max((g for _, g in groups), key=len, default=[]) if c in runnable]
+        disk = environments.plan(
+            heaviest if options.disk_budget else runnable, todo.paths, tox_dir, cache
+        )
+        environments.check(disk, options.disk_budget)
     progress.planned(todo.cells, list(todo.kept), disk.describe() if disk else "")
     for result in todo.kept.values():
         progress.finished(result, reused=True)
     jobs = options.jobs or default_jobs()
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    finished, interrupted = dict(todo.kept), False
+    finished, done_groups = dict(todo.kept), []
+    meter = budget.Meter(cache, tox_dir) if options.disk_budget else None
+    interrupted = False
+    try:
+        for number, (key, cells) in enumerate(groups):
+            group = budget.Group(key, cells)
+            if meter:
+                ready = [c for c in cells if c in runnable]
+                group.predicted = environments.plan(ready, todo.paths, tox_dir, cache).need
+                later = [g for _, g in groups[number + 1 :]]
+                budget.make_room(
+                    group, later, todo.paths, cache, meter, options.disk_budget, progress.note
+                )
+                group.start, meter.group_peak = meter.now(), 0
+            _run_group(cells, options, store, todo, threads, jobs, progress, finished)
+            if meter:
+                group.peak = max(meter.group_peak, meter.now())
+                budget.release_envs(group, tox_dir, progress.note)
+                done_groups.append(group)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.close()
+        if meter:
+            meter.stop()
+            write_atomic(store.reports / "disk.json",
+                         json.dumps(budget.report(done_groups, options.disk_budget, meter), indent=2))  # fmt: skip
+    ordered = [finished[c.name] for c in todo.cells if c.name in finished]
+    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping)
+
+
+def _run_group(cells: list, options: RunOptions, store: Store, todo: Plan, threads: int, jobs: int,
+               progress, finished: dict) -> None:  # fmt: skip
+    """Run one group's cells in parallel; an interrupt kills them all and ends the run."""
     pool = ThreadPoolExecutor(max_workers=jobs)
     pending = {
-        pool.submit(run_one, cell, options, store, todo, threads, progress) for cell in remaining
+        pool.submit(run_one, cell, options, store, todo, threads, progress) for cell in cells
     }
     try:
         while pending:
@@ -205,12 +252,10 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
                     finished[result.cell.name] = result
                     progress.finished(result, reused=False)
     except KeyboardInterrupt:
-        interrupted = True
         for future in pending:
             future.cancel()
         LIVE.kill_all()
     finally:
         pool.shutdown(wait=True)
-        progress.close()
-    ordered = [finished[c.name] for c in todo.cells if c.name in finished]
-    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping)
+    if LIVE.stopping:
+        raise KeyboardInterrupt

@@ -45,6 +45,9 @@ class PlainProgress:
             f"[{self.done}/{self.total}] {summary_line(result)}" + (" (kept)" if reused else "")
         )
 
+    def note(self, text: str) -> None:
+        self._say(f"harness: {text}")
+
     def close(self) -> None:
         pass
 
@@ -103,6 +106,10 @@ class LiveProgress:
             text = f"{MARKS[result.verdict]} {summary_line(result).split(': ', 1)[1]}"
             self.states[result.cell.name] = ("done", text + (" (kept)" if reused else ""))
             self._update()
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self.console.print(f"harness: {text}", highlight=False)
 
     def close(self) -> None:
         self.live.stop()

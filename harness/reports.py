@@ -108,10 +108,11 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
     stale = stale_cells(results, project, store.reports) if project else set()
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
     report["suggestions"] = suggest.to_dicts(suggest.suggest(results, stale))
-    try:
-        report["audit"] = json.loads((store.reports / "audit.json").read_text())
-    except (OSError, ValueError):
-        pass  # no audit yet: `harness audit` writes one
+    for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run
+        try:
+            report[key] = json.loads((store.reports / f"{key}.json").read_text())
+        except (OSError, ValueError):
+            pass
     return write(report, store.reports), unreadable
 
 

@@ -117,6 +117,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser(
         "suggest", help="requirement sets that keep every failing cell out"
     )
+    parser.set_defaults(handler=command)
     parser.add_argument("--reports", dest="sources", action="append", type=Path, default=[],
                         metavar="DIR", help="reports folders or compat.json files (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true")

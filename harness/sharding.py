@@ -1,0 +1,146 @@
+"""Shards over CI runners: ``harness plan`` prints them, ``harness run --shard K/N`` runs one,
+``harness merge`` joins what the runners uploaded.
+
+A shard is a set of whole groups (cells sharing a torch release stay on one runner, which
+fetches that release once). The groups come from the cells' own pins, not from their locks,
+so that every runner computes the same shards from the same tox.ini without locking first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from . import matrix, reports
+from .errors import HarnessError
+from .options import EXIT_OK, EXIT_UNMEASURED, add_selection, envs
+from .options import project as project_of
+from .store import Store, result_key
+
+GITHUB_MAX_JOBS = 256
+HEAVY = ("torch",)
+
+
+def parse(text: str):
+    """``"2/8"`` -> ``(2, 8)``; None stays None."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise HarnessError(f"--shard {text!r} must be K/N with 1 <= K <= N, e.g. 2/8")
+    return int(match.group(1)), int(match.group(2))
+
+
+def group_key(cell) -> str:
+    return (
+        ", ".join(f"{n} {cell.pins[n].lstrip('=')}" for n in HEAVY if n in cell.pins) or "(light)"
+    )
+
+
+def shards(cells: list, count: int) -> list:
+    """``count`` lists of cells: whole groups, the biggest first onto the emptiest shard."""
+    groups = {}
+    for cell in cells:
+        groups.setdefault(group_key(cell), []).append(cell)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    found = [[] for _ in range(count)]
+    for _, members in ordered:
+        min(found, key=len).extend(members)
+    return [sorted(shard, key=lambda c: c.name) for shard in found]
+
+
+def shard_count(cells: list, limit: int = GITHUB_MAX_JOBS) -> int:
+    return max(1, min(limit, len({group_key(c) for c in cells})))
+
+
+def select(cells: list, shard) -> list:
+    if shard is None:
+        return cells
+    number, count = shard
+    return shards(cells, count)[number - 1]
+
+
+def add_parser(commands) -> None:
+    planner = commands.add_parser("plan", help="print the selection as CI shards (JSON only)")
+    add_selection(planner)
+    planner.set_defaults(handler=command_plan)
+    planner.add_argument(
+        "--list", action="store_true", help="a plain JSON list, not GitHub's matrix"
+    )
+    planner.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS)
+    merger = commands.add_parser("merge", help="join the reports of many runners into one")
+    merger.set_defaults(handler=command_merge)
+    merger.add_argument("sources", nargs="+", type=Path, metavar="DIR")
+    merger.add_argument("--reports", type=Path, default=Path(".harness"), help="where to write")
+    merger.add_argument(
+        "--project", type=Path, default=None, help="mark cells whose inputs changed"
+    )
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    if not 1 <= args.max_jobs <= GITHUB_MAX_JOBS:
+        raise HarnessError(f"--max-jobs must be between 1 and {GITHUB_MAX_JOBS}")
+    cells = matrix.select(project_of(args), envs(args.envs), args.labels, args.adhoc)
+    count = shard_count(cells, args.max_jobs)
+    listed = [
+        {"shard": f"{number}/{count}", "groups": sorted({group_key(c) for c in members}),
+         "cells": [c.name for c in members]}
+        for number, members in enumerate(shards(cells, count), 1)
+    ]  # fmt: skip
+    if args.list:
+        print(json.dumps(listed, indent=2))
+    else:
+        print(json.dumps({"include": [{"shard": s["shard"], "groups": ", ".join(s["groups"]),
+                                       "cells": len(s["cells"])} for s in listed]}))  # fmt: skip
+    return EXIT_OK
+
+
+def command_merge(args: argparse.Namespace) -> int:
+    """Copy every runner's results (and the run folders they point to) into one folder."""
+    target = Store(args.reports.resolve())
+    target.acquire("merge")
+    conflicts, unreadable, seen = [], [], {}
+    try:
+        for source in args.sources:
+            results, bad = Store(source.resolve()).load_all()
+            unreadable += bad
+            for result in results:
+                key = result_key(result)
+                earlier = seen.get(key)
+                if earlier is not None:
+                    if _summary(earlier) != _summary(result):
+                        conflicts.append((key, earlier, result))
+                    continue  # the first stays; a conflicting one is reported, never written over it
+                seen[key] = result
+                _copy_run(source, target.reports, result)
+                target.save(result)
+        project = args.project.resolve() if args.project else None
+        paths, more = reports.publish(target, project, [], False, {})
+    finally:
+        target.release()
+    for path in unreadable + more:
+        print(f"harness merge: cannot read {path}; it is left out", file=sys.stderr)
+    for key, first, second in conflicts:
+        print(f"harness merge: {key} conflicts: {_summary(first)} against {_summary(second)}; "
+              "the first is kept", file=sys.stderr)  # fmt: skip
+    print(
+        f"harness merge: {len(seen)} cell result(s) from {len(args.sources)} folder(s) -> {paths['json']}"
+    )
+    return EXIT_UNMEASURED if conflicts or unreadable or more else EXIT_OK
+
+
+def _summary(result) -> tuple:
+    return (result.verdict, result.tests.passed, result.tests.failed, result.tests.errors,
+            sorted(f.test for f in result.failures))  # fmt: skip
+
+
+def _copy_run(source: Path, target: Path, result) -> None:
+    if not result.log.startswith("runs/"):
+        return
+    folder = Path(result.log).parent
+    if (source / folder).is_dir() and not (target / folder).exists():
+        shutil.copytree(source / folder, target / folder)
