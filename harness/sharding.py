@@ -36,9 +36,9 @@ def parse(text: str):
 
 
 def group_key(cell) -> str:
-    return (
-        ", ".join(f"{n} {cell.pins[n].lstrip('=')}" for n in HEAVY if n in cell.pins) or "(light)"
-    )
+    """What a runner would fetch for the cell: its torch release; a light cell is its own group."""
+    heavy = [f"{n} {cell.pins[n].lstrip('=')}" for n in HEAVY if n in cell.pins]
+    return ", ".join(heavy) or cell.name
 
 
 def shards(cells: list, count: int) -> list:
