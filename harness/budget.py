@@ -122,7 +122,7 @@ def make_room(
     group: Group, later: list, locks: dict, cache: Path, meter: Meter, budget: int, say
 ) -> None:
     """Evict cached packages no later group needs until the group fits under the budget."""
-    if meter.now() + group.predicted <= budget:
+    if meter.now() + group.predicted + environments.MARGIN_BYTES <= budget:
         return
     needed = set().union(*(environments.locked(locks[c.name]) for g in later for c in g), set())
     needed |= set().union(*(environments.locked(locks[c.name]) for c in group.cells), set())
@@ -135,6 +135,8 @@ def make_room(
             "uv's cache can go"
         )
     processes.run([uv_binary(), "cache", "clean", *names], timeout=600)
+    processes.run([uv_binary(), "cache", "prune"], timeout=600)  # clean drops the index entries;
+    # prune drops the unpacked archives they pointed to, which hold the bytes
     group.evicted = names
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     say(
