@@ -52,8 +52,8 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--from-report", dest="evidence", action="append", default=[], type=Path,
                         metavar="DIR", help="stored reports whose passing cells can back a fix")  # fmt: skip
-    parser.add_argument("--try-fixes", type=int, default=0, metavar="N",
-                        help="run up to N candidate cells to measure fixes (default 0)")  # fmt: skip
+    parser.add_argument("--try-fixes", type=int, nargs="?", const=4, default=0, metavar="N",
+                        help="run up to N candidate cells to measure fixes (N defaults to 4)")  # fmt: skip
     parser.add_argument(
         "--json", action="store_true", help="print the result as JSON (harness.gate/1)"
     )

@@ -3,9 +3,11 @@ for this interpreter, and the size of that wheel."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import urllib.request
+import zipfile
 from pathlib import Path
 
 from packaging.metadata import parse_email
@@ -88,11 +90,58 @@ def requires_dist(name: str, version: str, cache: Path = None, index: str = None
             with urllib.request.urlopen(entry["url"] + ".metadata", timeout=20) as response:
                 raw, _ = parse_email(response.read().decode("utf-8", "replace"))
             return list(raw.get("requires_dist", []))
-    if (index or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX).rstrip("/") == DEFAULT_INDEX:
-        url = f"https://pypi.org/pypi/{name}/{version}/json"
-        with urllib.request.urlopen(url, timeout=20) as response:
-            return list(json.load(response)["info"].get("requires_dist") or [])
+    for found, _, _, url in _wheel_urls(name, index):
+        if found == wanted:
+            with zipfile.ZipFile(RemoteFile(url)) as wheel:
+                member = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+                raw, _ = parse_email(wheel.read(member).decode("utf-8", "replace"))
+            return list(raw.get("requires_dist", []))
     raise LookupError(f"no metadata for {name}=={version} in uv's cache or on the index")
+
+
+def _wheel_urls(name: str, index: str = None):
+    for entry in files(name, index):
+        if entry["filename"].endswith(".whl") and not entry.get("yanked"):
+            version = _version_of(entry)
+            if version is not None:
+                yield version, entry.get("size") or 0, entry["filename"], entry["url"]
+
+
+class RemoteFile(io.RawIOBase):
+    """A wheel on the index, read with HTTP range requests: a zip's directory and one member
+    cost a few hundred kilobytes, not the whole wheel."""
+
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        self.url, self.timeout, self.position = url, timeout, 0
+        request = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            self.size = int(response.headers["Content-Length"])
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def read(self, count: int = -1) -> bytes:
+        end = self.size if count is None or count < 0 else min(self.size, self.position + count)
+        if end <= self.position:
+            return b""
+        request = urllib.request.Request(
+            self.url, headers={"Range": f"bytes={self.position}-{end - 1}"}
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            data = response.read()
+        self.position += len(data)
+        return data
 
 
 def _version_of(entry: dict):

@@ -144,3 +144,16 @@ def test_check_stops_with_a_clear_message():
                      uncached=["torch==2.2.2"], linked=False, cells=1)  # fmt: skip
     with pytest.raises(DiskSpaceError, match=r"1\.0 GB free for uv's cache, 50\.0 GB for the envs"):
         check(short)
+
+
+def test_requires_dist_from_the_index_and_from_uv_s_cache(tmp_path):
+    from harness.index import requires_dist
+
+    remote = requires_dist("pandas", "2.1.4")  # read from the wheel with HTTP range requests
+    assert any(line.startswith("numpy<2") for line in remote)
+    unpacked = tmp_path / "wheels-v9" / "pypi" / "demo" / "1.0-py3-none-any" / "demo-1.0.dist-info"
+    unpacked.mkdir(parents=True)
+    (unpacked / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: numpy<2\n"
+    )
+    assert requires_dist("demo", "1.0", cache=tmp_path) == ["numpy<2"]
