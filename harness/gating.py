@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from . import gate, gate_output, index, matrix, pipeline, processes, remedy, reports, sources
 from .errors import HarnessError
-from .options import add_folders, project
+from .options import EXIT_INTERRUPTED, add_folders, project
 from .options import reports as reports_of
 from .signatures import by_id, load_signatures
 from .store import Store
@@ -83,7 +83,8 @@ def command(args: argparse.Namespace) -> int:
     finally:
         store.release()
     if judgement is None:
-        return 130
+        processes.LIVE.stopping = False
+        return EXIT_INTERRUPTED
     return gate_output.emit(judgement, baseline, proposed, store.reports, args.json)
 
 
@@ -108,9 +109,11 @@ def _run(args, folder: Path, store: Store, table: tuple, baseline: State, propos
         baseline.result = results[cell_name(args.env, baseline.sources.requirements())]
     for state in (baseline, proposed):
         state.closure = _closure(folder, state.result)
-    judgement = gate.judge(
-        baseline.result, proposed.result, gate.changes(baseline.closure, proposed.closure)
-    )
+    before, after = baseline.closure, proposed.closure
+    if not before:  # a stored baseline whose lock is elsewhere: compare what its result recorded
+        before = {n: v for n, v in baseline.result.versions.items() if v and n != "python"}
+        after = {n: v for n, v in after.items() if n in before}
+    judgement = gate.judge(baseline.result, proposed.result, gate.changes(before, after))
     if judgement.exit_code == gate.EXIT_REGRESSION and judgement.changes:
         judgement.fixes = _fixes(args, folder, store, table, judgement, baseline, proposed)
     return judgement
