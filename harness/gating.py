@@ -163,7 +163,7 @@ def _fixes(
             found = remedy.options(
                 lines, known, judgement.changes, coupled, evidence, python, proposed.closure
             )
-    return remedy.verify(found, evidence, python)
+    return remedy.verify(found, evidence, python, proposed.closure)
 
 
 def _coupled(judgement, table: tuple, lines: list, closure: dict) -> list:

@@ -36,6 +36,7 @@ class Option:
     requirement: str
     why: str
     lines: list  # the whole requirement set it stands for
+    prefer: dict = None  # versions a proof should have, where several cells would do
 
 
 def _named(line: str):
@@ -115,9 +116,9 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
                 why = (
                     f"the first {other} release measured to pass with {change.name} {change.after}"
                 )
-                found.append(
-                    Option("raise", requirement, why, replaced(proposed, other, requirement))
-                )
+                lines = replaced(proposed, other, requirement)
+                prefer = {other: first, change.name: change.after}
+                found.append(Option("raise", requirement, why, lines, prefer))
     return found
 
 
@@ -137,14 +138,23 @@ def _first_passing(name: str, change, evidence: list, python: str, current: str)
     return str(min(newer)) if newer else None
 
 
-def verify(found: list, evidence: list, python: str) -> list:
-    """Each option as a Fix, naming the first cell that passed with it (or none)."""
+def verify(found: list, evidence: list, python: str, closure: dict = None) -> list:
+    """Each option as a Fix, naming the cell that passed with it (or none): of those that did,
+    the one whose versions match the proposed closure best."""
+    closure = closure or {}
+
+    def closeness(item: Evidence, prefer: dict) -> tuple:
+        versions = item.result.versions
+        return (-sum(versions.get(n) == v for n, v in prefer.items()),
+                -sum(versions.get(n) == v for n, v in closure.items()))  # fmt: skip
+
     fixes, seen = [], set()
     for option in found:
         if option.requirement in seen:
             continue
         seen.add(option.requirement)
-        proof = next((e for e in evidence if satisfies(e.result, option.lines, python)), None)
+        ranked = sorted(evidence, key=lambda item: closeness(item, option.prefer or {}))
+        proof = next((e for e in ranked if satisfies(e.result, option.lines, python)), None)
         fixes.append(
             Fix(option.kind, option.requirement, option.why,
                 proof.result.cell.name if proof else "", proof.origin if proof else "")
