@@ -228,7 +228,9 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
                     group, later, todo.paths, cache, meter, options.disk_budget, progress.note
                 )
                 group.start, meter.group_peak = meter.now(), 0
-            _run_group(cells, options, store, todo, threads, jobs, progress, finished)
+            cold = any(not environments.cached(cache, *pin)
+                       for c in cells for pin in environments.locked(todo.paths[c.name]))  # fmt: skip
+            _run_group(cells, options, store, todo, threads, jobs, progress, finished, cold)
             if meter:
                 group.peak = max(meter.group_peak, meter.now())
                 budget.release_envs(group, tox_dir, progress.note)
@@ -246,15 +248,17 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
 
 
 def _run_group(cells: list, options: RunOptions, store: Store, todo: Plan, threads: int, jobs: int,
-               progress, finished: dict) -> None:  # fmt: skip
+               progress, finished: dict, cold: bool = True) -> None:  # fmt: skip
     """Run one group's cells in parallel; an interrupt kills them all and ends the run.
 
-    The first cell builds its env alone: two installs of one torch release at once would each
-    unpack it into uv's cache (measured: every release twice, 1.7 times the disk). Once its
-    commands start, the wheels are cached and the others start.
+    When uv's cache lacks some of the group's wheels, the first cell builds its env alone: two
+    installs of one torch release at once would each unpack it into the cache (measured:
+    every release twice, 1.7 times the disk). Once its commands start, the others start.
     """
     pool = ThreadPoolExecutor(max_workers=jobs)
     first_built = threading.Event()
+    if not cold:
+        first_built.set()
     pending = {
         pool.submit(run_one, cells[0], options, store, todo, threads, progress, first_built.set)
     }
