@@ -133,7 +133,10 @@ def terminal(doc: dict) -> str:
             )
     unverified = [f["requirement"] for f in doc["fixes"] if not f["verified"]]
     if unverified:
-        lines.append("  not measured (run with --try-fixes N): " + ", ".join(unverified[:5]))
+        lines.append(
+            "  no measured cell passed with (--try-fixes N measures more): "
+            + ", ".join(unverified[:5])
+        )
     lines.append(f"  details: {doc['reports']['json']}")
     return "\n".join(lines)
 

@@ -69,6 +69,8 @@ def satisfies(result: CellResult, lines: list, python: str) -> bool:
             continue
         if requirement.marker and not requirement.marker.evaluate(environment):
             continue
+        if not requirement.specifier:
+            continue  # any version does; the cell's result need not have recorded it
         version = result.versions.get(canonicalize_name(requirement.name))
         if version is None or not requirement.specifier.contains(version, prereleases=True):
             return False

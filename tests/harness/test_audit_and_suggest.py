@@ -112,3 +112,29 @@ def test_a_real_metadata_bound_forbidden_then_forced(tmp_path):
     assert "broke when forced with pluggy 1.0.0" in audit.stdout
     markdown = (project / ".harness" / "compat.md").read_text()
     assert "## Forced cells" in markdown and "## Metadata audit" in markdown
+
+
+def test_suggest_from_a_real_report(tiny_project):
+    import json
+    import subprocess
+    import sys
+
+    def harness(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=900
+        )
+
+    assert (
+        harness("run", "--project", str(tiny_project), "-e", "pkg23-fail,pkg24-fail").returncode
+        == 0
+    )
+    reports = str(tiny_project / ".harness")
+    text = harness("suggest", "--reports", reports)
+    assert (
+        text.returncode == 0
+        and "1. packaging<24: keeps out all 1 failing cells and keeps 1 of 1 passing" in text.stdout
+    )
+    found = json.loads(harness("suggest", "--reports", reports, "--json").stdout)
+    assert found[0]["requirements"] == ["packaging<24"] and found[0]["keeps"] == ["pkg23-fail"]
+    markdown = (tiny_project / ".harness" / "compat.md").read_text()
+    assert "## Suggested pins" in markdown and "`packaging<24`" in markdown

@@ -104,3 +104,24 @@ def test_wheel_tags_of_another_python():
         t.startswith("cp310-cp310-") for t in tags
     )
     assert not any(t.startswith("cp311-cp311-") for t in tags)
+
+
+def test_bisect_on_a_real_project_finds_the_last_passing_release(tiny_project):
+    """The tiny project's `fail` cells need packaging 23.x: the last passing release is 23.2."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "bisect", "packaging", ">=23.0,<24.2", "-e", "pkg23-fail",
+         "--suite", "--last-pass", "--project", str(tiny_project)],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "the last passing packaging release is 23.2" in done.stdout and "24.0 fails" in done.stdout
+    )
+    steps = [line for line in done.stdout.splitlines() if line.startswith("  packaging ")]
+    assert steps[0].split()[1] == "23.0" and len(steps) <= math.ceil(math.log2(5)) + 1
+    bad = subprocess.run([sys.executable, "-m", "harness", "bisect", "packaging", "not a range",
+                          "--project", str(tiny_project)], capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "is not a version range" in bad.stderr

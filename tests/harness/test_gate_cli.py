@@ -131,3 +131,20 @@ def test_the_seed_incident_is_stopped_on_a_copy_of_this_repository(tmp_path):
         "gate", "--project", str(copy), "--reports", str(tmp_path / "reports"), cwd=tmp_path
     )
     assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
+
+
+def test_fixes_backed_by_a_stored_report_and_by_tried_cells(gated, tmp_path):
+    good = harness("gate", "--project", str(gated), "--reports", str(tmp_path / "main"))
+    assert good.returncode == 0, good.stdout + good.stderr
+    (gated / "requirements.txt").write_text("packaging==24.1\npytest\n")
+    done = harness("gate", "--project", str(gated), "--json", "--from-report", str(tmp_path / "main"),
+                   "--try-fixes", "2")  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    proofs = {f["requirement"]: f["report"] for f in doc["fixes"] if f["verified"]}
+    assert "packaging<24" in proofs and any(
+        "compat.json" in r or r == "baseline HEAD" for r in proofs.values()
+    )
+    bad = harness("gate", "--project", str(gated), "--from-report", str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "--from-report" in bad.stderr
