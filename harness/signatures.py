@@ -101,8 +101,9 @@ BUILTIN = (
     ),
     Signature(
         "numpy2-scalar-repr", "NumPy 2 scalar representation",
-        r"\bnp\.(?:float|u?int|complex|bool|str_|bytes_|longdouble|clongdouble|datetime64"
-        r"|timedelta64)\w*\(", INCOMPATIBILITY,
+        r"(?:^|['\"])np\.(?:float|u?int|complex|bool|str_|bytes_|longdouble|clongdouble|datetime64"
+        r"|timedelta64)\w*\((?:-?[\d.]+(?:e[-+]?\d+)?j?|True|False|nan|inf|'[^']*')\)",
+        INCOMPATIBILITY,
         "NumPy 2 prints scalars as np.float64(1.5); compare values, not strings, or use "
         "np.set_printoptions(legacy='1.25') in doctests",
     ),

@@ -25,6 +25,9 @@ from harness.signatures import BUILTIN, by_id, load_signatures
         ("harness: cell timed out after 30s", "timeout"),
         ("collected 0 items", "no-tests"),
         ("AssertionError: assert 3 == 4", "other"),
+        ("AssertionError: assert 'np.float64(1.5)' == '1.5'", "numpy2-scalar-repr"),
+        ("np.int64(3)", "numpy2-scalar-repr"),  # a doctest's "Got:" line
+        ("'an_int': np.int_([1, 2, 3]),\nAssertionError: frames differ", "other"),  # source, not a repr
     ],
 )  # fmt: skip
 def test_each_signature_and_its_evidence(text, expected):
