@@ -7,7 +7,9 @@ On a fresh clone with a uv cache of its own it times, in this order:
 * probe, cold:       empty cache, no envs (everything is downloaded);
 * probe, warm cache: cache filled, envs deleted (what a CI runner with a cached uv has);
 * suite, warm cache: the same, running each env's own test commands;
-* probe, warm envs and suite, warm envs: envs kept, both again.
+* probe, warm envs and suite, warm envs: envs kept, both again;
+* probe, warm cache, with 3 and 4 jobs on new envs;
+* importing torch and pandas in a warm env: the floor of a probe.
 
 It prints cells per minute for each, and per cell the probe's time against the suite's.
 """
@@ -27,10 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed(command: str, selection: list, project: Path, reports: Path, env: dict) -> tuple:
+def timed(
+    command: str, selection: list, project: Path, reports: Path, env: dict, jobs: int = 2
+) -> tuple:
     start = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "harness", command, *selection, "--jobs", "2", "--project", str(project),
+        [sys.executable, "-m", "harness", command, *selection, "--jobs", str(jobs), "--project", str(project),
          "--reports", str(reports), "--skip-disk-check"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -76,6 +80,22 @@ def main() -> int:
         rows[name] = per_cell
         print(f"{name:<18} {len(per_cell)} cells in {wall:6.1f} s = {60 * len(per_cell) / wall:5.1f} cells/min; "
               f"verdicts {sorted(set(verdicts.values()))}", flush=True)  # fmt: skip
+    for jobs in (3, 4):  # more jobs than cores, on new envs from the warm cache
+        shutil.rmtree(project / ".tox", ignore_errors=True)
+        shutil.rmtree(reports, ignore_errors=True)
+        wall, per_cell, _ = timed("probe", selection, project, reports, env, jobs)
+        print(
+            f"probe, warm cache, {jobs} jobs: {60 * len(per_cell) / wall:5.1f} cells/min",
+            flush=True,
+        )
+    python = next((project / ".tox").glob("*/bin/python"))
+    for module in ("torch", "pandas"):  # the floor of a probe: importing the stack
+        times = []
+        for _ in range(3):
+            start = time.monotonic()
+            subprocess.run([str(python), "-c", f"import {module}"], check=True)
+            times.append(time.monotonic() - start)
+        print(f"import {module}: {sorted(times)[1]:.2f} s (median of 3, a warm env)")
     for cell in sorted(rows["suite, warm envs"]):
         probe, suite = rows["probe, warm envs"].get(cell), rows["suite, warm envs"][cell]
         if probe:

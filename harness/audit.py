@@ -58,7 +58,7 @@ class Audit:
     def to_dict(self) -> dict:
         return {"findings": [asdict(f) for f in self.findings], "unknown": self.unknown,
                 "needed_bounds": needed_bounds(self), "loose_bounds": loose_bounds(self),
-                "real_bounds": real_bounds(self)}  # fmt: skip
+                "real_bounds": real_bounds(self), "forbidden_bounds": forbidden_bounds(self)}  # fmt: skip
 
 
 def _declared(requirements: list, other: str, python: str) -> str:
@@ -169,6 +169,12 @@ def needed_bounds(audit: Audit) -> list:
     return lines
 
 
+def forbidden_bounds(audit: Audit) -> list:
+    """Bounds the resolver quoted when it refused a cell."""
+    return sorted({f"{f.package} {f.version} requires {f.other}{f.declared}"
+                   for f in audit.findings if f.kind == "forbidden"})  # fmt: skip
+
+
 def real_bounds(audit: Audit) -> list:
     """Bounds a forced cell broke through: the tests confirm them."""
     return sorted({f"{f.package} {f.version} requires {f.other}{f.declared}, and broke when forced "
@@ -210,16 +216,10 @@ def command(args) -> int:
     finally:
         store.release()
     data = audit.to_dict()
-    forbidden = sorted({f"{f.package} {f.version} requires {f.other}{f.declared}" for f in audit.findings
-                        if f.kind == "forbidden"})  # fmt: skip
     print(f"harness audit: {len(results)} cells, {len(audit.findings)} findings")
-    for title, lines in (("allowed by metadata, broken at run time (users need a bound)", data["needed_bounds"]),
-                         ("forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("bounds tighter than the tests require (forced cells passed)", data["loose_bounds"]),
-                         ("bounds the tests confirm (forced cells failed)", data["real_bounds"])):  # fmt: skip
-        if lines:
-            print(f"  {title}:")
-            print("\n".join(f"    {line}" for line in lines))
+    for title, lines in reports.audit_sections(data):
+        print(f"  {title}:")
+        print("\n".join(f"    {line}" for line in lines))
     if audit.unknown:
         print(f"  metadata not found for: {', '.join(sorted(set(audit.unknown)))}")
     print(f"harness: wrote {store.reports / 'audit.json'} and the audit section of compat.md")

@@ -21,8 +21,8 @@ from packaging.version import InvalidVersion, Version
 from . import environments, processes
 from .errors import DiskSpaceError
 from .lock import uv_binary
+from .sharding import HEAVY, heavy_pins
 
-HEAVY = ("torch",)  # the wheels worth grouping by: GBs each, with their CUDA libraries
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", re.IGNORECASE)
 
 
@@ -36,11 +36,9 @@ def parse_size(text: str) -> int:
 
 def group_key(cell, lock: Path) -> str:
     """The cell's heavy wheels: from its pins (as shards see them), else from its lock."""
-    pinned = [n for n in HEAVY if cell.pins.get(n, "").startswith("==")]
-    if pinned:
-        return ", ".join(f"{n} {cell.pins[n][2:]}" for n in pinned)
     locked = dict(environments.locked(lock))
-    return ", ".join(f"{name} {locked[name]}" for name in HEAVY if name in locked) or "(light)"
+    found = [f"{name} {locked[name]}" for name in HEAVY if name in locked]
+    return heavy_pins(cell) or ", ".join(found) or "(light)"
 
 
 def schedule(cells: list, locks: dict) -> list:
@@ -72,9 +70,10 @@ class Meter:
     """Samples the footprint (uv's cache and the envs) every ``every_s`` seconds: the size it
     had at the start, plus what its filesystems have used since."""
 
-    def __init__(self, cache: Path, envs: Path, every_s: float = 2.0) -> None:
+    def __init__(self, cache: Path, envs: Path, every_s: float = 2.0, used=None) -> None:
         self.folders = [p for p in (cache, envs) if p.exists()]
         self.systems = {environments.existing_dir(p) for p in (cache, envs)}
+        self._used = used or self._filesystems_used  # what the filesystems hold now, in bytes
         self.base = du(self.folders)
         self.used_at_start = self._used()
         self.peak = self.group_peak = self.base
@@ -83,7 +82,7 @@ class Meter:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
-    def _used(self) -> int:
+    def _filesystems_used(self) -> int:
         devices = {}
         for path in self.systems:
             devices.setdefault(Path(path).stat().st_dev, path)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from packaging.utils import canonicalize_name
-
 from .cells import CRASH, INFRA_ERROR, NO_TESTS, PASS, TIMEOUT, UNSATISFIABLE, CellResult
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_UNMEASURED = 0, 1, 3
@@ -61,16 +59,6 @@ def changes(before: dict, after: dict) -> list:
     """What differs between two closures (``{name: version}``), sorted by name."""
     names = sorted(set(before) | set(after))
     return [Change(n, before.get(n), after.get(n)) for n in names if before.get(n) != after.get(n)]
-
-
-def closure_of(lock_text: str) -> dict:
-    """``{name: version}`` of a lock file's ``name==version`` lines."""
-    pins = {}
-    for line in lock_text.splitlines():
-        name, sep, version = line.split(";")[0].strip().partition("==")
-        if sep and not name.startswith(("#", "-")):
-            pins[canonicalize_name(name)] = version.strip()
-    return pins
 
 
 def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:

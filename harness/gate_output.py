@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import sys
-import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,33 +18,6 @@ from .store import write_atomic
 
 SCHEMA = "harness.gate/1"
 SHOWN = 8  # broken tests listed on the terminal; the rest are in gate.json
-
-
-class Progress:
-    """Plain progress on stderr, so that ``--json`` keeps stdout for the result."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def _say(self, text: str) -> None:
-        with self._lock:
-            print(f"harness gate: {text}", file=sys.stderr, flush=True)
-
-    def planned(self, cells: list, reused: list, disk: str = "") -> None:
-        self._say(f"{len(cells)} cell(s)" + (f", {len(reused)} reused" if reused else ""))
-
-    def stage(self, cell, stage: str) -> None:
-        self._say(f"{cell.name}: {stage}")
-
-    def finished(self, result: CellResult, reused: bool) -> None:
-        self._say(
-            f"{result.cell.name}: {result.verdict} ({'reused' if reused else f'{result.duration_s:.0f}s'})"
-        )
-
-    def note(self, text: str) -> None:
-        self._say(text)
-
-    def close(self) -> None: ...
 
 
 def baseline_from_report(path: Path, env: str) -> CellResult:

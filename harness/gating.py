@@ -12,12 +12,25 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from . import gate, gate_output, index, matrix, pipeline, processes, remedy, reports, sources
+from . import (
+    environments,
+    gate,
+    gate_output,
+    index,
+    matrix,
+    pipeline,
+    processes,
+    progress,
+    remedy,
+    reports,
+    sources,
+)
 from .errors import HarnessError
 from .options import EXIT_INTERRUPTED, add_folders, project
 from .options import reports as reports_of
@@ -125,15 +138,14 @@ def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict) -> di
         project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
         jobs=args.jobs, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
     )  # fmt: skip
-    outcome = pipeline.run(options, store, gate_output.Progress())
+    outcome = pipeline.run(options, store, progress.PlainProgress(sys.stderr))  # stdout: the result
     if outcome.interrupted:
         raise processes.Interrupted()
     return {result.cell.name: result for result in outcome.results}
 
 
 def _closure(folder: Path, result) -> dict:
-    lock = folder / result.lock if result.lock else None
-    return gate.closure_of(lock.read_text()) if lock and lock.is_file() else {}
+    return dict(environments.locked(folder / result.lock)) if result.lock else {}
 
 
 def _fixes(

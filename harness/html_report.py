@@ -9,7 +9,15 @@ from __future__ import annotations
 import html
 import json
 
-from .reports import grid, invocation_rows, notes, results_of, summary_text, tests_text
+from .reports import (
+    audit_sections,
+    grid,
+    invocation_rows,
+    notes,
+    results_of,
+    summary_text,
+    tests_text,
+)
 from .suggest import reason
 
 COLOURS = {
@@ -123,18 +131,10 @@ def _suggestions(found) -> str:
 
 
 def _audit(audit) -> str:
-    if not audit:
-        return ""
-    forbidden = sorted({f"{f['package']} {f['version']} requires {f['other']}{f['declared']}"
-                        for f in audit["findings"] if f["kind"] == "forbidden"})  # fmt: skip
-    parts = ["<h2>Metadata audit</h2>"]
-    for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
-                         ("Forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"]),
-                         ("Bounds the tests confirm (forced cells that failed)", audit.get("real_bounds", []))):  # fmt: skip
-        if found:
-            items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in found)
-            parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    parts = ["<h2>Metadata audit</h2>"] if audit_sections(audit) else []
+    for title, found in audit_sections(audit):
+        items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in found)
+        parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
     return "".join(parts)
 
 

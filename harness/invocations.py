@@ -115,49 +115,34 @@ def _failed(event, where: str, table: tuple) -> Failure:
 def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tuple:
     """``(problem, decisive, crash)`` for a command that went wrong without a failing test."""
     signatures = by_id(table)
-    code, ignored = ran.exit_code, invocation.ignored
+    code, ignored, tail = ran.exit_code, invocation.ignored, _tail(ran.output)
+    what = "pytest" if inside or looks_like_pytest(ran.argv) else "command"
     if code is not None and code < 0:
         signature, line = classify(ran.output, table)
         if signature.id != "crash-signal":
             signature, line = signatures["crash-signal"], f"killed by signal {-code}"
-        return forced("command", signature, line, _tail(ran.output)), True, True
-    vanished = [s for s in inside if not s.finished]
-    if vanished and code is not None:
-        session = vanished[-1]
-        line = (f"pytest session ended before it finished (exit {code}): "
-                f"{len(session.events)} outcome(s) of {_collected(session)} reported")  # fmt: skip
-        return (
-            forced("pytest", signatures["session-incomplete"], line, _tail(ran.output)),
-            True,
-            True,
-        )
+        return forced(what, signature, line, tail), True, True
+    vanished = [s for s in inside if not s.finished] if code is not None else []
     cut = [s for s in inside if s.interrupted]
-    if cut:
-        session = cut[-1]
-        line = f"{session.interrupted} ({len(session.events)} outcome(s) of {_collected(session)})"
-        return (
-            forced("pytest", signatures["session-incomplete"], line, _tail(ran.output)),
-            True,
-            False,
-        )
+    if vanished or cut:
+        session = (vanished or cut)[-1]
+        seen = f"{len(session.events)} outcome(s) of {_collected(session)}"
+        line = (f"pytest session ended before it finished (exit {code}): {seen} reported"
+                if vanished else f"{session.interrupted} ({seen})")  # fmt: skip
+        return forced(what, signatures["session-incomplete"], line, tail), True, bool(vanished)
     if not inside and not code and looks_like_pytest(ran.argv):
         line = "pytest ran, but the harness's probe recorded no session: its tests were not counted"
-        return forced("pytest", signatures["probe-missing"], line, _tail(ran.output)), True, False
+        return forced(what, signatures["probe-missing"], line, tail), True, False
     if not code or ignored:
         return None, False, False
     if inside and all(s.exitstatus == NO_TESTS_COLLECTED for s in inside):
         return None, False, False
-    failing = invocation.tests.failed + invocation.tests.errors
-    if inside and failing:
+    if inside and invocation.tests.failed + invocation.tests.errors:
         return None, False, False
-    what = "pytest" if inside or looks_like_pytest(ran.argv) else "command"
-    found = failure(what, ran.output, _tail(ran.output), table)
-    if inside:
-        found.message = f"pytest exit {code} with no failing test\n{found.message}"
-    elif what == "pytest":
-        found.message = f"exit {code} before pytest started a session\n{found.message}"
-    else:
-        found.message = f"exit {code}\n{found.message}"
+    found = failure(what, ran.output, tail, table)
+    reason = ("pytest exit {} with no failing test" if inside else
+              "exit {} before pytest started a session" if what == "pytest" else "exit {}")  # fmt: skip
+    found.message = f"{reason.format(code)}\n{found.message}"
     return found, True, False
 
 

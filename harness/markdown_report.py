@@ -12,6 +12,7 @@ from .cells import CellResult
 from .classify import clean
 from .reports import (
     MARKS,
+    audit_sections,
     axis_value,
     coverage_text,
     grid,
@@ -98,17 +99,9 @@ def _suggestions_section(found) -> list:
 
 
 def _audit_section(audit) -> list:
-    if not audit:
-        return []
-    lines = ["", "## Metadata audit", ""]
-    forbidden = sorted({f"{f['package']} {f['version']} requires {f['other']}{f['declared']}"
-                        for f in audit["findings"] if f["kind"] == "forbidden"})  # fmt: skip
-    for title, found in (("Allowed by metadata, broken at run time (users need a bound)", audit["needed_bounds"]),
-                         ("Forbidden by metadata (unsatisfiable cells)", forbidden),
-                         ("Bounds tighter than the tests require (forced cells that passed)", audit["loose_bounds"]),
-                         ("Bounds the tests confirm (forced cells that failed)", audit.get("real_bounds", []))):  # fmt: skip
-        if found:
-            lines += [f"**{title}**", ""] + [f"- {code(line)}" for line in found] + [""]
+    lines = ["", "## Metadata audit", ""] if audit_sections(audit) else []
+    for title, found in audit_sections(audit):
+        lines += [f"**{title}**", ""] + [f"- {code(line)}" for line in found] + [""]
     return lines
 
 

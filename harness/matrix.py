@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from . import processes
 from .cells import COMMAND_SETS, Cell
 from .errors import ConfigError, ToolError
+from .sources import requirement_name, requirement_of
 from .tox_plugin import PLAN_VARIABLE
 
 KEYS = (
@@ -85,17 +86,6 @@ def pins_from_deps(deps: list) -> dict:
         if requirement is not None and str(requirement.specifier):
             pins[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return pins
-
-
-def requirement_of(line: str):
-    """The requirement a deps line names; None for options, paths and URLs."""
-    line = line.strip()
-    if not line or line.startswith("-"):
-        return None
-    try:
-        return Requirement(line)
-    except InvalidRequirement:
-        return None
 
 
 def cell_from(name: str, values: dict, **changes) -> Cell:
@@ -179,19 +169,18 @@ def derived_cells(project: Path, base: str, wanted: dict) -> list:
     cells = []
     for name, lines in wanted.items():
         values = config[name]
-        replaced = {_name(line) for line in lines} - {None}
-        kept = [line for line in values["deps"] if _name(line) not in replaced and name not in line]
+        replaced = {requirement_name(line) for line in lines} - {None}
+        kept = [
+            line
+            for line in values["deps"]
+            if requirement_name(line) not in replaced and name not in line
+        ]
         pins = {**base_cell.pins, **pins_from_deps(lines)}
         cells.append(
             cell_from(name, {**values, "deps": kept + list(lines)}, pins=pins, base_env=base,
                       adhoc=True)
         )  # fmt: skip
     return cells
-
-
-def _name(line: str):
-    requirement = requirement_of(line)
-    return canonicalize_name(requirement.name) if requirement else None
 
 
 PATH_OR_URL = re.compile(r"^(\.|/|~|[A-Za-z][A-Za-z0-9+.-]*://|git\+)|\.(whl|zip|tar\.gz|tgz)$")

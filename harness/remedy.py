@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .cells import PASS, CellResult
 from .gate import Fix
+from .sources import requirement_of
 
 
 @dataclass
@@ -39,17 +39,12 @@ class Option:
     prefer: dict = None  # versions a proof should have, where several cells would do
 
 
-def _named(line: str):
-    try:
-        return Requirement(line)
-    except InvalidRequirement:
-        return None
-
-
 def replaced(lines: list, name: str, new: str) -> list:
     """The requirement lines with every line naming ``name`` swapped for ``new``."""
     kept = [
-        line for line in lines if not ((r := _named(line)) and canonicalize_name(r.name) == name)
+        line
+        for line in lines
+        if not ((r := requirement_of(line)) and canonicalize_name(r.name) == name)
     ]
     return kept + [new]
 
@@ -64,7 +59,7 @@ def satisfies(result: CellResult, lines: list, python: str) -> bool:
         return False
     environment = {"python_version": _minor(python), "python_full_version": python}
     for line in lines:
-        requirement = _named(line)
+        requirement = requirement_of(line)
         if requirement is None:
             continue
         if requirement.marker and not requirement.marker.evaluate(environment):
@@ -93,12 +88,14 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
             evidence: list, python: str, closure: dict) -> list:  # fmt: skip
     """Every fix worth trying for the bumps in ``moved`` (``gate.Change``); a raise only where a
     measured cell passed with a newer release than the proposed closure has."""
-    direct = {canonicalize_name(r.name) for r in map(_named, proposed) if r} | set(baseline_names)
+    direct = {canonicalize_name(r.name) for r in map(requirement_of, proposed) if r} | set(
+        baseline_names
+    )
     bumped = [c for c in moved if c.name in direct and c.before and c.after] or [
         c for c in moved if c.before and c.after
     ]
     found = []
-    now = {canonicalize_name(r.name): str(r) for r in map(_named, proposed) if r}
+    now = {canonicalize_name(r.name): str(r) for r in map(requirement_of, proposed) if r}
     for change in bumped:
         before_lines = [line.text for line in baseline_names.get(change.name, [])]
         revert = " ".join(before_lines)

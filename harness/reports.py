@@ -37,6 +37,19 @@ REQUIRED = {"schema": str, "generated_at": str, "project": str, "host": dict, "i
             "not_run": list, "summary": dict, "signatures": dict, "cells": list}  # fmt: skip
 
 
+AUDIT_SECTIONS = (
+    ("needed_bounds", "Allowed by metadata, broken at run time (users need a bound)"),
+    ("forbidden_bounds", "Forbidden by metadata (unsatisfiable cells)"),
+    ("loose_bounds", "Bounds tighter than the tests require (forced cells that passed)"),
+    ("real_bounds", "Bounds the tests confirm (forced cells that failed)"),
+)  # the keys of audit.json the reports show, and their titles
+
+
+def audit_sections(audit) -> list:
+    """``[(title, lines)]`` of an audit.json, the empty sections left out."""
+    return [(title, audit[key]) for key, title in AUDIT_SECTIONS if audit and audit.get(key)]
+
+
 def agrees(suite: str, probe: str):
     """Whether a probe told what the suite measured: None when either was not measured."""
     measured = (PASS, FAIL, CRASH)
@@ -101,10 +114,12 @@ def build(results: list, project: Path, not_run: list, interrupted: bool, tools:
 def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
             table: tuple = BUILTIN) -> tuple:  # fmt: skip
     """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
+    Run folders no stored result points to any more are deleted.
 
     Staleness needs the project (its files and the cells' locks); without one it is unknown.
     """
     results, unreadable = store.load_all()
+    store.prune_runs(results)
     stale = stale_cells(results, project, store.reports) if project else set()
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
     report["suggestions"] = suggest.to_dicts(suggest.suggest(results, stale))

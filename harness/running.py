@@ -122,7 +122,6 @@ def command(args: argparse.Namespace) -> int:
             store, options.project, not_run, interrupted, tools(options.project),
             options.signatures,
         )  # fmt: skip
-        store.prune_runs(store.load_all()[0])
     finally:
         store.release()
     print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")

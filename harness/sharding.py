@@ -22,7 +22,7 @@ from .options import project as project_of
 from .store import Store, result_key
 
 GITHUB_MAX_JOBS = 256
-HEAVY = ("torch",)
+HEAVY = ("torch",)  # the wheels worth grouping by: GBs each, with their CUDA libraries
 
 
 def parse(text: str):
@@ -35,10 +35,16 @@ def parse(text: str):
     return int(match.group(1)), int(match.group(2))
 
 
+def heavy_pins(cell) -> str:
+    """``torch 2.1.2``: the heavy wheels a cell pins exactly; "" when it pins none."""
+    return ", ".join(
+        f"{n} {cell.pins[n][2:]}" for n in HEAVY if cell.pins.get(n, "").startswith("==")
+    )
+
+
 def group_key(cell) -> str:
     """What a runner would fetch for the cell: its torch release; a light cell is its own group."""
-    heavy = [f"{n} {cell.pins[n].lstrip('=')}" for n in HEAVY if n in cell.pins]
-    return ", ".join(heavy) or cell.name
+    return heavy_pins(cell) or cell.name
 
 
 def shards(cells: list, count: int) -> list:

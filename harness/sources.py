@@ -50,11 +50,21 @@ class Sources:
         return found
 
 
-def requirement_name(text: str):
+def requirement_of(line: str):
+    """The requirement a line names; None for options, paths and URLs."""
+    line = line.strip()
+    if not line or line.startswith("-"):
+        return None
     try:
-        return canonicalize_name(Requirement(text).name)
+        return Requirement(line)
     except InvalidRequirement:
         return None
+
+
+def requirement_name(line: str):
+    """The canonical name of the package a line names; None for anything else."""
+    requirement = requirement_of(line)
+    return canonicalize_name(requirement.name) if requirement else None
 
 
 class Reader:

@@ -35,7 +35,8 @@ def _sessions_root():
         return None
 
 
-def _installed(name):
+def installed(name):
+    """The installed version of a distribution, or None (stack_checks.py uses it too)."""
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # Python < 3.8
@@ -48,7 +49,7 @@ def _installed(name):
 
 def _torch_facts():
     facts = {"device": None, "gpu": None, "cuda": None, "numpy_bridge": None}
-    if "torch" not in sys.modules and _installed("torch") is None:
+    if "torch" not in sys.modules and installed("torch") is None:
         return facts
     try:
         import torch
@@ -138,7 +139,7 @@ class Recorder:
 
     def pytest_sessionfinish(self, session, exitstatus):
         self.record.update(finished=True, exitstatus=int(exitstatus), end=time.monotonic())
-        self.record["versions"] = {name: _installed(name) for name in WATCHED}
+        self.record["versions"] = {name: installed(name) for name in WATCHED}
         self.record.update(_torch_facts())
         total = getattr(self.config.pluginmanager.get_plugin("_cov"), "cov_total", None)
         self.record["coverage"] = None if total is None else round(float(total), 2)

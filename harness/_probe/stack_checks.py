@@ -12,6 +12,7 @@ import os
 import warnings
 
 import pytest
+from harness_probe import installed  # beside this file in the env
 
 CORE = ("numpy", "torch", "pandas")
 IMPORT_NAMES = {"pillow": "PIL", "scikit-learn": "sklearn", "opencv-python": "cv2"}
@@ -19,20 +20,9 @@ ABI_WORDS = ("_ARRAY_API", "compiled using NumPy", "numpy.core.multiarray failed
              "dtype size changed", "binary incompatibility")  # fmt: skip
 
 
-def _installed(name):
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # Python < 3.8
-        return True
-    try:
-        return bool(version(name))
-    except PackageNotFoundError:
-        return False
-
-
 def _stack():
     extra = [n for n in os.environ.get("HARNESS_STACK", "").split(",") if n]
-    return [n for n in dict.fromkeys(list(CORE) + extra) if _installed(n)]
+    return [n for n in dict.fromkeys(list(CORE) + extra) if installed(n)]
 
 
 def _import(name):
@@ -52,7 +42,7 @@ def test_import(name):
 
 
 def _need(name):
-    if not _installed(name):
+    if not installed(name):
         pytest.skip(f"{name} is not installed")
     return _import(name)
 

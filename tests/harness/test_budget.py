@@ -36,17 +36,20 @@ def test_cells_sharing_a_torch_release_run_together_in_version_order(tmp_path):
     assert [key for key, _ in light] == ["(light)"]
 
 
-def test_the_meter_counts_hardlinks_once(tmp_path):
+def test_the_meter_counts_hardlinks_once_and_adds_what_the_filesystem_grew(tmp_path):
     cache, envs = tmp_path / "cache", tmp_path / "envs"
     cache.mkdir()
     envs.mkdir()
     (cache / "wheel.so").write_bytes(b"x" * 1024 * 1024)
     os.link(cache / "wheel.so", envs / "wheel.so")
     assert 1024 * 1024 <= du([cache, envs]) < 2 * 1024 * 1024
-    meter = Meter(cache, envs, every_s=0.05)
-    (envs / "more.bin").write_bytes(b"y" * 1024 * 1024)
-    os.sync()
-    assert meter.now() >= meter.base and meter.peak >= meter.base
+    readings = iter([5000, 9000, 6000])  # the filesystem's used bytes, as three samples read it
+    meter = Meter(cache, envs, every_s=3600, used=lambda: next(readings))
+    start = du([cache, envs])
+    assert meter.base == start and meter.now() == start + 4000
+    meter.group_peak = 0
+    assert meter.now() == start + 1000
+    assert meter.peak == start + 4000 and meter.group_peak == start + 1000
     meter.stop()
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness import gate, remedy
+from harness import environments, gate, remedy
 from harness.cells import Cell, CellResult, Counts, Failure
 from harness.sources import Line, Sources
 from harness.verdicts import decide
@@ -119,9 +119,12 @@ def test_a_cell_on_another_python_or_missing_a_package_proves_nothing():
     assert remedy.satisfies(result("pass", torch="2.3.1", numpy="2.2.6"), marked, "3.11.7")
 
 
-def test_closures_and_changes():
-    text = "# harness lock\nnumpy==2.2.6\n    # via torch\ntriton==2.1.0 ; platform_machine == 'x86_64'\n-e ./x\n"
-    assert gate.closure_of(text) == {"numpy": "2.2.6", "triton": "2.1.0"}
+def test_closures_and_changes(tmp_path):
+    lock = tmp_path / "lock.txt"
+    lock.write_text(
+        "# harness lock\nnumpy==2.2.6\n    # via torch\ntriton==2.1.0 ; platform_machine == 'x86_64'\n-e ./x\n"
+    )
+    assert dict(environments.locked(lock)) == {"numpy": "2.2.6", "triton": "2.1.0"}
     moved = gate.changes({"a": "1", "b": "1"}, {"b": "2", "c": "1"})
     assert [(c.name, c.before, c.after) for c in moved] == [
         ("a", "1", None),

@@ -81,7 +81,7 @@ def test_a_stored_gate_report_can_be_the_baseline(gated, tmp_path):
     (gated / "requirements.txt").write_text("packaging==24.1\n")
     done = harness("gate", "--project", str(gated), "--baseline-report", str(tmp_path / "main"))
     assert done.returncode == 1 and "REGRESSION" in done.stdout, done.stdout + done.stderr
-    assert "harness gate: 1 cell(s)" in done.stderr  # only the proposed state was measured
+    assert "harness: 1 cell(s);" in done.stderr  # only the proposed state was measured
     assert "baseline report" in done.stdout
 
 
@@ -91,7 +91,9 @@ def test_unchanged_requirements_pass_and_reuse_the_measured_cell(gated):
         first.stdout + first.stderr
     )
     second = harness("gate", "--project", str(gated))
-    assert second.returncode == 0 and "1 cell(s), 1 reused" in second.stderr
+    assert (
+        second.returncode == 0 and "harness: 1 cell(s), 1 kept from the last run" in second.stderr
+    )
 
 
 def test_an_unreachable_index_is_exit_3(gated, tmp_path):
