@@ -4,9 +4,9 @@
 
 For each budget, on a fresh clone of this repository with an empty uv cache of its own
 (``UV_CACHE_DIR`` under the workdir), it runs ``harness run -m LABEL --disk-budget B`` and
-prints the wall time, the verdicts, the evictions, and the peak footprint (uv's cache plus the
-envs) twice: as the harness's own meter saw it, and as this script sampled it every second
-from the outside (the growth of the filesystem's used space since the start). The two runs
+prints the wall time, the verdicts, the evictions, each group's use against its prediction
+(the lowest and highest ratio), and the peak footprint (uv's cache plus the envs) twice: as
+the harness's own meter saw it, and as this script sampled it every second from the outside (the growth of the filesystem's used space since the start). The two runs
 happen one after the other on the same machine, so their times can be set side by side.
 """
 
@@ -67,12 +67,19 @@ def one(label: str, budget: str, workdir: Path) -> dict:
     (home / "stdout.txt").write_text(done.stdout + done.stderr)
     report = json.loads((home / "reports" / "compat.json").read_text())
     disk = report.get("disk", {})
-    evictions = sum(1 for g in disk.get("groups", []) if g.get("evicted"))
+    groups = disk.get("groups", [])
+    evictions = sum(1 for g in groups if g.get("evicted"))
+    used_over_predicted = [
+        (g["peak"] - g["start"]) / g["predicted"] for g in groups if g["predicted"]
+    ]
     result = {
         "budget": budget, "exit": done.returncode, "wall_min": round(wall / 60, 1),
         "cells": len(report["cells"]), "summary": report["summary"],
         "peak_meter_gb": round(disk.get("peak", 0) / GB, 2), "peak_outside_gb": round(outside / GB, 2),
-        "groups": len(disk.get("groups", [])), "groups_with_evictions": evictions,
+        "groups": len(groups), "groups_with_evictions": evictions,
+        "used_over_predicted": [round(min(used_over_predicted, default=0), 2),
+                                round(max(used_over_predicted, default=0), 2)],
+        "groups_above_prediction": sum(1 for r in used_over_predicted if r > 1),
         "within_budget": outside <= parse_size(budget),
     }  # fmt: skip
     shutil.rmtree(home / "uv-cache", ignore_errors=True)
