@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import compatible_tags, cpython_tags
-from packaging.utils import canonicalize_name
 
 from . import index, matrix, pipeline, processes, reports
 from .cells import PASS, PROBE, SUITE, UNSATISFIABLE
@@ -69,9 +68,11 @@ def target_tags(python: str) -> set:
     return set(cpython_tags(python_version=version)) | set(compatible_tags(python_version=version))
 
 
-def releases(axis: str, specifier: SpecifierSet, python: str) -> list:
+def releases(axis: str, specifier: SpecifierSet, python: str, available: list = None) -> list:
+    """Final releases in range with a wheel for ``python``; ``available``: ``index.wheel_tags``."""
     accepted = target_tags(python)
-    found = {v for v, tags, _ in index.wheel_tags(axis) if tags & accepted and not v.is_prerelease}
+    available = index.wheel_tags(axis) if available is None else available
+    found = {v for v, tags, _ in available if tags & accepted and not v.is_prerelease}
     return sorted(v for v in found if specifier.contains(v))
 
 
@@ -131,18 +132,19 @@ def answer(state: Search, last: bool) -> tuple:
 
 def command(args: argparse.Namespace) -> int:
     folder = project(args)
-    axis = canonicalize_name(args.axis)
+    axis = index.project_name(args.axis)  # PEP 503: Packaging_ and PACKAGING mean packaging
     try:
         specifier = SpecifierSet(args.range)
     except InvalidSpecifier as exc:
         raise ConfigError(f"{args.range!r} is not a version range, e.g. '>=2.0,<2.6'") from exc
     pins = matrix.parse_pins(args.adhoc)
+    available = index.wheel_tags(axis)  # an unknown package stops here, before tox is asked
     base = args.env or next(iter(matrix.env_list(folder)), None)
     if base is None:
         raise ConfigError("bisect needs an env to start from: name one with -e")
     store = Store(reports_of(args, folder))
     python = pipeline.identity(pipeline.find_pythons(matrix.tox_cells(folder, [base]))[base])
-    versions = releases(axis, specifier, python.rpartition(" ")[2] or "3.11")
+    versions = releases(axis, specifier, python.rpartition(" ")[2] or "3.11", available)
     if not versions:
         raise ConfigError(
             f"no release of {axis} in {args.range} has a wheel for {python or 'this Python'}"

@@ -37,6 +37,7 @@ class Cell:
     constraints: list[str] = field(default_factory=list)  # the env's own `constraints` files
     groups: list[str] = field(default_factory=list)  # tox's dependency_groups (PEP 735)
     runner: str = "uv-venv-runner"  # tox's runner: uv-venv-runner, uv-venv-lock-runner, virtualenv
+    install_command: list[str] = field(default_factory=list)  # tox's install_command, if set
     forced: bool = (
         False  # installed against its packages' metadata (uv overrides): never a normal cell
     )

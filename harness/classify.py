@@ -10,6 +10,10 @@ from .signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by_id
 
 EVIDENCE_LIMIT = 400
 TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+EXPLAINING = re.compile(  # a line that says what went wrong, not what tox was doing
+    r"error|fail|no module named|not found|cannot|could not|unable|denied|invalid|no such",
+    re.I,
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -61,7 +65,8 @@ def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILT
     infrastructure_first = tuple(sorted(table, key=lambda s: s.kind != INFRASTRUCTURE))
     found = failure(stage, text, message, infrastructure_first)
     if by_id(table)[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
-        errors = [line.strip() for line in text.splitlines() if "error" in line.lower()]
+        lines = [line.strip() for line in clean(text).splitlines() if line.strip()]
+        explaining = [line for line in lines if EXPLAINING.search(line)]
         found.signature = "env-setup"
-        found.evidence = (errors[-1] if errors else found.evidence)[:EVIDENCE_LIMIT]
+        found.evidence = (explaining or lines or ["(no output)"])[-1][:EVIDENCE_LIMIT]
     return found

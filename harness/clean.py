@@ -1,30 +1,25 @@
 """``harness clean``: remove what the harness made: its envs, its results, its share of uv's cache.
 
-Only the envs of cells the reports folder knows are removed (``.tox/ENV``), never the rest of
-``.tox``. The cache share is every package the harness's locks pin, cleaned with
-``uv cache clean``; uv's cache is shared with other work, so that is asked for explicitly.
+Nothing outside the reports folder is touched. The envs are tox's work dir that the harness made
+in it (``REPORTS/envs``, carrying the harness's marker), never the project's ``.tox``. Results
+are the stored results and run folders the harness wrote and its reports, never another file.
+The cache share is every package the harness's locks pin, cleaned with ``uv cache clean``;
+uv's cache is shared with other work, so that is asked for explicitly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 
 from . import environments, processes
+from .errors import HarnessError, StorageError
 from .lock import uv_binary
+from .names import OUTPUTS
 from .options import EXIT_OK, add_folders, project
 from .options import reports as reports_of
-from .store import Store
-
-OUTPUTS = (
-    "compat.json",
-    "compat.md",
-    "compat.html",
-    "audit.json",
-    "disk.json",
-    "gate.json",
-    "gate.md",
-)
+from .store import ENVS_MARKER, Store
 
 
 def add_parser(commands) -> None:
@@ -33,7 +28,9 @@ def add_parser(commands) -> None:
     )
     parser.set_defaults(handler=command)
     add_folders(parser)
-    parser.add_argument("--envs", action="store_true", help="the envs of the stored cells")
+    parser.add_argument(
+        "--envs", action="store_true", help="the tox envs the harness made (REPORTS/envs)"
+    )
     parser.add_argument("--results", action="store_true", help="stored results, runs and reports")
     parser.add_argument("--cache", action="store_true", help="the packages the harness's locks pin")
 
@@ -44,12 +41,19 @@ def command(args: argparse.Namespace) -> int:
     everything = not (args.envs or args.results or args.cache)
     store.acquire("clean")
     try:
-        results, _ = store.load_all()
         if args.envs or everything:
-            gone = [r.cell.name for r in results if (folder / ".tox" / r.cell.name).is_dir()]
-            for name in gone:
-                shutil.rmtree(folder / ".tox" / name, ignore_errors=True)
-            print(f"harness clean: removed {len(gone)} env(s) under {folder / '.tox'}")
+            envs = store.envs
+            if os.path.lexists(envs) and not store.envs_marked():
+                raise HarnessError(
+                    f"{envs} was not made by the harness (no {ENVS_MARKER}); left as it is"
+                )
+            gone = [p for p in envs.iterdir() if p.is_dir()] if envs.is_dir() else []
+            try:
+                if envs.is_dir():
+                    shutil.rmtree(envs)  # the marker goes too; the next run makes it again
+            except OSError as exc:
+                raise StorageError(f"cannot remove {exc.filename}: {exc.strerror}") from exc
+            print(f"harness clean: removed {len(gone)} env(s) in {envs}")
         if args.cache:
             pinned = sorted(
                 {n for path in store.locks.glob("*.txt") for n, _ in environments.locked(path)}

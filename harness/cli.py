@@ -25,7 +25,7 @@ from . import (
     sharding,
     suggest,
 )  # fmt: skip
-from .errors import HarnessError
+from .errors import HarnessError, StorageError
 from .options import EXIT_INTERRUPTED, EXIT_UNMEASURED, EXIT_USAGE
 
 COMMANDS = (running, locking, reporting, gating, audit, suggest, bisect, sharding, clean)
@@ -59,6 +59,9 @@ def main(argv: list = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     try:
         return args.handler(args)
+    except StorageError as exc:  # the disk, not the input: nothing was half-written
+        print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_UNMEASURED
     except (HarnessError, ValueError) as exc:
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

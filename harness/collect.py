@@ -120,7 +120,7 @@ def journal(path: Path, env: str):
         name, sep, version = line.partition("==")
         if sep:
             packages[canonicalize_name(name)] = version
-    python = (entry.get("python") or {}).get("version_info")
+    python = _interpreter_version(entry.get("python") or {})
     commands = [
         Ran(step.get("run_id", ""), list(step.get("command", [])), step.get("retcode"),
             float(step.get("start", 0)), float(step.get("end", 0)),
@@ -138,9 +138,16 @@ def journal(path: Path, env: str):
         test_s=round(sum(step.get("elapsed", 0) for step in test), 2),
         commands=commands,
         packages=packages,
-        python=".".join(str(part) for part in python[:3]) if python else None,
+        python=python,
         setup_output=setup_output,
     )
+
+
+def _interpreter_version(python: dict) -> str:
+    """The version of the interpreter tox ran, or None where tox recorded only the spec it
+    asked for (tox-uv writes ``PythonSpec(major=3, minor=11)`` with ``version_info`` 3.11.0)."""
+    version = ".".join(str(part) for part in (python.get("version_info") or [])[:3])
+    return version if version and str(python.get("version", "")).startswith(version) else None
 
 
 def versions(journal_: Journal, facts: dict, pinned: tuple = ()) -> dict:

@@ -15,3 +15,13 @@ class DiskSpaceError(HarnessError):
 
 class ToolError(HarnessError):
     """tox or uv is missing or failed in a way that is not about one cell."""
+
+
+class StorageError(HarnessError):
+    """A file of the reports folder could not be written (a full disk, no permission): the path
+    is named, the previous file is left as it was, and the command exits 3."""
+
+
+class UnknownPackage(ConfigError, LookupError):
+    """The index has no package of that name (it answered 404): the user's name is wrong, not
+    the network. A ``LookupError`` too, so look-ups that skip what the index lacks still do."""

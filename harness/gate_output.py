@@ -1,12 +1,20 @@
 """What ``harness gate`` says: one screen on the terminal, ``gate.json`` (harness.gate/1) and
 ``gate.md`` in the reports folder, and in GitHub Actions ``::error`` annotations on the
-requirement lines that changed plus Markdown in the step summary."""
+requirement lines that changed plus Markdown in the step summary.
+
+Test ids, evidence and requirement lines come from the change under review, and the Actions
+runner reads workflow commands from every line of stdout and stderr (``::name ...::`` at a
+line's start, ``##[name]`` anywhere in it). So the annotations go to stderr, escaped by
+``escaped``; the terminal screen shows each line through ``inert``; ``--json`` prints one
+JSON document that holds no ``##[``; the Markdown puts such text in code spans.
+"""
 
 from __future__ import annotations
 
 import datetime
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -109,7 +117,25 @@ def terminal(doc: dict) -> str:
             + ", ".join(unverified[:5])
         )
     lines.append(f"  details: {doc['reports']['json']}")
-    return "\n".join(lines)
+    return "\n".join(map(inert, lines))
+
+
+def inert(line: str) -> str:
+    """One terminal line that no CI runner reads as a command: characters that are not
+    printable (line breaks, terminal escapes, Unicode separators) shown as Python escapes,
+    a ``::`` at its start and any ``##[`` broken with a backslash."""
+    line = "".join(c if c == " " or c.isprintable() else c.encode("unicode_escape").decode()
+                   for c in line)  # fmt: skip
+    indent = len(line) - len(line.lstrip(" "))
+    if line.startswith("::", indent):
+        line = f"{line[:indent]}\\{line[indent:]}"
+    return line.replace("##[", "##\\[")
+
+
+def json_text(doc: dict) -> str:
+    """``doc`` as JSON whose lines the runner leaves alone: ``[`` after ``##`` (only ever in
+    a string) is written ``\\u005b``, the same string to any JSON reader."""
+    return json.dumps(doc, indent=2).replace("##[", "##\\u005b")
 
 
 def markdown(doc: dict) -> str:
@@ -135,17 +161,30 @@ def markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def escaped(text, in_property: bool = False) -> str:
+    """``text`` as GitHub's workflow commands need it: ``%``, CR and LF as ``%25``, ``%0D``,
+    ``%0A``; in a property value also ``:`` and ``,`` (which end and split the properties) as
+    ``%3A`` and ``%2C``. The runner undoes exactly this, so the text arrives unchanged."""
+    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def workflow_command(name: str, message, **properties) -> str:
+    """One workflow command line, ``::name key=value,...::message``, everything escaped."""
+    listed = ",".join(f"{key}={escaped(value, True)}" for key, value in properties.items())
+    return f"::{name}{' ' if listed else ''}{listed}::{escaped(message)}"
+
+
 def annotations(doc: dict) -> list:
-    """``::error`` lines for GitHub Actions, one per changed requirement line."""
+    """``::error`` lines for GitHub Actions, one per changed requirement line (for stderr)."""
     if doc["result"] != "regression":
         return []
     fix = next((f["requirement"] for f in doc["fixes"] if f["verified"]), None)
     first = doc["regressions"][0] if doc["regressions"] else {}
     message = (f"{doc['headline']}; e.g. {first.get('test', '')}: {first.get('signature', '')} "
                f"{first.get('evidence', '')}"[:500] + (f". Measured fix: {fix}" if fix else ""))  # fmt: skip
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return [
-        f"::error file={line['path']},line={line['number']}::{message}"
+        workflow_command("error", message, file=line["path"], line=line["number"])
         for line in doc["changed_lines"]
     ]
 
@@ -154,12 +193,12 @@ def emit(judgement, baseline, proposed, folder: Path, as_json: bool) -> int:
     doc = document(judgement, baseline, proposed, folder)
     write_atomic(folder / "gate.json", json.dumps(doc, indent=2))
     write_atomic(folder / "gate.md", markdown(doc))
-    if os.environ.get("GITHUB_ACTIONS"):
+    if os.environ.get("GITHUB_ACTIONS"):  # stderr, also with --json: stdout is the result
         for line in annotations(doc):
-            print(line)
+            print(line, file=sys.stderr, flush=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a") as handle:
             handle.write(markdown(doc))
-    print(json.dumps(doc, indent=2) if as_json else terminal(doc))
+    print(json_text(doc) if as_json else terminal(doc))
     return judgement.exit_code

@@ -6,25 +6,53 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
 from packaging.metadata import parse_email
 from packaging.tags import sys_tags
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from .errors import ConfigError, UnknownPackage
+
 DEFAULT_INDEX = "https://pypi.org/simple"
+VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508
+
+
+def project_name(name: str) -> str:
+    """The name the index knows a package by (PEP 503): ``Packaging_`` -> ``packaging``.
+
+    Separators a name cannot start or end with (``-_.``) are dropped first, so a stray one
+    still means the package; anything else that is not a package name is a ``ConfigError``.
+    """
+    stripped = name.strip().strip("-_.")
+    if not VALID_NAME.match(stripped):
+        raise ConfigError(f"{name!r} is not a package name")
+    return canonicalize_name(stripped)
 
 
 def files(name: str, index: str = None, timeout: float = 20) -> list:
+    """The index's files of ``name``; ``UnknownPackage`` when the index has no such package.
+
+    Network failures (timeouts, refused connections, other HTTP errors) propagate as they are:
+    they are not the user's fault.
+    """
     index = (index or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
-    request = urllib.request.Request(
-        f"{index}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)["files"]
+    name = project_name(name)
+    url = f"{index}/{name}/"
+    request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)["files"]
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+        exc.close()
+        raise UnknownPackage(f"no package named {name} on the index ({url})") from exc
 
 
 def wheel_tags(name: str, index: str = None) -> list:

@@ -9,6 +9,12 @@ A command can also go wrong without a failing test. Each such case becomes the i
 ``problem``, and ``Measured.decisive`` keeps those that must decide the verdict:
 
 - a session that vanished (a signal, ``os._exit``) or was cut short (``pytest.exit``): always;
+- pytest that ran without the probe seeing a session (its output shows a session: a pytest
+  from outside the env, or the probe's plugin turned off): always.
+
+A command is a pytest run when a pytest session started in it: the probe recorded one, or
+pytest's own output shows one. What the command line says is never asked: a command that
+names pytest may only uninstall it, and a wrapper may run pytest under any name.
 - a test command that failed before pytest started, or that pytest ended non-zero with no
   failing test: unless tox ignored its exit code;
 - any other command that failed: unless tox ignored its exit code.
@@ -16,8 +22,8 @@ A command can also go wrong without a failing test. Each such case becomes the i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .cells import Cell, Counts, Failure, Invocation
 from .classify import classify, failure, forced
@@ -27,7 +33,17 @@ from .signatures import BUILTIN, by_id
 CATEGORIES = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped",
               "xfailed": "xfailed", "xpassed": "xpassed"}  # fmt: skip
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it collected nothing
-PYTEST_NAMES = ("pytest", "py.test")
+PYTEST_OUTPUT = re.compile(  # pytest's session header, summary line (-q) or progress (-qq)
+    r"^=+ test session starts =+$"
+    r"|^=* ?(no tests ran|\d+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b.*) in [\d.]+s\b"
+    r"|^[.sFExX]+ +\[ *\d+%\]$",
+    re.M,
+)
+PYTEST_STARTUP = re.compile(  # pytest stopping before a session: config, conftest, arguments
+    r"^(ImportError while loading conftest|ERROR: usage: |INTERNALERROR> "
+    r"|ERROR: file or directory not found: |ERROR: found no collectors)",
+    re.M,
+)
 SEVERITY = ("skipped", "xfailed", "passed", "xpassed", "failed", "error")  # the worst wins
 
 
@@ -41,8 +57,15 @@ class Measured:
     outcomes: dict = field(default_factory=dict)  # test id -> its worst outcome in any command
 
 
-def looks_like_pytest(argv: list) -> bool:
-    return any(Path(str(word)).name in PYTEST_NAMES for word in argv[:8])
+def pytest_ran(ran: Ran, inside: list) -> bool:
+    """Whether a pytest session started in the command: the probe saw one, or pytest's own
+    output shows one that the probe did not see."""
+    return bool(inside) or bool(PYTEST_OUTPUT.search(ran.output))
+
+
+def pytest_stopped_early(ran: Ran) -> bool:
+    """Whether pytest's own output shows it stopping before a session began."""
+    return bool(PYTEST_STARTUP.search(ran.output))
 
 
 def count(events: list) -> Counts:
@@ -116,7 +139,8 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
     """``(problem, decisive, crash)`` for a command that went wrong without a failing test."""
     signatures = by_id(table)
     code, ignored, tail = ran.exit_code, invocation.ignored, _tail(ran.output)
-    what = "pytest" if inside or looks_like_pytest(ran.argv) else "command"
+    early = not inside and pytest_stopped_early(ran)
+    what = "pytest" if early or pytest_ran(ran, inside) else "command"
     if code is not None and code < 0:
         signature, line = classify(ran.output, table)
         if signature.id != "crash-signal":
@@ -130,8 +154,9 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
         line = (f"pytest session ended before it finished (exit {code}): {seen} reported"
                 if vanished else f"{session.interrupted} ({seen})")  # fmt: skip
         return forced(what, signatures["session-incomplete"], line, tail), True, bool(vanished)
-    if not inside and not code and looks_like_pytest(ran.argv):
-        line = "pytest ran, but the harness's probe recorded no session: its tests were not counted"
+    if not inside and not early and what == "pytest":
+        line = (f"pytest ran (exit {code}), but the harness's probe recorded no session: it was not"
+                " the env's pytest, or the probe was turned off; its tests were not counted")  # fmt: skip
         return forced(what, signatures["probe-missing"], line, tail), True, False
     if not code or ignored:
         return None, False, False
@@ -141,7 +166,7 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
         return None, False, False
     found = failure(what, ran.output, tail, table)
     reason = ("pytest exit {} with no failing test" if inside else
-              "exit {} before pytest started a session" if what == "pytest" else "exit {}")  # fmt: skip
+              "exit {} before pytest started a session" if early else "exit {}")  # fmt: skip
     found.message = f"{reason.format(code)}\n{found.message}"
     return found, True, False
 

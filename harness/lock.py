@@ -26,7 +26,7 @@ from pathlib import Path
 from . import processes
 from .cells import Cell, Failure
 from .classify import setup_failure
-from .errors import ToolError
+from .errors import ToolError, UnknownPackage
 from .signatures import BUILTIN
 from .store import HARNESS_LOCK_MARK, write_atomic
 
@@ -36,6 +36,11 @@ UNPINNED_PREFIX = "# not pinned (path or URL): "
 FILE_OPTION = re.compile(r"\s*(-[rc]|--requirement|--constraint)[\s=]*(\S+)")
 PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==")
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+# uv's words when the index answered 404 for a package the requirements name themselves (a
+# dependency's missing package reads "... and foo depends on X"; offline, "not found in the cache")
+UNKNOWN_REQUIREMENT = re.compile(
+    r"Because (\S+) was not found in the package registry and you require \1(?![A-Za-z0-9._-])"
+)
 
 
 @dataclass
@@ -179,6 +184,12 @@ def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple =
         )
         return LockOutcome(cell, path, problem)
     if done.returncode != 0:
+        unknown = UNKNOWN_REQUIREMENT.search(" ".join(done.stderr.split()))
+        if unknown and cell.adhoc and not cell.forced:  # a --with pin or a gate requirement
+            raise UnknownPackage(
+                f"no package named {unknown.group(1)} on the index "
+                f"(uv found none when locking {cell.name})"
+            )
         found = setup_failure("lock", done.stderr + done.stdout, table=table)
         found.evidence = found.message = _reason(done.stderr)
         return LockOutcome(cell, path, found)
@@ -211,4 +222,9 @@ def lock_all(cells: list, paths: dict, project: Path, pythons: dict, jobs: int =
         return lock_cell(cell, paths[cell.name], project, pythons[cell.name], table)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return {outcome.cell.name: outcome for outcome in pool.map(one, cells)}
+        futures = [pool.submit(one, cell) for cell in cells]
+        try:
+            return {outcome.cell.name: outcome for outcome in (f.result() for f in futures)}
+        except UnknownPackage:
+            pool.shutdown(wait=True, cancel_futures=True)  # the cells not started never start
+            raise

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from . import processes
+from . import processes, provision
 from .cells import COMMAND_SETS, Cell
 from .errors import ConfigError, ToolError
 from .sources import requirement_name, requirement_of
@@ -28,19 +27,15 @@ from .tox_plugin import PLAN_VARIABLE
 
 KEYS = (
     "deps", "base_python", *COMMAND_SETS, "package", "extras", "constraints",
-    "dependency_groups", "runner",
+    "dependency_groups", "runner", "install_command",
 )  # fmt: skip
-
-
-def tox_command() -> list:
-    return [sys.executable, "-m", "tox"]
 
 
 def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json") as plan_file:
         json.dump(plan or {}, plan_file)
         plan_file.flush()
-        command = [*tox_command(), "config", "--format", "json", *arguments]
+        command = [*provision.tox_command(project), "config", "--format", "json", *arguments]
         env = {**os.environ, PLAN_VARIABLE: plan_file.name} if plan else None
         try:
             done = processes.run(command, timeout=300, cwd=project, env=env)
@@ -57,12 +52,9 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
         raise ConfigError(f"tox printed no configuration: {done.stdout[:200]}") from exc
 
 
-def tox_config(project: Path, selector: list, overrides: list = (), plan: dict = None) -> dict:
+def tox_config(project: Path, selector: list, plan: dict = None) -> dict:
     """``tox config --format json`` for the selected envs: ``{env: {key: value}}``."""
-    arguments = ["-k", *KEYS, *selector]
-    for override in overrides:
-        arguments += ["-x", override]
-    return _tox_json(project, arguments, plan).get("env", {})
+    return _tox_json(project, ["-k", *KEYS, *selector], plan).get("env", {})
 
 
 def env_list(project: Path) -> list:
@@ -100,9 +92,15 @@ def cell_from(name: str, values: dict, **changes) -> Cell:
         constraints=[str(c) for c in values.get("constraints", [])],
         groups=list(values.get("dependency_groups", [])),
         runner=str(values.get("runner", "")),
+        install_command=_lines(values.get("install_command", [])),
     )
     fields.update(changes)
     return Cell(**fields)
+
+
+def _lines(value) -> list:
+    """A setting tox printed as a list, or as one string (a command line)."""
+    return [value] if isinstance(value, str) else [str(line) for line in value]
 
 
 def tox_cells(project: Path, envs: list = None, labels: list = None) -> list:
@@ -158,8 +156,8 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
 def derived_cells(project: Path, base: str, wanted: dict) -> list:
     """Cells that take the env ``base``'s settings, with ``{name: requirement lines}`` in place
     of the deps that name the same packages."""
-    overrides = [f"testenv:{name}.base=testenv:{base},testenv" for name in wanted]
-    config = tox_config(project, ["-e", ",".join(wanted)], overrides, plan={"envs": list(wanted)})
+    plan = {"cells": {name: {"base": base} for name in wanted}}
+    config = tox_config(project, ["-e", ",".join(wanted)], plan)
     base_cell = tox_cells(project, [base])[0]
     if base_cell.installs_from_uv_lock:
         raise ConfigError(

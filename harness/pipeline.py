@@ -13,10 +13,11 @@ from pathlib import Path
 
 from . import budget, collect, environments, interpreters, lock, matrix, sharding
 from .cells import INFRA_ERROR, SUITE, TIMEOUT, Cell, CellResult, Failure
+from .fingerprint import fingerprint, project_digest, snapshot, written_during
 from .processes import LIVE
 from .runner import CellRun, run_cell
 from .signatures import BUILTIN
-from .store import Store, fingerprint, project_digest, write_atomic
+from .store import Store, write_atomic
 from .verdicts import Evidence, decide
 
 CELL_MEMORY_BYTES = 3 * 1024**3  # torch + the suite, with room to spare
@@ -126,19 +127,22 @@ def plan(options: RunOptions, store: Store, progress) -> Plan:
     for cell in stale:
         progress.stage(cell, "locking")
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
-    digest = project_digest(project, options.reports, options.excluded)
-    prints = {
-        c.name: fingerprint(c, paths[c.name], digest, options.posargs, identity(pythons[c.name]),
-                            options.mode)
-        for c in cells
-    }  # fmt: skip
+    digests = {}
+
+    def printed(cell: Cell, excluded: tuple) -> str:
+        if excluded not in digests:
+            digests[excluded] = project_digest(project, options.reports, excluded)
+        return fingerprint(cell, paths[cell.name], digests[excluded], options.posargs,
+                           identity(pythons[cell.name]), options.mode)  # fmt: skip
+
+    prints = {c.name: printed(c, tuple(options.excluded)) for c in cells}
     kept = {}
     for cell in cells if options.resume else []:
-        previous = store.load(cell, options.mode)
+        previous = store.load(cell, options.mode)  # its fingerprint leaves out what its run wrote
         if (
             previous
-            and previous.fingerprint == prints[cell.name]
             and previous.verdict not in RETRIED
+            and previous.fingerprint == printed(cell, tuple(previous.excluded))
         ):
             kept[cell.name] = previous
     return Plan(cells, paths, pythons, locks, prints, kept)
@@ -157,7 +161,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: Plan, threads: 
         constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]
         run = CellRun(
             cell, options.project, folder, constraints, todo.pythons[cell.name],
-            tuple(options.posargs), options.mode,
+            tuple(options.posargs), options.mode, store.envs,
         )  # fmt: skip
 
         def testing() -> None:
@@ -200,7 +204,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     todo = plan(options, store, progress)
     remaining = [c for c in todo.cells if c.name not in todo.kept]
     runnable = [c for c in remaining if todo.problem(c) is None]
-    cache, tox_dir = environments.uv_cache_dir(), options.project / ".tox"
+    cache, tox_dir = environments.uv_cache_dir(), store.envs
     groups = budget.schedule(remaining, todo.paths)
     disk = None
     if not options.skip_disk_check:
@@ -216,7 +220,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     threads = max(1, (os.cpu_count() or 1) // jobs)
     finished, done_groups = dict(todo.kept), []
     meter = budget.Meter(cache, tox_dir) if options.disk_budget else None
-    interrupted = False
+    interrupted, before = False, snapshot(options.project, options.reports)
     try:
         for number, (key, cells) in enumerate(groups):
             group = budget.Group(key, cells)
@@ -243,8 +247,26 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
             meter.stop()
             write_atomic(store.reports / "disk.json",
                          json.dumps(budget.report(done_groups, options.disk_budget, meter), indent=2))  # fmt: skip
+    _leave_out_what_the_run_wrote(
+        [finished[c.name] for c in todo.cells if c.name in finished and c.name not in todo.kept],
+        written_during(before, options.project, options.reports), options, store, todo,
+    )  # fmt: skip
     ordered = [finished[c.name] for c in todo.cells if c.name in finished]
     return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping)
+
+
+def _leave_out_what_the_run_wrote(results: list, written: list, options: RunOptions,
+                                  store: Store, todo: Plan) -> None:  # fmt: skip
+    """A file the run wrote (a version file, the project's own junit.xml) is its output, not an
+    input: the run's results no longer count it, so none reads stale right after its run."""
+    if not written:
+        return
+    for result in results:
+        result.excluded = sorted({*result.excluded, *written})
+        digest = project_digest(options.project, options.reports, tuple(result.excluded))
+        result.fingerprint = fingerprint(result.cell, todo.paths[result.cell.name], digest,
+                                         options.posargs, result.interpreter, options.mode)  # fmt: skip
+        store.save(result)
 
 
 def _run_group(cells: list, options: RunOptions, store: Store, todo: Plan, threads: int, jobs: int,

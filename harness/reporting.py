@@ -48,6 +48,8 @@ def command(args: argparse.Namespace) -> int:
         raise HarnessError(f"no report to render: {exc.strerror}: {source}") from exc
     except ValueError as exc:
         raise HarnessError(f"cannot read {source}: {exc}") from exc
+    if not store.claim():  # no links, and never into a folder of the user's
+        store.mark()
     paths = reports.write(report, store.reports)
     print(f"harness: rendered {paths['md']} and {paths['html']} from {source}")
     return EXIT_UNMEASURED if unreadable else EXIT_OK

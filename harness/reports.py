@@ -19,8 +19,9 @@ from packaging.version import InvalidVersion, Version
 from . import __version__, suggest
 from .cells import CRASH, FAIL, PASS, PROBE, SUITE, VERDICTS, CellResult
 from .classify import clean
+from .fingerprint import stale_cells
 from .signatures import BUILTIN
-from .store import Store, result_key, stale_cells, write_atomic
+from .store import Store, result_key, write_atomic
 
 SCHEMA = "harness.compat/1"
 MARKS = {
@@ -205,9 +206,9 @@ def counts_text(tests) -> str:
 
 
 def tests_text(result: CellResult) -> str:
-    if result.tests.total == 0:
-        return (
-            "no tests ran" if result.verdict not in ("unsatisfiable", "infra-error") else "not run"
+    if result.tests.total == 0:  # infra-error: perhaps its tests ran, but none was counted
+        return {"unsatisfiable": "not run", "infra-error": "not measured"}.get(
+            result.verdict, "no tests ran"
         )
     return counts_text(result.tests)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from pathlib import Path
 
 from .cells import PROBE, Cell
 from .lock import overrides
-from .matrix import tox_command
-from .processes import LIVE, kill_group
+from .processes import LIVE, kill_group, spawn
+from .provision import tox_command
 from .tox_plugin import PLAN_VARIABLE
 
 PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
@@ -39,7 +40,8 @@ class CellRun:
     lock: Path = None  # None: run without a lock (it could not be made)
     python: str = ""  # the interpreter the harness found for the env; its folder goes first on PATH
     posargs: tuple = ()
-    mode: str = "suite"  # or "probe": the stack checks instead of the env's commands
+    mode: str = "suite"
+    workdir: Path = None  # tox's work dir, where the env lives (None: tox's own default)  # or "probe": the stack checks instead of the env's commands
 
     @property
     def sessions(self) -> Path:
@@ -47,39 +49,42 @@ class CellRun:
 
 
 def tox_arguments(run: CellRun) -> list:
-    cell, name = run.cell, run.cell.name
-    args = ["run", "-e", name, "--result-json", str(run.folder / "tox-result.json")]
-    overrides = [f"testenv:{name}.pass_env+={variable}" for variable in PASSED_ENV]
-    if cell.forced:
-        overrides.append(f"testenv:{name}.pass_env+=UV_OVERRIDE")
-    if cell.runner.startswith("uv-venv") and calls_pip(cell):
-        overrides.append(f"testenv:{name}.uv_seed=true")  # pip in the env, as virtualenv has
-    if run.lock is not None:
-        overrides.append(f"testenv:{name}.constraints+={run.lock}")
-    if cell.adhoc:
-        overrides.append(f"testenv:{name}.base=testenv:{cell.base_env},testenv")
-        overrides += [
-            f"testenv:{name}.deps={cell.deps[0]}" if cell.deps else f"testenv:{name}.deps="
-        ]
-        overrides += [f"testenv:{name}.deps+={dep}" for dep in cell.deps[1:]]
-    if run.mode == PROBE:
-        checks = "{env_dir}/.harness-probe/stack_checks.py"
-        overrides += [f"testenv:{name}.commands_pre=", f"testenv:{name}.commands_post=",
-                      f"testenv:{name}.commands=python -m pytest {checks} -q -p no:cacheprovider",
-                      f"testenv:{name}.set_env+=HARNESS_STACK={','.join(sorted(cell.pins))}"]  # fmt: skip
-    for override in overrides:
-        args += ["-x", override]
+    """``tox run`` for the cell; its settings reach tox through the plan (``tox_plan``)."""
+    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json")]
+    if run.workdir is not None:
+        args += ["--workdir", str(run.workdir)]
     return args + (["--", *run.posargs] if run.posargs else [])
 
 
+def cell_settings(run: CellRun) -> dict:
+    """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
+    cell = run.cell
+    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if cell.forced else [])]}
+    if cell.runner.startswith("uv-venv") and calls_pip(cell):
+        replace["uv_seed"] = "true"  # pip in the env, as virtualenv has
+    if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
+        paths = [*cell.constraints, str(run.lock)]
+        replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
+    if cell.adhoc:
+        replace["deps"] = "\n".join(cell.deps)
+    if run.mode == PROBE:
+        checks = "{env_dir}/.harness-probe/stack_checks.py"
+        replace.update(commands_pre="", commands_post="",
+                       commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
+        add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
+    return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
+
+
 def calls_pip(cell: Cell) -> bool:
-    """Whether the env's commands use pip, which uv does not put into envs unless asked."""
-    return any(re.search(r"\bpip3?\b", line) for lines in cell.commands.values() for line in lines)
+    """Whether the env's commands or its install command use pip, which uv does not put into
+    envs unless asked."""
+    lines = [*cell.install_command, *(line for lines in cell.commands.values() for line in lines)]
+    return any(re.search(r"\bpip3?\b", line) for line in lines)
 
 
 def tox_plan(run: CellRun) -> dict:
-    """What the harness's tox plugin reads: ad-hoc env names, where sessions are recorded."""
-    return {"envs": [run.cell.name] if run.cell.adhoc else [], "sessions": str(run.sessions)}
+    """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
+    return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions)}
 
 
 def cell_environment(run: CellRun, threads: int) -> dict:
@@ -114,27 +119,28 @@ def run_cell(run: CellRun, timeout_s: float, threads: int = 1, on_testing=None) 
 
     ``on_testing`` is called once, when tox's log shows the env's commands starting.
     """
-    command = tox_command() + tox_arguments(run)
+    command = [*tox_command(run.project), *tox_arguments(run)]
     (run.folder / "tox-plan.json").write_text(json.dumps(tox_plan(run)))
     log_path = run.folder / "tox.log"
     start = time.monotonic()
     with open(log_path, "wb") as log:
         log.write(("$ " + " ".join(command) + "\n").encode())
         log.flush()
-        process = subprocess.Popen(
+        # supervised: tox's whole tree ends with the cell, its timeout, or the harness
+        process = spawn(
             command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=cell_environment(run, threads), start_new_session=True,
+            stdin=subprocess.DEVNULL, env=cell_environment(run, threads),
         )  # fmt: skip
         LIVE.add(process.pid)
         try:
             exit_code = _wait(process, start + timeout_s, log_path, on_testing)
             timed_out = False
         except subprocess.TimeoutExpired:
-            kill_group(process.pid)
+            kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
             exit_code, timed_out = None, True
             process.wait()
             log.write(
-                f"\nharness: cell timed out after {timeout_s:.0f}s; process group killed\n".encode()
+                f"\nharness: cell timed out after {timeout_s:.0f}s; its processes killed\n".encode()
             )
         finally:
             LIVE.discard(process.pid)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import budget, lock, matrix, pipeline, processes, progress, reports, sharding
+from . import budget, lock, matrix, pipeline, processes, progress, provision, reports, sharding
 from .cells import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT
 from .errors import HarnessError
 from .options import (
@@ -72,7 +72,7 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
 def tools(project: Path) -> dict:
     found = {}
     for name, command in (
-        ("tox", matrix.tox_command() + ["--version"]),
+        ("tox", [*provision.tox_command(project), "--version"]),
         ("uv", [lock.uv_binary(), "--version"]),
     ):
         try:

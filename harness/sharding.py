@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
 from pathlib import Path
 
 from . import matrix, reports
-from .errors import HarnessError
+from .errors import HarnessError, StorageError
+from .names import log_parts
 from .options import EXIT_OK, EXIT_UNMEASURED, add_selection, envs
 from .options import project as project_of
 from .store import Store, result_key
@@ -106,7 +108,20 @@ def command_plan(args: argparse.Namespace) -> int:
 
 
 def command_merge(args: argparse.Namespace) -> int:
-    """Copy every runner's results (and the run folders they point to) into one folder."""
+    """Copy every runner's results (and the run folders they point to) into one folder.
+
+    A runner's folder is input: only results of the schema's shape with plain names are taken,
+    and nothing is read through a link or written outside ``--reports``."""
+    for source in args.sources:
+        if not source.is_dir():
+            raise HarnessError(
+                f"merge: {source} {'is not a folder' if source.exists() else 'does not exist'}"
+            )
+        links = [source / name for name in ("cells", "runs") if (source / name).is_symlink()]
+        if links:
+            raise HarnessError(
+                f"merge: {links[0]} is a symbolic link; the harness does not follow it"
+            )
     target = Store(args.reports.resolve())
     target.acquire("merge")
     conflicts, unreadable, seen = [], [], {}
@@ -145,8 +160,24 @@ def _summary(result) -> tuple:
 
 
 def _copy_run(source: Path, target: Path, result) -> None:
-    if not result.log.startswith("runs/"):
+    """Copy the run folder a result's (checked) log names: its plain files and folders only,
+    never through a link, and never over a folder already there."""
+    parts = log_parts(result.log)  # ("RUN", "NAME") of runs/RUN/NAME/tox.log, or ()
+    if not parts:
         return
-    folder = Path(result.log).parent
-    if (source / folder).is_dir() and not (target / folder).exists():
-        shutil.copytree(source / folder, target / folder)
+    paths = [Path("runs"), Path("runs", parts[0]), Path("runs", *parts)]
+    if any((base / p).is_symlink() for base in (source, target) for p in paths):
+        return
+    if (source / paths[2]).is_dir() and not os.path.lexists(target / paths[2]):
+        try:
+            shutil.copytree(source / paths[2], target / paths[2], ignore=_not_plain)
+        except OSError as exc:  # shutil.Error too: a full disk, an unreadable file
+            raise StorageError(f"cannot copy {source / paths[2]} to {target / paths[2]}: "
+                               f"{exc.strerror or 'some files failed'}") from exc  # fmt: skip
+
+
+def _not_plain(folder: str, names: list) -> list:
+    """What copytree leaves out: links, and anything neither a file nor a folder (a FIFO)."""
+    paths = [os.path.join(folder, name) for name in names]
+    return [os.path.basename(p) for p in paths
+            if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))]  # fmt: skip

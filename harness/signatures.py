@@ -52,6 +52,9 @@ NUMPY2_REMOVED = (
     "sctypes",
 )  # removed in NumPy 2.x without the "was removed in the NumPy 2.0 release" message
 
+NUMPY_NUMBER = r"(?:float|u?int|complex)\d+"  # the name of a numeric NumPy scalar type
+NUMPY_TYPE = r"(?:<class 'numpy\.|dtype\(')"  # how pytest and unittest print one
+
 BUILTIN = (
     Signature(
         "numpy-bridge-unavailable", "numpy bridge unavailable",
@@ -59,6 +62,18 @@ BUILTIN = (
         "this torch build was compiled against another numpy ABI: pin numpy to the major "
         "version torch was built with, or move torch to a release built against this numpy",
         "torch",
+    ),
+    Signature(  # before numpy-abi-import: numpy.core._multiarray_umath's shim quotes its message
+        "numpy2-removed-module", "module or private name removed in NumPy 2",
+        r"No module named '?numpy\.(?:compat|core\.(?!_multiarray_umath\b)\w+)"
+        r"|cannot import name '?\w+'? from '?numpy\.core\b"
+        r"|AttributeError: [Mm]odule 'numpy\._?core\b[\w.]*' has no attribute"
+        r"|`np\.compat`, which was used during the Python 2 to 3 transition",
+        INCOMPATIBILITY,
+        "NumPy 2 made numpy.core private (numpy._core): its shims forward only what numpy._core "
+        "still has, and modules such as numpy.core._methods are gone; numpy.compat warns in 2.2 "
+        "and is gone from 2.3. Use the public API (numpy, numpy.exceptions, numpy.lib), or pin "
+        "numpy<2",
     ),
     Signature(
         "numpy-abi-import", "numpy ABI mismatch at import",
@@ -73,6 +88,12 @@ BUILTIN = (
         INCOMPATIBILITY,
         "a compiled package (often pandas) was built against an older numpy ABI; upgrade it",
         "pandas",
+    ),
+    Signature(
+        "numpy-distutils-removed", "numpy.distutils is gone on Python 3.12+",
+        r"No module named '?numpy\.distutils\b", INCOMPATIBILITY,
+        "no numpy (1.26 included) installs numpy.distutils on Python >= 3.12: build with "
+        "meson-python, scikit-build-core or setuptools, or run that package on Python < 3.12",
     ),
     Signature(
         "numpy2-removed-name", "name removed in NumPy 2",
@@ -98,6 +119,16 @@ BUILTIN = (
         "numpy2-overflow", "out-of-bound Python integer (NEP 50)",
         r"Python integer -?\d+ out of bounds for \w+", INCOMPATIBILITY,
         "NumPy 2 (NEP 50) keeps the array's dtype and no longer wraps Python integers into it",
+    ),
+    Signature(
+        "numpy2-promotion", "result dtype changed by NEP 50 promotion",
+        NUMPY_TYPE + rf"({NUMPY_NUMBER})'[>)] (?:is|[!=]=) " + NUMPY_TYPE + rf"(?!\1'){NUMPY_NUMBER}'"
+        rf"|isinstance\(np\.({NUMPY_NUMBER})\([^()]*\), <class 'numpy\.(?!\2'){NUMPY_NUMBER}'>\)"
+        rf"|\bnumpy\.({NUMPY_NUMBER}) is not numpy\.(?!\3\b){NUMPY_NUMBER}\b",
+        INCOMPATIBILITY,
+        "NumPy 2 (NEP 50) keeps a NumPy scalar's dtype beside a Python number (float32 + 3.0 is "
+        "float32) and lets a NumPy scalar's dtype, not its value, promote an array (a float32 "
+        "array * float64 scalar is float64): cast explicitly, or pin numpy<2",
     ),
     Signature(
         "numpy2-scalar-repr", "NumPy 2 scalar representation",
@@ -135,7 +166,7 @@ BUILTIN = (
     ),
     Signature(
         "env-config", "the env cannot run its command",
-        r"is not allowed, use allowlist_externals|: command not found|No module named pytest$"
+        r"is not allowed, use allowlist_externals|: command not found|No module named (?:pytest|pip)$"
         r"|\[Errno 2\] No such file or directory: '[^']*'$",
         INFRASTRUCTURE, "the env lacks a tool its commands call: add it to deps or allowlist_externals",
     ),
@@ -151,8 +182,9 @@ BUILTIN = (
         "a module or symbol is missing in this combination",
     ),
     Signature("probe-missing", "pytest ran unobserved", r"the harness's probe recorded no session",
-              INFRASTRUCTURE, "the probe did not load in that pytest (a pytest older than 7, or "
-              "plugins loaded some other way); nothing about the tests is known"),
+              INFRASTRUCTURE, "the probe did not load in that pytest (one from outside the env, "
+              "a pytest older than 7, or plugins loaded some other way); nothing about the tests "
+              "is known"),
     Signature("session-incomplete", "pytest session did not finish", r"pytest session ended before",
               INCOMPATIBILITY, "the test process stopped before pytest finished; its result is "
               "unknown, so the cell cannot pass"),

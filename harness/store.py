@@ -3,45 +3,33 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from .cells import SUITE, Cell, CellResult
-from .errors import HarnessError
+from .errors import HarnessError, StorageError
+from .files import write_atomic as write_atomic  # where every harness file is written
+from .names import (
+    ENVS_MARKER,
+    UNREADABLE,
+    is_name,
+    is_run_id,
+    made_by_harness,
+    plain_file,
+    read_result,
+    run_of,
+    safe_name,
+)
 
-DOCUMENTS = {".md", ".rst"}
 HARNESS_LOCK_MARK = b"# harness lock for "  # prose cannot change a test result
-SKIPPED_DIRS = {
-    ".git",
-    ".tox",
-    ".venv",
-    "venv",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".mypy_cache",
-    ".nox",
-    "node_modules",
-}  # tools' output: never an input of a cell, even where git does not ignore it
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file of its own, then one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+MARKER = ".harness-reports"  # in every reports folder the harness made: {"format": 1}
+FORMAT = 1
+LINKS_REFUSED = (".lock", "cells", "runs", "locks", "envs", MARKER)
 
 
 class Busy(HarnessError):
@@ -71,15 +59,66 @@ class Store:
     def results(self) -> Path:
         return self.reports / "cells"
 
+    @property
+    def envs(self) -> Path:
+        """tox's work dir for this folder's cells (``--workdir``): runs with other reports
+        folders never share an env, the probe in it, or its files."""
+        return self.reports / "envs"
+
+    def make_envs(self) -> Path:
+        """``envs``, made and marked as the harness's: ``clean --envs`` removes no other folder."""
+        envs = self.envs
+        if not self.envs_marked():
+            if envs.is_symlink() or (
+                envs.exists() and not (envs.is_dir() and not any(envs.iterdir()))
+            ):
+                raise HarnessError(f"{envs} is not a folder the harness made (no {ENVS_MARKER})")
+            write_atomic(envs / ENVS_MARKER, json.dumps({"harness": "envs", "format": FORMAT}))
+        return envs
+
+    def envs_marked(self) -> bool:
+        """Whether ``envs`` is the harness's own: a real folder holding its marker."""
+        return not self.envs.is_symlink() and plain_file(self.envs / ENVS_MARKER)
+
+    def claim(self) -> bool:
+        """Refuse links where the harness writes, and a folder it did not make that holds
+        anything; True when the folder carries the harness's marker."""
+        for name in LINKS_REFUSED:
+            if (self.reports / name).is_symlink():
+                raise HarnessError(
+                    f"{self.reports / name} is a symbolic link; the harness does not follow links "
+                    "in a reports folder"
+                )
+        if plain_file(self.reports / MARKER):
+            return True
+        if not made_by_harness(self.reports):
+            raise HarnessError(
+                f"--reports {self.reports} is not empty and not a harness reports folder "
+                f"(no {MARKER}); pass an empty or new folder"
+            )
+        return False
+
+    def mark(self) -> None:
+        """Mark the folder as the harness's; a ``.gitignore`` keeps ``git status`` clean."""
+        write_atomic(self.reports / MARKER, json.dumps({"harness": "reports", "format": FORMAT}))
+        if not os.path.lexists(self.reports / ".gitignore"):
+            write_atomic(self.reports / ".gitignore", "# written by the harness\n*\n")
+
     def acquire(self, what: str) -> None:
         """Take the folder for this process, or raise Busy naming the process that holds it."""
         if self.reports.exists() and not self.reports.is_dir():
             raise HarnessError(f"--reports {self.reports} is a file, not a folder")
         try:
             self.reports.mkdir(parents=True, exist_ok=True)
-            handle = open(self.reports / ".lock", "a+")
         except OSError as exc:
             raise HarnessError(f"cannot write to --reports {self.reports}: {exc.strerror}") from exc
+        marked = self.claim()
+        lock = self.reports / ".lock"
+        try:
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            handle = os.fdopen(os.open(lock, flags, 0o666), "r+")
+        except OSError as exc:
+            raise HarnessError(f"cannot write to --reports {lock}: {exc.strerror}") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -89,10 +128,18 @@ class Store:
             raise Busy(
                 f"{self.reports} is in use by {holder}; wait for it or pass another --reports"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"harness {what} (pid {os.getpid()}, since {time.strftime('%H:%M:%S')})\n")
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"harness {what} (pid {os.getpid()}, since {time.strftime('%H:%M:%S')})\n")
+            handle.flush()
+            if not marked:
+                self.mark()
+        except BaseException as exc:
+            handle.close()
+            if isinstance(exc, OSError):
+                raise StorageError(f"cannot write {lock}: {exc.strerror}") from exc
+            raise
         self._held = handle
 
     def release(self) -> None:
@@ -103,16 +150,20 @@ class Store:
     def run_dir(self, cell: Cell, mode: str = SUITE) -> Path:
         """This run's folder for the cell, new and empty."""
         directory = (
-            self.reports
-            / "runs"
-            / self.run_id
-            / (cell.name + ("" if mode == SUITE else f"@{mode}"))
+            self.reports / "runs" / safe_name(self.run_id, "run id") / self.key(cell.name, mode)
         )
         directory.mkdir(parents=True)
         return directory
 
+    @staticmethod
+    def key(name: str, mode: str = SUITE) -> str:
+        """``NAME`` or ``NAME@probe``, checked to be a plain name (BadName otherwise)."""
+        return safe_name(name, "cell name") + (
+            "" if mode == SUITE else "@" + safe_name(mode, "mode")
+        )
+
     def path(self, name: str, mode: str = SUITE) -> Path:
-        return self.results / (f"{name}.json" if mode == SUITE else f"{name}@{mode}.json")
+        return self.results / f"{self.key(name, mode)}.json"
 
     def save(self, result: CellResult) -> None:
         write_atomic(
@@ -121,102 +172,44 @@ class Store:
 
     def load(self, cell: Cell, mode: str = SUITE):
         try:
-            return CellResult.from_dict(json.loads(self.path(cell.name, mode).read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
+            return read_result(self.path(cell.name, mode))
+        except UNREADABLE:
             return None
 
     def load_all(self) -> tuple:
-        """``(results, unreadable)``: every stored result, and the files that could not be read."""
+        """``(results, unreadable)``: every stored result, and the files that could not be read (do
+        not parse, are not of the schema's shape, name a path such as ``../x``, or are links)."""
+        if self.results.is_symlink():
+            return [], [self.results]
         results, unreadable = [], []
         for path in sorted(self.results.glob("*.json")):
             try:
-                results.append(CellResult.from_dict(json.loads(path.read_text())))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                results.append(read_result(path))
+            except UNREADABLE:
                 unreadable.append(path)
         return results, unreadable
 
     def forget(self) -> None:
-        """``--fresh``: drop every stored result and run folder (locks are kept)."""
-        for folder in (self.results, self.reports / "runs"):
-            shutil.rmtree(folder, ignore_errors=True)
+        """``--fresh``: drop the stored results and run folders the harness wrote (``cells/NAME.json``,
+        ``runs/RUN``), never another file in there; locks are kept."""
+        if self.results.is_dir() and not self.results.is_symlink():
+            for path in self.results.glob("*.json"):
+                if is_name(path.stem) and plain_file(path):
+                    path.unlink(missing_ok=True)
+        self.prune_runs([])
 
     def prune_runs(self, results: list) -> None:
         """Drop run folders no stored result points to any more."""
-        kept = {Path(r.log).parts[1] for r in results if r.log.startswith("runs/")}
-        for folder in (self.reports / "runs").glob("*"):
-            if folder.name not in kept and folder.name != self.run_id:
-                shutil.rmtree(folder, ignore_errors=True)
-
-
-def project_files(project: Path) -> list:
-    """Files that define the suite and the code under test: git's view, else a walk."""
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard"], cwd=project,
-            capture_output=True, text=True, timeout=60, check=True,
-        ).stdout.splitlines()  # fmt: skip
-        files = [project / name for name in listed]
-    except (OSError, subprocess.SubprocessError):
-        files = []
-        for root, dirs, names in os.walk(project):
-            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
-            files += [Path(root) / name for name in names]
-    return sorted(
-        f for f in files
-        if f.is_file() and f.suffix != ".pyc" and not SKIPPED_DIRS & set(f.relative_to(project).parts)
-    )  # fmt: skip
-
-
-def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
-    """The project's files, less prose, the reports folder, the harness's lock files and
-    ``excluded`` (files whose content reaches the cells another way)."""
-    digest = hashlib.sha256()
-    reports = reports.resolve()
-    skipped = {(project / name).resolve() for name in excluded}
-    for path in project_files(project):
-        if (
-            reports in path.resolve().parents
-            or path.suffix in DOCUMENTS
-            or path.resolve() in skipped
-        ):
-            continue
-        content = path.read_bytes()
-        if content.startswith(HARNESS_LOCK_MARK):
-            continue  # counted through each cell's own fingerprint
-        digest.update(str(path.relative_to(project)).encode())
-        digest.update(hashlib.sha256(content).digest())
-    return digest.hexdigest()
-
-
-def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),
-                interpreter: str = "", mode: str = SUITE) -> str:  # fmt: skip
-    """What a cell's result depends on. The lock counts by content, not by its (absolute) path."""
-    deps = [d for d in cell.deps if not d.strip().startswith("-c")]
-    settings = [cell.name, deps, cell.pins, cell.base_python, cell.commands, cell.package,
-                cell.extras, cell.groups, list(posargs), interpreter]  # fmt: skip
-    settings += [mode] if mode != SUITE else []  # suite fingerprints stay what they were
-    digest = hashlib.sha256(json.dumps(settings).encode())
-    digest.update(lock.read_bytes() if lock.is_file() else b"(no lock)")
-    digest.update(project_hash.encode())
-    return digest.hexdigest()[:16]
+        kept = {run_of(r.log) for r in results} | {self.run_id}
+        runs = self.reports / "runs"
+        if runs.is_symlink() or not runs.is_dir():
+            return
+        for folder in runs.iterdir():
+            if is_run_id(folder.name) and folder.name not in kept:
+                if folder.is_dir() and not folder.is_symlink():
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 def result_key(result: CellResult) -> str:
     """How a stored result is named: ``ENV``, or ``ENV@probe`` for a probe's."""
     return result.cell.name if result.mode == SUITE else f"{result.cell.name}@{result.mode}"
-
-
-def stale_cells(results: list, project: Path, reports: Path) -> set:
-    """Names of stored results whose inputs (settings, lock, project files) changed since."""
-    digests = {}
-    stale = set()
-    for r in results:
-        key = tuple(r.excluded)
-        if key not in digests:
-            digests[key] = project_digest(project, reports, key)
-        if (
-            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter, r.mode)
-            != r.fingerprint
-        ):
-            stale.add(result_key(r))
-    return stale

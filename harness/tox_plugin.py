@@ -1,15 +1,22 @@
-"""The harness's tox plugin: it declares ad-hoc cells and installs the probe into each cell.
+"""The harness's tox plugin: it configures each cell's env and installs the probe into it.
 
 tox loads it through its ``tox`` entry point. It does nothing unless the harness started
 tox with ``HARNESS_TOX_CELL`` naming a cell plan (JSON), so a plain ``tox`` run in the same
 environment is unaffected. The plan gives:
 
-- ``envs``: env names tox should accept although tox.ini does not list them (ad-hoc cells);
+- ``cells``: ``{env name: settings}``. ``base`` names the env an ad-hoc cell takes its
+  settings from (tox is told the name exists); ``set`` replaces settings and ``add``
+  appends to them, each as tox's own ``-x`` override would. The overrides are handed to
+  tox under the env's own section, whichever the format (tox.ini, tox.toml,
+  ``[tool.tox]``), so every format is configured alike and no path is split by a shell;
 - ``sessions``: the folder the probe writes each pytest session's record into.
 
 The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
 module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
 site-packages puts that folder on ``sys.path`` while the env's commands run.
+
+This module imports nothing of the harness: the harness copies it, with ``_probe/``, into a
+tox it provisions for a project's ``requires``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import os
 import shutil
 from pathlib import Path
 
+from tox.config.loader.api import Override
 from tox.plugin import impl
 
 PLAN_VARIABLE = "HARNESS_TOX_CELL"
@@ -38,7 +46,33 @@ def _plan() -> dict:
 
 @impl
 def tox_extend_envs() -> list:
-    return list(_plan().get("envs", []))
+    return [name for name, cell in _plan().get("cells", {}).items() if cell.get("base")]
+
+
+def overrides(cell: dict, base_sections: list) -> list:
+    """tox ``Override`` objects for one cell's settings (``base_sections``: where an ad-hoc
+    cell's base env inherits from, as tox names them for this format)."""
+    found = []
+    if cell.get("base"):
+        found.append(Override("base=" + "\n".join([cell["base"], *base_sections])))
+    found += [Override(f"{key}={value}") for key, value in cell.get("set", {}).items()]
+    found += [Override(f"{key}+={value}") for key, values in cell.get("add", {}).items()
+              for value in values]  # fmt: skip
+    return found
+
+
+@impl
+def tox_add_core_config(core_conf, state) -> None:
+    cells = _plan().get("cells", {})
+    if not cells:
+        return
+    source = getattr(state.conf, "_src", None)
+    if source is None or not hasattr(source, "get_tox_env_section"):
+        raise RuntimeError("the harness's tox plugin does not know this tox's config source")
+    for name, cell in cells.items():
+        section = source.get_tox_env_section(name)[0]
+        base_sections = source.get_tox_env_section(cell["base"])[1] if cell.get("base") else []
+        state.conf.overrides[section.key].extend(overrides(cell, base_sections))
 
 
 def install_probe(env_dir: Path, site_packages: Path, sessions: Path) -> Path:

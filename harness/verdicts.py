@@ -104,7 +104,6 @@ def _setup_failed(result: CellResult, evidence: Evidence, table: tuple) -> CellR
     """tox never got to the tests: resolution, network, interpreter or config trouble."""
     text = (evidence.journal.setup_output if evidence.journal else "") + "\n" + evidence.log
     result.problem = setup_failure("install", text, _last_lines(evidence.log), table)
-    result.versions["python"] = None  # tox names a version it meant to install, not one it ran
     unsatisfiable = by_id(table)[result.problem.signature].kind == UNSATISFIABLE_KIND
     result.verdict = UNSATISFIABLE if unsatisfiable else INFRA_ERROR
     return result

@@ -3,9 +3,12 @@
 ``conformance`` holds a tiny package (``confpkg``, which depends on ``packaging`` and has a
 ``test`` extra) and one env for each shape: several pytest commands, ignored exit codes,
 ``ignore_errors``, ``commands_pre``/``commands_post`` around a segfault, ``pytest.exit``,
-``os._exit``, pytest run inside a test, a ``set_env`` that overrides ``PYTHONPATH`` and ``PYTEST_ADDOPTS``, its own
-``--junitxml``, ``.[test]``, ``extras``, ``package = wheel``, no deps of its own, a failing
-non-test command, no commands, and an interpreter that is not installed.
+``os._exit``, pytest run inside a test, a ``set_env`` that overrides ``PYTHONPATH`` and
+``PYTEST_ADDOPTS``, its own ``--junitxml``, pytest under ``env`` followed by
+``pip uninstall pytest`` (as patsy's), a pytest from outside the env (what patsy's env ran
+the next time), ``.[test]``, ``extras``, ``package = wheel``, no deps
+of its own, a failing non-test command, no commands, and an interpreter that is not
+installed.
 
 ``flat`` is a flat-layout package that tox builds as an sdist, as tabulate does: a folder
 the harness left beside it would break its build. One env installs it from ``uv.lock`` with
@@ -75,6 +78,18 @@ commands = pytest tests/test_ok.py --junitxml={envtmpdir}/mine.xml
 commands =
     python -m pip --version
     pytest tests/test_ok.py
+
+[testenv:names-pytest]
+allowlist_externals = env
+commands =
+    env CONFPKG_MODE=plain pytest tests/test_ok.py -k one
+    python -m pip uninstall pytest -y
+    python -c "import importlib.util as u; assert u.find_spec('pytest') is None"
+
+[testenv:outside-pytest]
+base_python = python3
+allowlist_externals = {env:CONFORMANCE_OUTSIDE_PYTEST}
+commands = {env:CONFORMANCE_OUTSIDE_PYTEST} tests/test_bridge.py
 
 [testenv:bad-command]
 commands =
@@ -258,8 +273,46 @@ NUMPY2_FILES = {
                 from numpy.core import numeric  # noqa: F401
 
 
+        def test_compat_module():  # numpy 2.2 warns; numpy 2.3 removed numpy.compat
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                import numpy.compat  # noqa: F401
+
+
+        def test_core_private_module():
+            from numpy.core._methods import _mean  # noqa: F401
+
+
+        def test_core_removed_name():
+            from numpy.core.numeric import ComplexWarning  # noqa: F401
+
+
+        def test_core_private_attribute():  # the shim's source quotes numpy-abi-import's text
+            import numpy.core._multiarray_umath as umath
+
+            assert umath.set_legacy_print_mode
+
+
+        def test_core_attribute():
+            assert np.core.alltrue
+
+
         def test_integer_overflow():
             assert np.uint8(250) + 300 == 38
+
+
+        def test_promotion_with_python_float():
+            assert type(np.float32(3) + 3.0) is np.float64
+
+
+        def test_promotion_with_numpy_scalar():
+            values = np.ones(3, dtype=np.float32)
+            assert (values * np.float64(2.0)).dtype == np.float32
+
+
+        def test_promotion_isinstance():
+            result = np.float32(3) + 3.0
+            assert isinstance(result, np.float64)
 
 
         def test_scalar_repr():
@@ -286,7 +339,15 @@ NUMPY2_EXPECTED = {
     "test_removed_function": "numpy2-removed-name",
     "test_copy_false": "numpy2-copy-keyword",
     "test_core_module": "numpy2-core-renamed",
+    "test_compat_module": "numpy2-removed-module",
+    "test_core_private_module": "numpy2-removed-module",
+    "test_core_removed_name": "numpy2-removed-module",
+    "test_core_private_attribute": "numpy2-removed-module",
+    "test_core_attribute": "numpy2-removed-module",
     "test_integer_overflow": "numpy2-overflow",
+    "test_promotion_with_python_float": "numpy2-promotion",
+    "test_promotion_with_numpy_scalar": "numpy2-promotion",
+    "test_promotion_isinstance": "numpy2-promotion",
     "test_scalar_repr": "numpy2-scalar-repr",
     "test_unrelated_failure_beside_numpy_calls": "other",  # its source shows np.int64([...])
 }

@@ -28,6 +28,42 @@ from harness.signatures import BUILTIN, by_id, load_signatures
         ("AssertionError: assert 'np.float64(1.5)' == '1.5'", "numpy2-scalar-repr"),
         ("np.int64(3)", "numpy2-scalar-repr"),  # a doctest's "Got:" line
         ("'an_int': np.int_([1, 2, 3]),\nAssertionError: frames differ", "other"),  # source, not a repr
+        # the texts below are what pytest printed under numpy 2.2.6 (2.3.5 and Python 3.12 where
+        # marked), for test bodies that pass under numpy 1.26.4
+        ("DeprecationWarning: `np.compat`, which was used during the Python 2 to 3 transition, "
+         "is deprecated since 1.26.0, and will be removed", "numpy2-removed-module"),
+        ("E       ModuleNotFoundError: No module named 'numpy.compat'",  # numpy 2.3.5
+         "numpy2-removed-module"),
+        ("E       ModuleNotFoundError: No module named 'numpy.core._methods'",
+         "numpy2-removed-module"),
+        ("E       ImportError: cannot import name 'ComplexWarning' from 'numpy.core.numeric' "
+         "(/tmp/np2/lib/python3.11/site-packages/numpy/core/numeric.py)", "numpy2-removed-module"),
+        ("E       ImportError: cannot import name 'set_string_function' from "
+         "'numpy.core._multiarray_umath' "
+         "(/tmp/np2/lib/python3.11/site-packages/numpy/core/_multiarray_umath.py)",
+         "numpy2-removed-module"),
+        ("E       ImportError: cannot import name 'alltrue' from 'numpy.core' "
+         "(/tmp/np2/lib/python3.11/site-packages/numpy/core/__init__.py)", "numpy2-removed-module"),
+        ("E       AttributeError: Module 'numpy._core' has no attribute 'alltrue'",
+         "numpy2-removed-module"),
+        ("E       ModuleNotFoundError: No module named 'numpy.distutils'",  # Python 3.12, any numpy
+         "numpy-distutils-removed"),
+        ("E       ModuleNotFoundError: No module named 'numpy_financial'", "import-error"),
+        ("ModuleNotFoundError: No module named 'numpy.core._multiarray_umath'",  # numpy < 1.16's ABI
+         "import-error"),
+        ("AssertionError: assert <class 'numpy.float32'> is <class 'numpy.float64'>",
+         "numpy2-promotion"),
+        ("AssertionError: assert dtype('float64') == <class 'numpy.float32'>", "numpy2-promotion"),
+        ("AssertionError: assert dtype('float64') == dtype('float32')", "numpy2-promotion"),
+        ("AssertionError: assert dtype('uint8') == <class 'numpy.int64'>", "numpy2-promotion"),
+        ("E           AssertionError: dtype('float64') != <class 'numpy.float32'>",  # unittest
+         "numpy2-promotion"),
+        ("E       AssertionError: assert False\n"
+         "E        +  where False = isinstance(np.float32(6.0), <class 'numpy.float64'>)",
+         "numpy2-promotion"),
+        ("AssertionError: numpy.float32 is not numpy.float64", "numpy2-promotion"),
+        ("E       AssertionError: \nE       Items are not equal:\nE        ACTUAL: dtype('float64')\n"
+         "E        DESIRED: <class 'numpy.float32'>", "other"),  # assert_equal: not on one line
     ],
 )  # fmt: skip
 def test_each_signature_and_its_evidence(text, expected):
@@ -39,6 +75,25 @@ def test_each_signature_and_its_evidence(text, expected):
 def test_table_order_decides_between_matches():
     text = "UserWarning: _ARRAY_API not found\nRuntimeError: Numpy is not available"
     assert classify(text)[0].id == "numpy-bridge-unavailable"
+
+
+def test_a_removed_private_name_wins_over_the_abi_message_its_shim_quotes():
+    text = """\
+    def __getattr__(attr_name):
+        if attr_name in {"_ARRAY_API", "_UFUNC_API"}:
+            msg = textwrap.dedent(f\"\"\"
+                A module that was compiled using NumPy 1.x cannot be run in
+                NumPy {short_version} as it may crash. To support both 1.x and 2.x
+        ret = getattr(_multiarray_umath, attr_name, None)
+        if ret is None:
+>           raise AttributeError(
+                "module 'numpy.core._multiarray_umath' has no attribute "
+                f"{attr_name}")
+E           AttributeError: module 'numpy.core._multiarray_umath' has no attribute set_legacy_print_mode
+"""  # numpy 2.2.6, `numpy.core._multiarray_umath.set_legacy_print_mode`, abridged
+    signature, evidence = classify(text)
+    assert signature.id == "numpy2-removed-module"
+    assert evidence.startswith("E           AttributeError: module 'numpy.core._multiarray_umath'")
 
 
 def test_empty_text_is_other_with_placeholder():

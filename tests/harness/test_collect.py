@@ -1,3 +1,5 @@
+import json
+
 from harness import collect
 from harness.invocations import count
 
@@ -48,6 +50,19 @@ def test_tox_journal_records_every_command(recorded):
     assert broken.packages["torch"] == "2.1.2" and broken.packages["numpy"] == "2.2.6"
     assert broken.python == "3.11.7"
     assert collect.journal(cell / "tox-result.json", "other-env") is None
+
+
+def test_a_journal_that_names_only_a_python_spec_names_no_python(recorded):
+    cell = recorded("bad-command")
+    path = cell / "tox-result.json"
+    data = json.loads(path.read_text())
+    entry = data["testenvs"]["bad-command"]
+    assert collect.journal(path, "bad-command").python == "3.11.7"
+    entry["python"].update(  # what tox-uv 1.37 records: the spec it asked uv for
+        version="PythonSpec(major=3, minor=11, free_threaded=False)", version_info=[3, 11, 0, "", 0]
+    )
+    path.write_text(json.dumps(data))
+    assert collect.journal(path, "bad-command").python is None
 
 
 def test_versions_prefer_the_probe_and_fall_back_to_the_journal(recorded):

@@ -6,22 +6,25 @@ test of it failed or while a pytest session of it did not finish.
 """
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from . import corpus
 
 ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
-        "setenv", "no-autoload", "own-junit", "pip-command", "bad-command", "dot-extra", "extras", "no-deps",
+        "setenv", "no-autoload", "own-junit", "pip-command", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
         "nested", "no-commands", "nopython")  # fmt: skip
 
 
-def harness(*args):
+def harness(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=1200
-    )
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=1200,
+        env=env,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,9 @@ def conformance(tmp_path_factory):
         tmp_path_factory.mktemp("corpus") / "conformance", corpus.CONFORMANCE_TOX,
         corpus.CONFORMANCE_FILES,
     )  # fmt: skip
-    done = harness("run", "--project", str(project), "-e", ",".join(ENVS), "--jobs", "2")
+    outside = Path(sys.executable).with_name("pytest")  # the test runner's, without the probe
+    done = harness("run", "--project", str(project), "-e", ",".join(ENVS), "--jobs", "2",
+                   env={**os.environ, "CONFORMANCE_OUTSIDE_PYTEST": str(outside)})  # fmt: skip
     assert done.returncode == 3, done.stdout + done.stderr  # no-commands, nopython: unmeasured
     report = json.loads((project / ".harness" / "compat.json").read_text())
     return project, {cell["cell"]["name"]: cell for cell in report["cells"]}
@@ -94,6 +99,33 @@ def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
         assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
     assert (project / ".tox" / "own-junit" / "tmp" / "mine.xml").is_file()
     assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it
+
+
+def test_a_command_that_names_pytest_without_running_it_is_not_a_test_run(conformance):
+    _, cells = conformance  # patsy's tox.ini ends with `python -m pip uninstall pytest -y`
+    cell = cells["names-pytest"]
+    assert cell["verdict"] == "pass" and cell["problem"] is None
+    assert [(s["exit_code"], s["sessions"]) for s in cell["invocations"]] == [
+        (0, 1),
+        (0, 0),
+        (0, 0),
+    ]
+    assert counts(cell, "passed", "skipped") == (1, 0)
+
+
+def test_a_pytest_from_outside_the_env_is_not_measured(conformance):
+    project, cells = (
+        conformance  # its 10 tests failed, but not in the env: that is no incompatibility
+    )
+    cell = cells["outside-pytest"]
+    assert cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "probe-missing"
+    assert cell["tests"]["total"] == 0 and cell["invocations"][0]["exit_code"] == 1
+    assert cell["problem"]["evidence"].startswith("pytest ran (exit 1)")
+    ran = subprocess.run(  # tox-uv records only the spec, "python3": version_info 3.0.0
+        [project / ".tox" / "outside-pytest" / "bin" / "python", "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert cell["versions"]["python"] in (None, ran)
 
 
 def test_a_failing_non_test_command_is_reported_as_itself(conformance):

@@ -1,43 +1,54 @@
+import pytest
+
 from harness.cells import Cell
-from harness.runner import CellRun, cell_environment, tox_arguments, tox_plan
+from harness.runner import CellRun, cell_environment, cell_settings, tox_arguments, tox_plan
 from harness.tox_plugin import PLAN_VARIABLE
-
-
-def overrides(args):
-    return [args[i + 1] for i, a in enumerate(args) if a == "-x"]
 
 
 def test_tox_cell_arguments(tmp_path):
     cell = Cell("torch21-numpy22", {}, ["-c constraints/x.txt", "torch==2.1.2"])
-    run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
+    run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt", workdir=tmp_path / "w")
     args = tox_arguments(run)
-    assert args[:3] == ["run", "-e", "torch21-numpy22"]
-    assert str(tmp_path / "cell" / "tox-result.json") in args
-    found = overrides(args)
-    assert "testenv:torch21-numpy22.pass_env+=COVERAGE_FILE" in found
-    assert f"testenv:torch21-numpy22.constraints+={tmp_path / 'lock.txt'}" in found
-    assert "testenv:torch21-numpy22.uv_seed=true" not in found  # its commands need no pip
-    piped = Cell("p", {}, commands={"commands_pre": ["python -m pip install -e ."]})
-    assert "testenv:p.uv_seed=true" in overrides(tox_arguments(CellRun(piped, tmp_path, tmp_path)))
-    assert not any(".deps" in o or ".base" in o for o in found) and "--" not in args
-    virtualenv = CellRun(
-        Cell("v", {}, runner="virtualenv"), tmp_path, tmp_path, None, posargs=("-k", "x")
-    )
-    assert overrides(tox_arguments(virtualenv)) == [
-        "testenv:v.pass_env+=OMP_NUM_THREADS", "testenv:v.pass_env+=COVERAGE_FILE",
-    ]  # fmt: skip
+    assert args == ["run", "-e", "torch21-numpy22", "--result-json",
+                    str(tmp_path / "cell" / "tox-result.json"), "--workdir", str(tmp_path / "w")]  # fmt: skip
+    settings = cell_settings(run)
+    assert settings["add"] == {"pass_env": ["OMP_NUM_THREADS", "COVERAGE_FILE"]}
+    assert settings["set"] == {"constraints": str(tmp_path / "lock.txt")}  # no pip: no uv_seed
+    assert settings["base"] is None
+    own = Cell("o", {}, constraints=["/p/c.txt"])
+    assert cell_settings(CellRun(own, tmp_path, tmp_path, tmp_path / "l.txt"))["set"] == {
+        "constraints": f"/p/c.txt\n{tmp_path / 'l.txt'}"
+    }
+    virtualenv = CellRun(Cell("v", {}, runner="virtualenv"), tmp_path, tmp_path, None,
+                         posargs=("-k", "x"))  # fmt: skip
+    assert cell_settings(virtualenv)["add"] == {"pass_env": ["OMP_NUM_THREADS", "COVERAGE_FILE"]}
     assert tox_arguments(virtualenv)[-3:] == ["--", "-k", "x"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        Cell("p", {}, commands={"commands_pre": ["python -m pip install -e ."]}),
+        Cell("q", {}, install_command=["python -I -m pip install {opts} {packages}"]),
+    ],
+)
+def test_an_env_that_calls_pip_gets_pip(cell, tmp_path):
+    assert cell_settings(CellRun(cell, tmp_path, tmp_path))["set"] == {"uv_seed": "true"}
+
+
+def test_a_lock_path_with_a_space_stays_one_path(tmp_path):
+    run = CellRun(Cell("c", {}), tmp_path, tmp_path, tmp_path / "my reports" / "c.txt")
+    assert cell_settings(run)["set"]["constraints"] == f"'{tmp_path / 'my reports' / 'c.txt'}'"
 
 
 def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
     cell = Cell("base-with_torch2.2.2", {"torch": "==2.2.2"}, ["pytest", "torch==2.2.2"],
                 base_env="base", adhoc=True)  # fmt: skip
     run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
-    found = overrides(tox_arguments(run))
-    assert "testenv:base-with_torch2.2.2.base=testenv:base,testenv" in found
-    assert found[-2:] == ["testenv:base-with_torch2.2.2.deps=pytest",
-                          "testenv:base-with_torch2.2.2.deps+=torch==2.2.2"]  # fmt: skip
-    assert tox_plan(run) == {"envs": [cell.name], "sessions": str(tmp_path / "cell" / "sessions")}
+    settings = cell_settings(run)
+    assert settings["base"] == "base" and settings["set"]["deps"] == "pytest\ntorch==2.2.2"
+    assert tox_plan(run) == {"cells": {cell.name: settings},
+                             "sessions": str(tmp_path / "cell" / "sessions")}  # fmt: skip
 
 
 def test_cell_environment(tmp_path, monkeypatch):

@@ -4,14 +4,8 @@ import sys
 import pytest
 
 from harness.cells import Cell, CellResult, Counts, Failure
-from harness.store import (
-    Busy,
-    Store,
-    fingerprint,
-    project_digest,
-    stale_cells,
-    write_atomic,
-)  # fmt: skip
+from harness.fingerprint import fingerprint, project_digest, stale_cells
+from harness.store import Busy, Store, write_atomic
 
 CELL = Cell("c", {"torch": "==2.1.2"}, ["torch==2.1.2"])
 

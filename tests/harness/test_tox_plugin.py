@@ -2,8 +2,11 @@
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+
+import pytest
 
 from harness.tox_plugin import PLAN_VARIABLE, PTH_NAME, install_probe
 
@@ -25,12 +28,71 @@ def test_install_probe_puts_a_pytest11_entry_point_on_the_path(tmp_path):
     assert config == {"sessions": str(tmp_path / "out" / "sessions")}
 
 
-def test_tox_accepts_the_plan_s_env_names_only_with_a_plan(tiny_project, tmp_path):
+FORMATS = {
+    "tox.ini": """
+[tox]
+env_list = a
+[testenv]
+package = skip
+deps = pytest
+    packaging==24.1
+commands = pytest
+[testenv:a]
+set_env = MODE = fail
+""",
+    "tox.toml": """
+env_list = ["a"]
+[env_run_base]
+package = "skip"
+deps = ["pytest", "packaging==24.1"]
+commands = [["pytest"]]
+[env.a]
+set_env = { MODE = "fail" }
+""",
+    "pyproject.toml": """
+[tool.tox]
+env_list = ["a"]
+[tool.tox.env_run_base]
+package = "skip"
+deps = ["pytest", "packaging==24.1"]
+commands = [["pytest"]]
+[tool.tox.env.a]
+set_env = { MODE = "fail" }
+""",
+}
+
+
+def tox_config(project, plan, env, *keys):
+    command = [sys.executable, "-m", "tox", "config", "--format", "json", "-e", env, "-k", *keys]
+    extra = {PLAN_VARIABLE: str(plan)} if plan else {}
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True,
+                          env={**os.environ, **extra})  # fmt: skip
+    return done.returncode, (json.loads(done.stdout)["env"][env] if done.returncode == 0 else None)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_config_format_takes_the_plan_alike(name, tmp_path):
+    project = tmp_path / "p p"  # a space in the path, as users have
+    project.mkdir()
+    (project / name).write_text(FORMATS[name])
+    lock = project / "my locks" / "a.txt"
     plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"envs": ["pkg23-ok-with_x1"]}))
-    command = [sys.executable, "-m", "tox", "config", "-e", "pkg23-ok-with_x1", "-k", "deps"]
-    known = subprocess.run(command, cwd=tiny_project, capture_output=True, text=True,
-                           env={**os.environ, PLAN_VARIABLE: str(plan)})  # fmt: skip
-    assert known.returncode == 0 and "packaging==23.2" in known.stdout
-    unknown = subprocess.run(command, cwd=tiny_project, capture_output=True, text=True)
-    assert unknown.returncode != 0 and "not found" in unknown.stdout + unknown.stderr
+    pinned = {
+        "set": {"constraints": shlex.quote(str(lock))},
+        "add": {"pass_env": ["COVERAGE_FILE"]},
+    }
+    cell = {"base": "a", "set": {"deps": "pytest\npackaging==23.2", **pinned["set"]},
+            "add": pinned["add"]}  # fmt: skip
+    plan.write_text(json.dumps({"cells": {"a-with_packaging23.2": cell, "a": pinned}}))
+    keys = ("deps", "constraints", "set_env", "pass_env")
+    code, adhoc = tox_config(project, plan, "a-with_packaging23.2", *keys)
+    assert code == 0 and adhoc["deps"] == ["pytest", "packaging==23.2"]
+    assert [shlex.split(line) for line in adhoc["constraints"]] == [[str(lock)]]
+    assert adhoc["set_env"]["MODE"] == "fail"
+    assert "COVERAGE_FILE" in adhoc["pass_env"]
+    _, plain = tox_config(project, plan, "a", *keys)
+    assert plain["deps"] == ["pytest", "packaging==24.1"]
+    assert [shlex.split(line) for line in plain["constraints"]] == [[str(lock)]]
+    assert tox_config(project, None, "a-with_packaging23.2", "deps")[0] != 0  # no plan: unknown
+    _, untouched = tox_config(project, None, "a", *keys)
+    assert untouched["constraints"] == [] and "COVERAGE_FILE" not in untouched["pass_env"]

@@ -160,6 +160,57 @@ def test_sessions_of_a_killed_cell_are_kept_and_it_is_a_timeout():
     assert result.tests.passed == 1
 
 
-def test_a_pytest_the_probe_never_saw_is_not_measured():
-    result = decide(CELL, Evidence(journal=journal_of(0), sessions=[]))
+def after_the_tests(argv, output="output"):
+    """A cell whose first command's pytest session passed, then another command ran."""
+    evidence = Evidence(journal=journal_of(0, 0), sessions=[session("passed")])
+    evidence.journal.commands[1].argv = argv
+    evidence.journal.commands[1].output = output
+    return decide(CELL, evidence)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "============================= test session starts ==============================",
+        "148 passed in 41.12s",
+        "..s.                                                                     [100%]",
+    ],
+)
+@pytest.mark.parametrize("argv", [["env", "X=1", "pytest", "-q"], ["make", "check"]])
+def test_a_pytest_session_the_probe_never_saw_is_not_measured(argv, output):
+    result = after_the_tests(argv, output)  # a pytest from outside the env, by any name
     assert result.verdict == "infra-error" and result.problem.signature == "probe-missing"
+    assert result.problem.where == "commands[1]"
+
+
+def test_a_failing_pytest_whose_session_the_probe_never_saw_is_not_measured():
+    evidence = Evidence(journal=journal_of(1), sessions=[])  # a pytest from outside the env
+    evidence.journal.commands[
+        0
+    ].output = "FAILED t.py::x - ImportError\n1 failed, 147 passed in 41.12s"
+    result = decide(CELL, evidence)
+    assert result.verdict == "infra-error" and result.problem.signature == "probe-missing"
+    assert result.problem.evidence.startswith("pytest ran (exit 1)")
+    evidence.journal.commands[
+        0
+    ].output = "ImportError while loading conftest '/p/tests/conftest.py'."
+    assert decide(CELL, evidence).verdict == "fail"  # pytest stopped before any session
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["python", "-m", "pip", "uninstall", "pytest", "-y"],
+        ["python", "-c", "import pytest_cov; print('pytest is not needed')"],
+        ["pytest", "--version"],
+    ],
+)
+def test_a_command_without_a_pytest_session_is_not_a_test_run(argv):  # patsy's tox.ini
+    result = after_the_tests(argv, "Successfully uninstalled pytest-8.3.2")
+    assert result.verdict == "pass" and result.problem is None and result.tests.passed == 1
+    assert result.invocations[1].sessions == 0
+
+
+def test_a_cell_whose_only_pytest_command_ran_no_session_ran_no_tests():
+    result = decide(CELL, Evidence(journal=journal_of(0), sessions=[]))
+    assert result.verdict == "no-tests" and result.tests.total == 0

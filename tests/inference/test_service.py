@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from inference import InferenceService, InvalidInputError, ModelInferenceError, ModelLoadError
+from inference.device import DEVICE_ENV, REQUIRE_GPU_ENV, select_device
 
 from .conftest import matches
 
@@ -151,8 +152,24 @@ def test_timings_and_device(native_service, scenes):
     results = native_service.detector([s.image for s in scenes[:2]])
     assert set(results.times) == {"preprocess", "inference", "postprocess"}
     assert all(t >= 0 for t in results.times.values()) and native_service.detector.load_ms > 0
-    assert native_service.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    # The device the service was told to use: $INFERENCE_DEVICE when set, else CUDA when
+    # present, else CPU -- resolved by the service's own rule, not re-implemented here.
+    assert native_service.device == select_device()
     assert all(d.device.type == native_service.device.type for d in results.xyxy)
+
+
+def test_device_override_runs_on_cpu(monkeypatch, scenes):
+    monkeypatch.setenv(DEVICE_ENV, "cpu")
+    monkeypatch.delenv(REQUIRE_GPU_ENV, raising=False)
+    # Pretend CUDA is present so that "auto" would pick it: only the override keeps it on CPU.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device("auto").type == "cuda"
+    service = InferenceService(bridge="native")
+    assert service.device == torch.device("cpu")
+    assert {p.device.type for p in service.detector.model.parameters()} == {"cpu"}
+    results = service.detector([scenes[0].image])
+    assert all(d.device.type == "cpu" for d in results.xyxy)
+    assert_finds_all(service.predict(scenes[0].image), scenes[0])
 
 
 def test_confidence_threshold_filters(scenes):
