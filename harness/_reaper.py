@@ -35,16 +35,7 @@ KILL_WAIT_S = 10.0  # how long SIGKILLed descendants are waited for (a process i
 def _prctl(option: int, value: int) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return (
-            libc.prctl(
-                option,
-                ctypes.c_ulong(value),
-                ctypes.c_ulong(0),
-                ctypes.c_ulong(0),
-                ctypes.c_ulong(0),
-            )
-            == 0
-        )
+        return libc.prctl(option, ctypes.c_ulong(value), *[ctypes.c_ulong(0)] * 3) == 0
     except (OSError, AttributeError):  # not Linux: the parent is still polled
         return False
 
@@ -103,10 +94,8 @@ class Reaper:
         for pid in group + targets:
             try:
                 os.kill(pid, sig)
-                if sig == signal.SIGTERM:
-                    os.kill(
-                        pid, signal.SIGCONT
-                    )  # a stopped process acts on SIGTERM only once continued
+                if sig == signal.SIGTERM:  # a stopped process acts on it only once continued
+                    os.kill(pid, signal.SIGCONT)
             except OSError:
                 pass
         return targets
@@ -135,11 +124,9 @@ class Reaper:
                 command[0], command, os.environ, setpgroup=0, setsigmask=(), setsigdef=RESTORED
             )
         except OSError as exc:
+            why = f"{exc.errno}\0{exc.filename or command[0]}"  # spawn raises it as OSError
             if status_fd is not None:
-                os.write(
-                    status_fd,
-                    f"{exc.errno}\0{exc.filename or command[0]}".encode(errors="surrogateescape"),
-                )
+                os.write(status_fd, why.encode(errors="surrogateescape"))
             else:
                 print(f"harness reaper: cannot run {command[0]}: {exc}", file=sys.stderr)
             return 127
@@ -151,12 +138,11 @@ class Reaper:
             signo = got.si_signo if got is not None else None
             if signo in STOP or signo == HURRY or self.parent_died():
                 self.sweep(0.0 if signo == HURRY else self.grace_s)
-                return (
-                    exit_code(self.status)
-                    if self.status is not None
-                    else 128 + (signo or signal.SIGTERM)
-                )
-        self.sweep(self.grace_s)  # what the command left running
+                break
+        else:
+            self.sweep(self.grace_s)  # what the command left running
+        if self.status is None:  # stopped before the command exited (it is gone now)
+            return 128 + (signo or signal.SIGTERM)
         return exit_code(self.status)
 
 
@@ -165,6 +151,8 @@ def main(argv: list) -> int:
     settings = dict(zip(options[::2], options[1::2]))
     parent = int(settings.get("--parent", os.getppid()))
     status_fd = int(settings["--status-fd"]) if "--status-fd" in settings else None
+    if status_fd is not None:  # the command must not hold it: the harness reads it to its end
+        os.set_inheritable(status_fd, False)
     signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)  # taken one at a time by sigtimedwait
     for signo in WATCHED - {signal.SIGCHLD}:
         signal.signal(signo, signal.SIG_DFL)

@@ -68,11 +68,28 @@ def kill_group(pgid: int, grace_s: float = KILL_GRACE_S) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except (ProcessLookupError, PermissionError):
+            if not _group_runs(pgid):
                 return
             time.sleep(0.1)
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether the group's supervisor (its leader, alone in it) still runs.
+
+    An exited supervisor stays a zombie in its group until its ``Popen`` waits for it, and
+    ``killpg(pgid, 0)`` still finds it then.
+    """
+    try:
+        with open(f"/proc/{pgid}/stat", "rb") as stat:
+            if stat.read().rpartition(b")")[2].split()[0] in (b"Z", b"X"):
+                return False
+    except OSError:  # reaped, or no /proc: whether anything is left in the group
+        pass
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def spawn(command: list, **options) -> subprocess.Popen:
@@ -80,8 +97,11 @@ def spawn(command: list, **options) -> subprocess.Popen:
 
     The returned process is the supervisor (``_reaper.py``): its pid is the group ``kill_group``
     ends, its exit code is the command's (``128 + N`` for a death by signal N). Like ``Popen``,
-    it raises ``OSError`` when the command cannot be started.
+    it raises ``OSError`` when the command cannot be started. Elsewhere than on Linux (no
+    ``prctl``, no ``/proc``) the command runs unsupervised, in its own group.
     """
+    if not sys.platform.startswith("linux"):
+        return subprocess.Popen(command, start_new_session=True, **options)
     read_end, write_end = os.pipe()  # the supervisor writes here why the command did not start
     supervised = [sys.executable, "-I", "-S", REAPER, "--parent", str(os.getpid()),
                   "--status-fd", str(write_end), "--grace", str(KILL_GRACE_S), "--", *command]  # fmt: skip

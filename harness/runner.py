@@ -77,9 +77,14 @@ def cell_settings(run: CellRun) -> dict:
 
 def calls_pip(cell: Cell) -> bool:
     """Whether the env's commands or its install command use pip, which uv does not put into
-    envs unless asked."""
+    envs unless asked (``uv pip`` is uv's own)."""
     lines = [*cell.install_command, *(line for lines in cell.commands.values() for line in lines)]
-    return any(re.search(r"\bpip3?\b", line) for line in lines)
+    for words in (line.split() for line in lines):
+        names = [os.path.basename(word) for word in words]
+        if any(name in ("pip", "pip3") and (i == 0 or names[i - 1] != "uv")
+               for i, name in enumerate(names)):  # fmt: skip
+            return True
+    return False
 
 
 def tox_plan(run: CellRun) -> dict:

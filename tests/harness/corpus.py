@@ -4,7 +4,7 @@
 ``test`` extra) and one env for each shape: several pytest commands, ignored exit codes,
 ``ignore_errors``, ``commands_pre``/``commands_post`` around a segfault, ``pytest.exit``,
 ``os._exit``, pytest run inside a test, a ``set_env`` that overrides ``PYTHONPATH`` and
-``PYTEST_ADDOPTS``, its own ``--junitxml``, pytest under ``env`` followed by
+``PYTEST_ADDOPTS``, its own ``--junitxml``, pip as the ``install_command``, pytest under ``env`` followed by
 ``pip uninstall pytest`` (as patsy's), a pytest from outside the env (what patsy's env ran
 the next time), ``.[test]``, ``extras``, ``package = wheel``, no deps
 of its own, a failing non-test command, no commands, and an interpreter that is not
@@ -90,6 +90,10 @@ commands =
 base_python = python3
 allowlist_externals = {env:CONFORMANCE_OUTSIDE_PYTEST}
 commands = {env:CONFORMANCE_OUTSIDE_PYTEST} tests/test_bridge.py
+
+[testenv:pip-installer]
+install_command = python -I -m pip install {opts} {packages}
+commands = pytest tests/test_ok.py
 
 [testenv:bad-command]
 commands =
@@ -394,7 +398,8 @@ FLAT_FILES = {
 
 def build(root: Path, tox_ini: str, files: dict) -> Path:
     root.mkdir(parents=True)
-    (root / "tox.ini").write_text(textwrap.dedent(tox_ini))
+    if tox_ini is not None:  # None: the files hold the tox config (tox.toml, pyproject.toml)
+        (root / "tox.ini").write_text(textwrap.dedent(tox_ini))
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import pytest
 from . import corpus
 
 ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
-        "setenv", "no-autoload", "own-junit", "pip-command", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
+        "setenv", "no-autoload", "own-junit", "pip-command", "pip-installer", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
         "nested", "no-commands", "nopython")  # fmt: skip
 
 
@@ -99,6 +99,8 @@ def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
         assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
     assert (project / ".tox" / "own-junit" / "tmp" / "mine.xml").is_file()
     assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it
+    installer = cells["pip-installer"]  # pip installs its deps, as with virtualenv
+    assert installer["verdict"] == "pass" and installer["tests"]["passed"] == 2
 
 
 def test_a_command_that_names_pytest_without_running_it_is_not_a_test_run(conformance):

@@ -27,14 +27,23 @@ def git(folder, *args):
                    check=True, capture_output=True)  # fmt: skip
 
 
+CONFIGS = {
+    "tox.ini": "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps = pytest\ncommands = pytest tests\n",
+    "tox.toml": 'env_list = ["py"]\n[env_run_base]\npackage = "skip"\ndeps = ["pytest"]\n'
+    'commands = [["pytest", "tests"]]\n',
+    "pyproject.toml": '[project]\nname = "gated"\nversion = "0"\n[tool.tox]\nenv_list = ["py"]\n'
+    '[tool.tox.env_run_base]\npackage = "skip"\ndeps = ["pytest"]\ncommands = [["pytest", "tests"]]\n',
+}
+
+
 @pytest.fixture
-def gated(tmp_path):
-    """A project whose tests need packaging 23, with its requirements committed."""
+def gated(tmp_path, request):
+    """A project whose tests need packaging 23, with its requirements committed; its tox
+    config in each format tox reads."""
     project = tmp_path / "gated"
     (project / "tests").mkdir(parents=True)
-    (project / "tox.ini").write_text(
-        "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps = pytest\ncommands = pytest tests\n"
-    )
+    config = getattr(request, "param", "tox.ini")
+    (project / config).write_text(CONFIGS[config])
     (project / "requirements.txt").write_text("packaging==23.2\n")
     (project / "tests" / "test_it.py").write_text(
         textwrap.dedent("""
@@ -55,13 +64,14 @@ def gated(tmp_path):
     return project
 
 
+@pytest.mark.parametrize("gated", list(CONFIGS), indirect=True)
 def test_a_bump_that_breaks_a_test_fails_the_gate_with_a_measured_fix(gated):
     (gated / "requirements.txt").write_text("packaging==24.1\n")
     done = harness("gate", "--project", str(gated), "--json", env={"GITHUB_ACTIONS": "true"})
     assert done.returncode == 1, done.stdout + done.stderr
-    annotation, _, body = done.stdout.partition("\n")
+    annotation = next(line for line in done.stderr.splitlines() if line.startswith("::error"))
     assert annotation.startswith("::error file=requirements.txt,line=1::1 test(s) that passed")
-    doc = json.loads(body)
+    doc = json.loads(done.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert {"name": "packaging", "before": "23.2", "after": "24.1"} in doc["changes"]
     (broken,) = doc["regressions"]

@@ -8,6 +8,7 @@ import functools
 import http.server
 import io
 import json
+import subprocess
 import sys
 import textwrap
 import threading
@@ -156,12 +157,19 @@ def _wheel(folder, name: str, version: str, requires: tuple = ()) -> str:
     with zipfile.ZipFile(folder / "files" / filename, "w") as wheel:
         wheel.writestr(f"{name}/__init__.py", "")
         wheel.writestr(f"{info}/METADATA", metadata)
-        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
         wheel.writestr(f"{info}/RECORD", "")
     page = folder / "simple" / name / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text(f'<html><body><a href="../../files/{filename}">{filename}</a></body></html>')
     return filename
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
 
 
 @pytest.fixture
@@ -170,9 +178,9 @@ def local_index(tmp_path_factory, monkeypatch):
     (root / "files").mkdir()
     _wheel(root, "bar", "1.0")
     _wheel(root, "foo", "1.0", ("nosuch-dep",))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("UV_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple")
     monkeypatch.setenv("UV_CACHE_DIR", str(root / "uv-cache"))
@@ -225,3 +233,18 @@ def test_lock_with_an_unknown_package_exits_2_with_one_line(local_index, project
     err = capsys.readouterr().err
     assert err.startswith("harness: error: no package named nosuchpkg-xyz on the index (")
     assert err.count("\n") == 1
+
+
+def test_gate_on_a_requirement_naming_an_unknown_package_exits_2(local_index, project, capsys):
+    (project / "tox.ini").write_text(
+        "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps = bar\ncommands = python -c pass\n"
+    )
+    (project / "requirements.txt").write_text("bar==1.0\n")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=project,
+                       check=True, capture_output=True)  # fmt: skip
+    (project / "requirements.txt").write_text("bar==1.0\nnosuchpkg-xyz>=1\n")
+    assert main(["gate", "--project", str(project)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("harness: error: no package named nosuchpkg-xyz on the index (")
+    assert not any(line.startswith("harness: error:") for line in lines[:-1])

@@ -30,10 +30,17 @@ def test_tox_cell_arguments(tmp_path):
     [
         Cell("p", {}, commands={"commands_pre": ["python -m pip install -e ."]}),
         Cell("q", {}, install_command=["python -I -m pip install {opts} {packages}"]),
+        Cell("r", {}, commands={"commands": ["/env/bin/pip3 freeze"]}),
     ],
 )
 def test_an_env_that_calls_pip_gets_pip(cell, tmp_path):
     assert cell_settings(CellRun(cell, tmp_path, tmp_path))["set"] == {"uv_seed": "true"}
+
+
+def test_uv_s_own_pip_needs_no_pip(tmp_path):
+    cell = Cell("u", {}, install_command=["/venv/bin/uv pip install '{packages}'"],
+                commands={"commands": ["pytest --pyargs pipes"]})  # fmt: skip
+    assert cell_settings(CellRun(cell, tmp_path, tmp_path))["set"] == {}
 
 
 def test_a_lock_path_with_a_space_stays_one_path(tmp_path):
