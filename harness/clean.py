@@ -1,8 +1,9 @@
 """``harness clean``: remove what the harness made: its envs, its results, its share of uv's cache.
 
-Nothing outside the reports folder is touched. The envs are tox's work dir that the harness made
-in it (``REPORTS/envs``, carrying the harness's marker), never the project's ``.tox``. Results
-are the stored results and run folders the harness wrote and its reports, never another file.
+Outside the reports folder, only uv's cache is touched (``--cache``). The envs are tox's work
+dir that the harness made in it (``REPORTS/envs``, carrying the harness's marker), never the
+project's ``.tox``. Results are the stored results, run folders and reports the harness wrote,
+never another file.
 The cache share is every package the harness's locks pin, cleaned with ``uv cache clean``;
 uv's cache is shared with other work, so that is asked for explicitly.
 """

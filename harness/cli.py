@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.error
 
 from . import (
     audit,
@@ -61,6 +62,10 @@ def main(argv: list = None) -> int:
         return args.handler(args)
     except StorageError as exc:  # the disk, not the input: nothing was half-written
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_UNMEASURED
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:  # not the input either
+        reason = getattr(exc, "reason", None) or exc
+        print(f"harness: error: the package index could not be reached: {reason}", file=sys.stderr)
         return EXIT_UNMEASURED
     except (HarnessError, ValueError) as exc:
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)

@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from . import processes, provision
+from . import processes, provision, sources
 from .cells import COMMAND_SETS, Cell
 from .errors import ConfigError, ToolError
 from .sources import requirement_name, requirement_of
@@ -32,11 +32,15 @@ KEYS = (
 
 
 def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as plan_file:
-        json.dump(plan or {}, plan_file)
-        plan_file.flush()
-        command = [*provision.tox_command(project), "config", "--format", "json", *arguments]
-        env = {**os.environ, PLAN_VARIABLE: plan_file.name} if plan else None
+    """What ``tox config --format json`` prints. tox reads the config with a work dir of its
+    own, thrown away after, so reading writes nothing into the project (not even
+    ``.tox/.pkg``); that dir's path reads ``{work_dir}`` in the values."""
+    with tempfile.TemporaryDirectory(prefix="harness-config-") as work:
+        plan_file = Path(work) / "plan.json"
+        plan_file.write_text(json.dumps(plan or {}))
+        command = [*provision.tox_command(project), "--workdir", str(Path(work) / "tox"),
+                   "config", "--format", "json", *arguments]  # fmt: skip
+        env = {**os.environ, PLAN_VARIABLE: str(plan_file)} if plan else None
         try:
             done = processes.run(command, timeout=300, cwd=project, env=env)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -47,7 +51,7 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
             f"tox cannot read the configuration in {project}: " + " | ".join(detail[-3:])
         )
     try:
-        return json.loads(done.stdout)
+        return json.loads(done.stdout.replace(str(Path(work) / "tox"), "{work_dir}"))
     except ValueError as exc:
         raise ConfigError(f"tox printed no configuration: {done.stdout[:200]}") from exc
 
@@ -70,20 +74,30 @@ def selector(envs: list = None, labels: list = None) -> list:
     return []
 
 
-def pins_from_deps(deps: list) -> dict:
-    """``{name: specifier}`` for each dep with a version specifier (option lines skipped)."""
+def pins_from_deps(deps: list, root: Path = None) -> dict:
+    """``{name: specifier}`` for each dep with a version specifier, in the deps and, with
+    ``root`` (where tox resolves them), in the ``-r`` files they include; ``-c`` lines are
+    constraints, not pins."""
     pins = {}
     for line in deps:
+        include = sources.INCLUDE.match(line)
+        if include and root is not None and include.group(1) in ("-r", "--requirement"):
+            try:
+                included = sources.read(root, [include.group(2)]).lines
+            except (ConfigError, OSError):
+                continue  # tox itself reports a missing file when it installs
+            pins.update(pins_from_deps([entry.text for entry in included]))
+            continue
         requirement = requirement_of(line)
         if requirement is not None and str(requirement.specifier):
             pins[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return pins
 
 
-def cell_from(name: str, values: dict, **changes) -> Cell:
+def cell_from(name: str, values: dict, root: Path = None, **changes) -> Cell:
     fields = dict(
         name=name,
-        pins=pins_from_deps(values.get("deps", [])),
+        pins=pins_from_deps(values.get("deps", []), root),
         deps=list(values.get("deps", [])),
         base_python=list(values.get("base_python", [])),
         commands={key: list(values.get(key, [])) for key in COMMAND_SETS},
@@ -105,7 +119,7 @@ def _lines(value) -> list:
 
 def tox_cells(project: Path, envs: list = None, labels: list = None) -> list:
     config = tox_config(project, selector(envs, labels))
-    return [cell_from(name, values) for name, values in config.items()]
+    return [cell_from(name, values, project) for name, values in config.items()]
 
 
 def parse_pins(specs: list) -> dict:
@@ -175,7 +189,7 @@ def derived_cells(project: Path, base: str, wanted: dict) -> list:
         ]
         pins = {**base_cell.pins, **pins_from_deps(lines)}
         cells.append(
-            cell_from(name, {**values, "deps": kept + list(lines)}, pins=pins, base_env=base,
+            cell_from(name, {**values, "deps": kept + list(lines)}, project, pins=pins, base_env=base,
                       adhoc=True)
         )  # fmt: skip
     return cells

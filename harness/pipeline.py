@@ -204,7 +204,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     todo = plan(options, store, progress)
     remaining = [c for c in todo.cells if c.name not in todo.kept]
     runnable = [c for c in remaining if todo.problem(c) is None]
-    cache, tox_dir = environments.uv_cache_dir(), store.envs
+    cache, tox_dir = environments.uv_cache_dir(), store.make_envs()
     groups = budget.schedule(remaining, todo.paths)
     disk = None
     if not options.skip_disk_check:

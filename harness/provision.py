@@ -52,7 +52,8 @@ def missing_requires(project: Path):
     """The project's ``requires`` when the harness's tox lacks some of them, else None."""
     with tempfile.TemporaryDirectory(prefix="harness-requires-") as folder:
         answer = Path(folder) / "requires.json"
-        command = [*own_tox(), "--no-provision", str(answer), "config", "--core", "-k", "requires"]
+        command = [*own_tox(), "--no-provision", str(answer), "--workdir", str(Path(folder) / "w"),
+                   "config", "--core", "-k", "requires"]  # fmt: skip
         try:
             done = processes.run(command, timeout=300, cwd=project)
         except (OSError, subprocess.SubprocessError) as exc:

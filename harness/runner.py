@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import time
@@ -89,7 +88,8 @@ def calls_pip(cell: Cell) -> bool:
 
 def tox_plan(run: CellRun) -> dict:
     """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
-    return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions)}
+    return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions),
+            "watch": sorted(run.cell.pins)}  # fmt: skip
 
 
 def cell_environment(run: CellRun, threads: int) -> dict:

@@ -9,7 +9,8 @@ environment is unaffected. The plan gives:
   appends to them, each as tox's own ``-x`` override would. The overrides are handed to
   tox under the env's own section, whichever the format (tox.ini, tox.toml,
   ``[tool.tox]``), so every format is configured alike and no path is split by a shell;
-- ``sessions``: the folder the probe writes each pytest session's record into.
+- ``sessions``: the folder the probe writes each pytest session's record into;
+- ``watch``: packages whose installed versions each session records, besides the probe's own.
 
 The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
 module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
@@ -75,7 +76,7 @@ def tox_add_core_config(core_conf, state) -> None:
         state.conf.overrides[section.key].extend(overrides(cell, base_sections))
 
 
-def install_probe(env_dir: Path, site_packages: Path, sessions: Path) -> Path:
+def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: list = ()) -> Path:
     """Put the probe where pytest finds it in this env; returns the ``.pth`` file."""
     home = env_dir / ".harness-probe"
     shutil.rmtree(home, ignore_errors=True)
@@ -86,7 +87,8 @@ def install_probe(env_dir: Path, site_packages: Path, sessions: Path) -> Path:
     (home / "pytest.ini").write_text("[pytest]\n")  # the checks run with no config of the project
     (info / "METADATA").write_text(METADATA)
     (info / "entry_points.txt").write_text(ENTRY_POINTS)
-    (home / "harness-probe.json").write_text(json.dumps({"sessions": str(sessions)}))
+    config = {"sessions": str(sessions), "watch": list(watch)}
+    (home / "harness-probe.json").write_text(json.dumps(config))
     sessions.mkdir(parents=True, exist_ok=True)
     pth = site_packages / PTH_NAME
     pth.write_text(str(home) + "\n")
@@ -102,13 +104,14 @@ def _site_packages(tox_env) -> Path | None:
 
 @impl
 def tox_before_run_commands(tox_env) -> None:
-    sessions = _plan().get("sessions")
+    plan = _plan()
+    sessions = plan.get("sessions")
     site_packages = _site_packages(tox_env)
     if site_packages is None:
         return
     (site_packages / PTH_NAME).unlink(missing_ok=True)  # left by a run that was killed
     if sessions:
-        install_probe(Path(tox_env.env_dir), site_packages, Path(sessions))
+        install_probe(Path(tox_env.env_dir), site_packages, Path(sessions), plan.get("watch", []))
         _load_without_autoload(tox_env.environment_variables)
 
 

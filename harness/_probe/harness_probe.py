@@ -25,12 +25,14 @@ WATCHED = ("torch", "numpy", "pandas", "pillow", "pytest")
 TEXT_HEAD, TEXT_TAIL = 2000, 6000
 
 
-def _sessions_root():
+def _config():
+    """The harness's settings for this env: where sessions go, which packages to watch."""
     if os.environ.get(ACTIVE):
         return None
     try:
         with open(CONFIG) as handle:
-            return json.load(handle)["sessions"]
+            config = json.load(handle)
+        return {"sessions": str(config["sessions"]), "watch": list(config.get("watch") or [])}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -80,8 +82,9 @@ def _clip(text):
 class Recorder:
     """Writes one pytest session's record; registered only when the harness asked for it."""
 
-    def __init__(self, config, root):
+    def __init__(self, config, root, watch=()):
         self.config = config
+        self.watch = sorted(set(WATCHED) | set(watch))
         self.folder = os.path.join(root, f"{time.monotonic():.6f}-{os.getpid()}")
         os.makedirs(self.folder)
         self.events = open(os.path.join(self.folder, "events.jsonl"), "a")
@@ -139,7 +142,7 @@ class Recorder:
 
     def pytest_sessionfinish(self, session, exitstatus):
         self.record.update(finished=True, exitstatus=int(exitstatus), end=time.monotonic())
-        self.record["versions"] = {name: installed(name) for name in WATCHED}
+        self.record["versions"] = {name: installed(name) for name in self.watch}
         self.record.update(_torch_facts())
         total = getattr(self.config.pluginmanager.get_plugin("_cov"), "cov_total", None)
         self.record["coverage"] = None if total is None else round(float(total), 2)
@@ -151,10 +154,10 @@ class Recorder:
 
 
 def pytest_configure(config):
-    root = _sessions_root()
-    if root is None:
+    settings = _config()
+    if settings is None:
         return
-    recorder = Recorder(config, root)
+    recorder = Recorder(config, settings["sessions"], settings["watch"])
     os.environ[ACTIVE] = recorder.folder
     config.pluginmanager.register(recorder, "harness_probe_recorder")
 

@@ -70,7 +70,7 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed the envs of (light): 2" in done.stdout
-    assert not (tiny_project / ".tox" / "pkg23-ok").exists()
+    assert not (tiny_project / ".harness" / "envs" / "pkg23-ok").exists()
     disk = json.loads((tiny_project / ".harness" / "disk.json").read_text())
     (group,) = disk["groups"]
     assert disk["budget"] == 400 * 1024**3 and group["cells"] == ["pkg23-ok", "pkg24-ok"]

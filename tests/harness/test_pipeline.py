@@ -118,7 +118,7 @@ def test_adhoc_cells_and_strict_exit(tiny_project):
     }  # fmt: skip
     adhoc = cells["pkg24-fail-with_packaging23.1"]
     assert adhoc["cell"]["adhoc"] and adhoc["versions"]["python"]
-    assert (tiny_project / ".tox" / "pkg24-fail-with_packaging23.1").is_dir()
+    assert (tiny_project / ".harness" / "envs" / "pkg24-fail-with_packaging23.1").is_dir()
     listing = harness("list", "--project", str(tiny_project), "-e", "pkg24-fail", "--with",
                       "packaging==23.1")  # fmt: skip
     assert listing.stdout.split()[3:6] == [

@@ -54,7 +54,7 @@ def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
     run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
     settings = cell_settings(run)
     assert settings["base"] == "base" and settings["set"]["deps"] == "pytest\ntorch==2.2.2"
-    assert tox_plan(run) == {"cells": {cell.name: settings},
+    assert tox_plan(run) == {"cells": {cell.name: settings}, "watch": ["torch"],
                              "sessions": str(tmp_path / "cell" / "sessions")}  # fmt: skip
 
 

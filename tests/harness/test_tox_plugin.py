@@ -14,7 +14,7 @@ from harness.tox_plugin import PLAN_VARIABLE, PTH_NAME, install_probe
 def test_install_probe_puts_a_pytest11_entry_point_on_the_path(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
-    pth = install_probe(tmp_path / "env", site, tmp_path / "out" / "sessions")
+    pth = install_probe(tmp_path / "env", site, tmp_path / "out" / "sessions", ["packaging"])
     assert pth == site / PTH_NAME and (tmp_path / "out" / "sessions").is_dir()
     home = pth.read_text().strip()
     code = (
@@ -25,7 +25,7 @@ def test_install_probe_puts_a_pytest11_entry_point_on_the_path(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, home], capture_output=True, text=True)
     assert done.stdout.strip() == "['harness_probe']"
     config = json.loads((tmp_path / "env" / ".harness-probe" / "harness-probe.json").read_text())
-    assert config == {"sessions": str(tmp_path / "out" / "sessions")}
+    assert config == {"sessions": str(tmp_path / "out" / "sessions"), "watch": ["packaging"]}
 
 
 FORMATS = {
