@@ -83,7 +83,7 @@ def one(label: str, budget: str, workdir: Path) -> dict:
         "within_budget": outside <= parse_size(budget),
     }  # fmt: skip
     shutil.rmtree(home / "uv-cache", ignore_errors=True)
-    shutil.rmtree(project / ".tox", ignore_errors=True)
+    shutil.rmtree(home / "reports" / "envs", ignore_errors=True)
     return result
 
 

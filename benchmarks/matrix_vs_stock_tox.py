@@ -123,17 +123,17 @@ def main() -> None:
     rows = []
     for state in ("cold", "warm-cache", "warm-env"):
         if state == "warm-cache":
-            shutil.rmtree(project / ".tox", ignore_errors=True)
+            shutil.rmtree(project / "reports" / "envs", ignore_errors=True)
             shutil.rmtree(stock_dir, ignore_errors=True)
         harness = run_harness(project, args.label, env, args.jobs)
-        harness_disk = disk_kib(project / ".tox", uv_cache)
+        harness_disk = disk_kib(project / "reports" / "envs", uv_cache)
         stock = run_stock(project, cells, stock_dir, env)
         stock_disk = disk_kib(stock_dir, pip_cache)
         rows.append((state, harness, harness_disk, stock, stock_disk))
         print(
             f"{state}: harness {harness['total']:.0f}s, stock tox {stock['total']:.0f}s", flush=True
         )
-    bare = {cell: bare_pytest(project, project / ".tox" / cell, env) for cell in cells}
+    bare = {cell: bare_pytest(project, project / "reports" / "envs" / cell, env) for cell in cells}
     installs = {cell: bare_install(project, cell, work / "bare" / cell, env) for cell in cells}
     print(
         f"\nmachine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"

@@ -35,7 +35,7 @@ def timed(
     start = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "harness", command, *selection, "--jobs", str(jobs), "--project", str(project),
-         "--reports", str(reports), "--skip-disk-check"],
+         "--reports", str(reports), "--skip-disk-check", "--fresh"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wall = time.monotonic() - start
@@ -74,21 +74,19 @@ def main() -> int:
         ("suite, warm envs", "run", False),
     ):  # fmt: skip
         if drop_envs:
-            shutil.rmtree(project / ".tox", ignore_errors=True)
-        shutil.rmtree(reports, ignore_errors=True)
+            shutil.rmtree(reports / "envs", ignore_errors=True)
         wall, per_cell, verdicts = timed(command, selection, project, reports, env)
         rows[name] = per_cell
         print(f"{name:<18} {len(per_cell)} cells in {wall:6.1f} s = {60 * len(per_cell) / wall:5.1f} cells/min; "
               f"verdicts {sorted(set(verdicts.values()))}", flush=True)  # fmt: skip
     for jobs in (3, 4):  # more jobs than cores, on new envs from the warm cache
-        shutil.rmtree(project / ".tox", ignore_errors=True)
-        shutil.rmtree(reports, ignore_errors=True)
+        shutil.rmtree(reports / "envs", ignore_errors=True)
         wall, per_cell, _ = timed("probe", selection, project, reports, env, jobs)
         print(
             f"probe, warm cache, {jobs} jobs: {60 * len(per_cell) / wall:5.1f} cells/min",
             flush=True,
         )
-    python = next((project / ".tox").glob("*/bin/python"))
+    python = next((reports / "envs").glob("*/bin/python"))
     for module in ("torch", "pandas"):  # the floor of a probe: importing the stack
         times = []
         for _ in range(3):

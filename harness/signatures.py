@@ -16,6 +16,13 @@ INCOMPATIBILITY, UNSATISFIABLE, INFRASTRUCTURE, UNDETERMINED = (
     "incompatibility", "unsatisfiable", "infrastructure", "undetermined",
 )  # fmt: skip
 
+NUMPY2_EXPIRED = (  # numpy/_expired_attrs_2_0.py: `from numpy import float_` loses the hint
+    "float_", "complex_", "longfloat", "singlecomplex", "cfloat", "longcomplex", "clongfloat",
+    "string_", "unicode_", "Inf", "Infinity", "NaN", "infty", "NINF", "PINF", "NZERO", "PZERO",
+    "cast", "source", "lookfor", "who", "fastCopyAndTranspose", "set_numeric_ops", "safe_eval",
+    "geterrobj", "seterrobj", "add_newdoc_ufunc", "add_docstring", "add_newdoc", "mat",
+    "issubsctype", "sctype2char", "sctypes", "DataSource", "nbytes", "tracemalloc_domain",
+)  # fmt: skip
 NUMPY2_REMOVED = (
     "product",
     "cumproduct",
@@ -98,7 +105,8 @@ BUILTIN = (
     Signature(
         "numpy2-removed-name", "name removed in NumPy 2",
         r"was removed in the NumPy 2\.0 release|module 'numpy' has no attribute '(?:"
-        + "|".join(NUMPY2_REMOVED) + r")'",
+        + "|".join(NUMPY2_REMOVED) + r")'|cannot import name '(?:"
+        + "|".join(NUMPY2_REMOVED + NUMPY2_EXPIRED) + r")' from 'numpy'",
         INCOMPATIBILITY,
         "the code uses a name NumPy 2 removed (see NumPy's 2.0 migration guide, or ruff's NPY201); "
         "use its replacement, or pin numpy<2",

@@ -267,6 +267,10 @@ NUMPY2_FILES = {
             assert np.product([2, 3]) == 6
 
 
+        def test_removed_import():  # ImportError without NumPy's hint: the name says it
+            from numpy import float_  # noqa: F401
+
+
         def test_copy_false():
             np.array([1, 2, 3], copy=False)
 
@@ -341,6 +345,7 @@ NUMPY2_FILES = {
 NUMPY2_EXPECTED = {
     "test_removed_alias": "numpy2-removed-name",
     "test_removed_function": "numpy2-removed-name",
+    "test_removed_import": "numpy2-removed-name",
     "test_copy_false": "numpy2-copy-keyword",
     "test_core_module": "numpy2-core-renamed",
     "test_compat_module": "numpy2-removed-module",

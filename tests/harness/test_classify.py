@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from harness.classify import classify, failure
+from harness.classify import classify, failure, setup_failure
 from harness.signatures import BUILTIN, by_id, load_signatures
 
 
@@ -125,3 +125,30 @@ def test_malformed_signature_files(tmp_path, content):
     bad.write_text(content)
     with pytest.raises(ValueError, match="cannot read signatures"):
         load_signatures(bad)
+
+
+def test_a_name_imported_from_numpy_that_numpy_2_removed():
+    text = "E   ImportError: cannot import name 'float_' from 'numpy' (/env/numpy/__init__.py)"
+    assert classify(text)[0].id == "numpy2-removed-name"
+    other = "E   ImportError: cannot import name 'float_' from 'mypkg' (/src/mypkg/__init__.py)"
+    assert classify(other)[0].id == "import-error"
+
+
+def test_an_env_setup_failure_quotes_the_line_that_explains_it():
+    log = (
+        "py: venv> uv venv -p python3.11 /p/.tox/py\n"
+        "Using CPython 3.11.7 interpreter at: /usr/bin/python3.11\n"
+        "py: install_deps> python -I -m pip install pytest\n"
+        "/p/.tox/py/bin/python: No module named pip\n"
+        "py: exit 1 (0.03 seconds) /p> python -I -m pip install pytest pid=1"
+    )
+    found = setup_failure("install", log)
+    assert (found.signature, found.evidence) == (
+        "env-config",
+        "/p/.tox/py/bin/python: No module named pip",
+    )
+    unknown = setup_failure("install", "Using CPython 3.11.7\nbackend hook could not run: boom\n")
+    assert (unknown.signature, unknown.evidence) == (
+        "env-setup",
+        "backend hook could not run: boom",
+    )
