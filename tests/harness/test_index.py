@@ -123,7 +123,10 @@ def test_bisect_on_a_connection_failure_exits_3(project, monkeypatch, capsys):
     refusing(monkeypatch, urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")))
     assert main(["bisect", "packaging", ">=23.0", "--project", str(project)]) == 3
     err = capsys.readouterr().err
-    assert err.strip() == "harness: error: the package index could not be reached: [Errno 111] Connection refused"
+    assert (
+        err.strip()
+        == "harness: error: the package index could not be reached: [Errno 111] Connection refused"
+    )
 
 
 def test_bisect_on_packaging_underscore_searches_packaging(project, requested, monkeypatch, capsys):
