@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.budget import parse_size  # noqa: E402
+from harness.stages.budget import parse_size  # noqa: E402
 
 GB = 1024**3
 

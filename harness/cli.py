@@ -14,22 +14,16 @@ import sys
 import threading
 import urllib.error
 
-from . import (
-    audit,
-    bisect,
-    clean,
-    gating,
-    locking,
-    processes,
-    reporting,
-    running,
-    sharding,
-    suggest,
+from harness import processes
+from harness.commands import COMMANDS
+from harness.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_UNMEASURED,
+    EXIT_USAGE,
+    HarnessError,
+    StorageError,
 )  # fmt: skip
-from .errors import HarnessError, StorageError
-from .options import EXIT_INTERRUPTED, EXIT_UNMEASURED, EXIT_USAGE
-
-COMMANDS = (running, locking, reporting, gating, audit, suggest, bisect, sharding, clean)
+from harness.state import State
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +53,7 @@ def main(argv: list = None) -> int:
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     try:
-        return args.handler(args)
+        return args.handler(State.of(args))
     except StorageError as exc:  # the disk, not the input: nothing was half-written
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_UNMEASURED
@@ -67,7 +61,7 @@ def main(argv: list = None) -> int:
         reason = getattr(exc, "reason", None) or exc
         print(f"harness: error: the package index could not be reached: {reason}", file=sys.stderr)
         return EXIT_UNMEASURED
-    except (HarnessError, ValueError) as exc:
+    except HarnessError as exc:
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (KeyboardInterrupt, processes.Interrupted):

@@ -1,4 +1,18 @@
-"""Typed errors of the harness; the CLI turns each into a clear message and an exit code."""
+"""Typed errors of the harness, and the one table of exit codes every command follows; the
+CLI turns each error into a clear message and its exit code."""
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = {  # the README's table is tested against this one
+    EXIT_OK: "done: every selected cell was measured (with `--strict`, every one passed); the "
+    "gate found no regression",
+    EXIT_FAILED: "the answer is no: with `--strict`, a cell failed, crashed or is unsatisfiable; "
+    "the gate found a regression or an unsatisfiable proposal; a lock proved unsatisfiable",
+    EXIT_USAGE: "bad input, before any work: usage, config, an unknown env or package, a busy "
+    "or foreign reports folder",
+    EXIT_UNMEASURED: "not measured: network, interpreter or tool trouble, a timeout, a cell that "
+    "ran no test, a stored result that cannot be read, a file that cannot be written, a bug",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGTERM): the report holds what finished",
+}
 
 
 class HarnessError(Exception):

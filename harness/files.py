@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .errors import StorageError
+from harness.errors import StorageError
 
 SURROGATES = re.compile("[\ud800-\udfff]")
 _UMASK_LOCK = threading.Lock()

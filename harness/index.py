@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -17,7 +18,7 @@ from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from .errors import ConfigError, UnknownPackage
+from harness.errors import ConfigError, UnknownPackage
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508
@@ -177,3 +178,31 @@ def _version_of(entry: dict):
         return parse_wheel_filename(entry["filename"])[1]
     except InvalidWheelFilename:
         return None
+
+
+WORKERS = 8  # look-ups at once
+
+
+def parallel(function, items: list) -> dict:
+    """``{item: function(item)}`` over daemon threads: an interrupt never waits for them."""
+    results, queue = {}, list(items)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                item = queue.pop()
+            try:
+                results[item] = function(item)
+            except Exception as exc:  # a failed look-up is a fact, handled by the caller
+                results[item] = exc
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)
+    return results

@@ -8,8 +8,8 @@ import os
 import re
 from pathlib import Path
 
-from .cells import CellResult
-from .errors import HarnessError
+from harness.errors import HarnessError
+from harness.model import CellResult
 
 NAME = re.compile(r"[A-Za-z0-9._@+][A-Za-z0-9._@+-]{0,199}")  # no separator, no leading "-"
 RUN_ID = re.compile(r"\d{8}T\d{6}-[A-Za-z0-9._@+-]+")  # Store.run_id: time, then pid

@@ -9,10 +9,10 @@ import shutil
 import time
 from pathlib import Path
 
-from .cells import SUITE, Cell, CellResult
-from .errors import HarnessError, StorageError
-from .files import write_atomic as write_atomic  # where every harness file is written
-from .names import (
+from harness.errors import HarnessError, StorageError
+from harness.files import write_atomic as write_atomic  # where every harness file is written
+from harness.model import SUITE, Cell, CellResult
+from harness.names import (
     ENVS_MARKER,
     UNREADABLE,
     is_name,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import collect
-from harness.cells import Cell
-from harness.verdicts import Evidence
+from harness.model import Cell
+from harness.stages import collect
+from harness.stages.verdicts import Evidence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

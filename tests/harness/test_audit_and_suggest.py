@@ -1,8 +1,8 @@
 """The metadata audit in both directions, and suggested pins on the 64-cell matrix's shape."""
 
-from harness.audit import examine, needed_bounds
-from harness.cells import Cell, CellResult, Counts, Failure
-from harness.suggest import suggest
+from harness.model import Cell, CellResult, Counts, Failure
+from harness.report.audit import examine, needed_bounds
+from harness.report.suggest import suggest
 
 TORCH = ["2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1", "2.6.0", "2.7.1", "2.8.0", "2.9.1",
          "2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1", "2.15.0"]  # fmt: skip

@@ -5,7 +5,7 @@ import math
 import pytest
 from packaging.version import Version
 
-from harness.bisect import Step, answer, search, target_tags
+from harness.commands.bisect import Step, answer, search, target_tags
 
 
 def measuring(outcomes: dict):

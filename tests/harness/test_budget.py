@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from harness.budget import Group, Meter, du, make_room, parse_size, schedule
-from harness.cells import Cell
-from harness.errors import DiskSpaceError
+from harness.errors import ConfigError, DiskSpaceError
+from harness.model import Cell
+from harness.stages.budget import Group, Meter, du, make_room, parse_size, schedule
 
 
 def harness(*args):
@@ -21,7 +21,7 @@ def test_sizes():
     assert parse_size("14G") == 14 * 1024**3 and parse_size("500M") == 500 * 1024**2
     assert parse_size("2.5GiB") == int(2.5 * 1024**3) and parse_size("4096") == 4096
     for bad in ("14Q", "", "G"):
-        with pytest.raises(ValueError, match="--disk-budget"):
+        with pytest.raises(ConfigError, match="--disk-budget"):
             parse_size(bad)
 
 

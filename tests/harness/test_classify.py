@@ -2,8 +2,9 @@ import json
 
 import pytest
 
-from harness.classify import classify, failure, setup_failure
-from harness.signatures import BUILTIN, by_id, load_signatures
+from harness.errors import ConfigError
+from harness.stages.classify import classify, failure, setup_failure
+from harness.stages.signatures import BUILTIN, by_id, load_signatures
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_extra_signatures_come_first(tmp_path):
 def test_malformed_signature_files(tmp_path, content):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
-    with pytest.raises(ValueError, match="cannot read signatures"):
+    with pytest.raises(ConfigError, match="cannot read signatures"):
         load_signatures(bad)
 
 

@@ -1,7 +1,7 @@
 import json
 
-from harness import collect
-from harness.invocations import count
+from harness.stages import collect
+from harness.stages.invocations import count
 
 from .conftest import recorded_cell
 

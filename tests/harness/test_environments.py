@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from harness.cells import Cell
-from harness.environments import (
+from harness.errors import DiskSpaceError
+from harness.index import latest_of_each_minor, releases, wheel_size
+from harness.model import Cell
+from harness.stages.disk import (
     ENV_BYTES,
     FALLBACK_TORCH_BYTES,
     FALLBACK_WHEEL_BYTES,
@@ -16,11 +18,9 @@ from harness.environments import (
     DiskPlan,
     cached,
     check,
-    locked,
     plan,
 )  # fmt: skip
-from harness.errors import DiskSpaceError
-from harness.index import latest_of_each_minor, releases, wheel_size
+from harness.stages.lock import locked
 
 
 def fake_cache(root, *releases):

@@ -2,10 +2,12 @@
 
 import pytest
 
-from harness import environments, gate, remedy
-from harness.cells import Cell, CellResult, Counts, Failure
-from harness.sources import Line, Sources
-from harness.verdicts import decide
+from harness.gate import judge as gate
+from harness.gate import remedy
+from harness.model import Cell, CellResult, Counts, Failure
+from harness.stages import lock
+from harness.stages.sources import Line, Sources
+from harness.stages.verdicts import decide
 
 from .conftest import recorded_cell, recorded_evidence
 
@@ -82,11 +84,11 @@ def baseline_names():
 def test_fixes_backed_by_the_baseline_and_a_stored_report():
     moved = gate.changes(BEFORE, AFTER)
     evidence = [
-        remedy.Evidence(result("pass", **BEFORE), "baseline HEAD"),
-        remedy.Evidence(result("fail", torch="2.2.2", numpy="2.2.6", pandas="2.2.3"), "report r"),
-        remedy.Evidence(result("pass", torch="2.3.1", numpy="2.2.6", pandas="2.2.3"), "report r"),
-        remedy.Evidence(result("pass", torch="2.4.1", numpy="2.2.6", pandas="2.2.3"), "report r"),
-        remedy.Evidence(
+        remedy.Backing(result("pass", **BEFORE), "baseline HEAD"),
+        remedy.Backing(result("fail", torch="2.2.2", numpy="2.2.6", pandas="2.2.3"), "report r"),
+        remedy.Backing(result("pass", torch="2.3.1", numpy="2.2.6", pandas="2.2.3"), "report r"),
+        remedy.Backing(result("pass", torch="2.4.1", numpy="2.2.6", pandas="2.2.3"), "report r"),
+        remedy.Backing(
             result("pass", torch="2.3.1", numpy="2.2.6", pandas="2.2.3", python="3.12.1"), "r"
         ),
     ]
@@ -100,7 +102,7 @@ def test_fixes_backed_by_the_baseline_and_a_stored_report():
 
 def test_without_supporting_cells_a_fix_is_unverified_or_absent():
     moved = gate.changes(BEFORE, AFTER)
-    evidence = [remedy.Evidence(result("fail", **BEFORE), "baseline HEAD")]
+    evidence = [remedy.Backing(result("fail", **BEFORE), "baseline HEAD")]
     found = remedy.options(PROPOSED, {}, moved, ["torch"], evidence, "3.11.7", AFTER)
     fixes = remedy.verify(found, evidence, "3.11.7")
     assert [(f.requirement, f.verified) for f in fixes] == [
@@ -120,11 +122,11 @@ def test_a_cell_on_another_python_or_missing_a_package_proves_nothing():
 
 
 def test_closures_and_changes(tmp_path):
-    lock = tmp_path / "lock.txt"
-    lock.write_text(
+    lock_file = tmp_path / "lock.txt"
+    lock_file.write_text(
         "# harness lock\nnumpy==2.2.6\n    # via torch\ntriton==2.1.0 ; platform_machine == 'x86_64'\n-e ./x\n"
     )
-    assert dict(environments.locked(lock)) == {"numpy": "2.2.6", "triton": "2.1.0"}
+    assert dict(lock.locked(lock_file)) == {"numpy": "2.2.6", "triton": "2.1.0"}
     moved = gate.changes({"a": "1", "b": "1"}, {"b": "2", "c": "1"})
     assert [(c.name, c.before, c.after) for c in moved] == [
         ("a", "1", None),

@@ -11,10 +11,12 @@ import signal
 
 import pytest
 
-from harness import gate, gate_output, gating
-from harness.cells import Cell, CellResult, Counts
 from harness.cli import main
-from harness.sources import Line, Sources
+from harness.commands import gate as gating
+from harness.gate import judge as gate
+from harness.gate import output as gate_output
+from harness.model import Cell, CellResult, Counts
+from harness.stages.sources import Line, Sources
 
 SPOOF = "\n::error title=SPOOF::x"
 TEST = f"tests/t.py::test_x[100%0A|`a`,b:c\r{SPOOF}\u2028::warning::w ##[error]y]"
@@ -129,15 +131,15 @@ def gated(tmp_path, monkeypatch):
     (project / PATH).write_text("packaging==24.1\n")
 
     def baseline(args, folder):
-        return gating.State("HEAD", Sources("HEAD", [Line(PATH, 1, "packaging==23.2")]))
+        return gating.Side("HEAD", Sources("HEAD", [Line(PATH, 1, "packaging==23.2")]))
 
-    def run(args, folder, store, table, base, proposed):
+    def run(state, store, base, proposed):
         base.result, proposed.result = result("py-gate_a", "pass"), result("py-gate_b", "fail")
         return judgement()
 
     monkeypatch.setattr(gating, "_baseline", baseline)
     monkeypatch.setattr(gating, "_run", run)
-    monkeypatch.setattr(gating.reports, "publish", lambda *args: None)
+    monkeypatch.setattr(gating.publish, "publish", lambda *args: None)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from harness import reports
-from harness.cells import Cell, CellResult, Counts, Failure
-from harness.html_report import render_html
+from harness.model import Cell, CellResult, Counts, Failure
+from harness.report import compat as reports
+from harness.report.html import render_html
 
 BROWSER = next(
     filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None

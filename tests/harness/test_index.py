@@ -18,11 +18,13 @@ import zipfile
 
 import pytest
 
-from harness import bisect, index, lock
-from harness.bisect import Step
-from harness.cells import Cell
+from harness import index
 from harness.cli import main
+from harness.commands import bisect
+from harness.commands.bisect import Step
 from harness.errors import ConfigError, HarnessError, UnknownPackage
+from harness.model import Cell
+from harness.stages import lock
 
 PYPI = "https://pypi.org/simple"
 PACKAGING_FILES = [
@@ -137,9 +139,9 @@ def test_bisect_on_packaging_underscore_searches_packaging(project, requested, m
         return Step(str(version), "pass" if version.release < (24,) else "fail", "", 0.0)
 
     monkeypatch.setattr(bisect.matrix, "tox_cells", lambda folder, envs: [Cell(envs[0], {})])
-    monkeypatch.setattr(bisect.pipeline, "find_pythons", lambda cells: {"py": sys.executable})
-    monkeypatch.setattr(bisect.pipeline, "identity", lambda python: "cpython 3.11.7")
-    monkeypatch.setattr(bisect.reports, "publish", lambda *args, **kwargs: None)
+    monkeypatch.setattr(bisect.prepare, "find_pythons", lambda cells: {"py": sys.executable})
+    monkeypatch.setattr(bisect.prepare, "identity", lambda python: "cpython 3.11.7")
+    monkeypatch.setattr(bisect.publish, "publish", lambda *args, **kwargs: None)
     monkeypatch.setattr(bisect, "_measure", measure)
     argv = ["bisect", "Packaging_", ">=23.0,<24.2", "--last-pass", "-e", "py"]
     assert main(argv + ["--project", str(project)]) == 0

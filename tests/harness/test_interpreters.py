@@ -1,8 +1,8 @@
 import sys
 from pathlib import Path
 
-from harness import interpreters
-from harness.interpreters import Request, identify, locate, parse
+from harness.stages import interpreters
+from harness.stages.interpreters import Request, identify, locate, parse
 
 
 def test_requests_as_tox_writes_them():

@@ -1,7 +1,7 @@
 import sys
 
-from harness.cells import Cell
-from harness.lock import (
+from harness.model import Cell
+from harness.stages.lock import (
     closure,
     header,
     is_current,

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.matrix import adhoc_name, parse_pins, pins_from_deps, select
+from harness.stages.select import adhoc_name, parse_pins, pins_from_deps, select
 
 
 def test_pins_from_deps_skips_options_paths_and_unpinned():

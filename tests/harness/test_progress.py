@@ -1,7 +1,7 @@
 import io
 
-from harness.cells import Cell, CellResult, Counts
-from harness.progress import PlainProgress, choose, summary_line
+from harness.model import Cell, CellResult, Counts
+from harness.report.progress import PlainProgress, choose, summary_line
 
 
 def test_plain_progress_lines():
@@ -22,7 +22,7 @@ def test_plain_progress_lines():
 
 
 def test_summary_line_names_signatures():
-    from harness.cells import Failure
+    from harness.model import Failure
 
     result = CellResult(
         Cell("x", {}), "fail", Counts(passed=1, failed=2), failures=[Failure("t", "other", "e")] * 2
@@ -37,7 +37,7 @@ def test_piped_output_is_plain():
 def test_live_table_on_a_terminal():
     from rich.console import Console
 
-    from harness.progress import LiveProgress
+    from harness.report.progress import LiveProgress
 
     screen = io.StringIO()
     live = LiveProgress(Console(file=screen, force_terminal=True, color_system=None, width=120))

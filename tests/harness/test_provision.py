@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness import provision
+from harness.stages import provision
 
 TOX = """
 [tox]

@@ -2,11 +2,12 @@ import json
 
 import pytest
 
-from harness import reports
-from harness.cells import Cell, CellResult, Counts, Failure
 from harness.cli import main
-from harness.html_report import render_html
-from harness.markdown_report import code, render_markdown
+from harness.model import Cell, CellResult, Counts, Failure
+from harness.report import compat as reports
+from harness.report import publish
+from harness.report.html import render_html
+from harness.report.markdown import code, render_markdown
 from harness.store import Store
 
 HOSTILE = (
@@ -102,7 +103,7 @@ def test_write_and_step_summary_and_rerender(report, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    paths = reports.write(report, tmp_path / "out")
+    paths = publish.write(report, tmp_path / "out")
     assert summary.read_text().startswith("earlier step\n# `project`: torch × numpy")
     paths["md"].unlink()
     paths["html"].unlink()

@@ -1,7 +1,7 @@
 import pytest
 
-from harness.cells import Cell
-from harness.runner import CellRun, cell_environment, cell_settings, tox_arguments, tox_plan
+from harness.model import Cell
+from harness.stages.execute import CellRun, cell_environment, cell_settings, tox_arguments, tox_plan
 from harness.tox_plugin import PLAN_VARIABLE
 
 

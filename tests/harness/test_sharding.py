@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from harness.cells import Cell
 from harness.errors import HarnessError
-from harness.sharding import parse, shard_count, shards
+from harness.model import Cell
+from harness.stages.shard import parse, shard_count, shards
 
 
 def harness(*args, cwd=None):

@@ -3,7 +3,7 @@ import subprocess
 import pytest
 
 from harness.errors import ConfigError
-from harness.sources import changed_lines, check_ref, read
+from harness.stages.sources import changed_lines, check_ref, read
 
 
 def git(folder, *args):

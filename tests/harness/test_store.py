@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from harness.cells import Cell, CellResult, Counts, Failure
-from harness.fingerprint import fingerprint, project_digest, stale_cells
+from harness.model import Cell, CellResult, Counts, Failure
+from harness.stages.fingerprint import fingerprint, project_digest, stale_cells
 from harness.store import Busy, Store, write_atomic
 
 CELL = Cell("c", {"torch": "==2.1.2"}, ["torch==2.1.2"])

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness import files
-from harness.cells import Cell, CellResult, Counts, Failure
 from harness.cli import main
 from harness.errors import HarnessError, StorageError
+from harness.model import Cell, CellResult, Counts, Failure
 from harness.names import BadName, check_result, is_run_id, log_parts, safe_name
 from harness.store import ENVS_MARKER, MARKER, Store, write_atomic
 

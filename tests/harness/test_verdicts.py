@@ -2,9 +2,9 @@
 
 import pytest
 
-from harness import collect
-from harness.cells import Cell, Failure
-from harness.verdicts import Evidence, decide
+from harness.model import Cell, Failure
+from harness.stages import collect
+from harness.stages.verdicts import Evidence, decide
 
 from .conftest import recorded_cell, recorded_evidence
 

@@ -1,0 +1,29 @@
+"""``harness list``: the selected cells, their pins and whether their locks are current."""
+
+from __future__ import annotations
+
+from harness.errors import EXIT_OK
+from harness.stages import lock
+from harness.stages import select as matrix
+from harness.state import SELECTION, State, add
+from harness.store import Store
+
+
+def add_parser(commands) -> None:
+    listing = commands.add_parser(
+        "list", help="show the selected cells, their pins and lock state",
+        description="List the cells a selection makes (tox envs and ad-hoc cells), their pins, and "
+        "whether each lock is current. Reads tox's config; installs nothing.",
+    )  # fmt: skip
+    add(listing, *SELECTION)
+    listing.set_defaults(handler=command)
+
+
+def command(state: State) -> int:
+    locks = Store(state.reports).locks  # read only: no folder is taken
+    for cell in matrix.select(state.project, state.envs, state.labels, state.adhoc):
+        path = lock.lock_path(cell, state.project, locks)
+        fresh = "unlocked" if lock.needs_lock(cell, path, state.project) else "locked"
+        pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))
+        print(f"{cell.name:<32} {fresh:<9} {pins}")
+    return EXIT_OK

@@ -1,0 +1,47 @@
+"""``harness report``: re-render the reports; ``--collect`` first rebuilds compat.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.errors import EXIT_OK, EXIT_UNMEASURED, HarnessError
+from harness.report import compat as reports
+from harness.report import publish
+from harness.state import State, add, say_unreadable
+
+
+def add_parser(commands) -> None:
+    report = commands.add_parser(
+        "report", help="re-render compat.md and compat.html from compat.json"
+    )
+    report.set_defaults(handler=command)
+    add(report, "reports")
+    report.add_argument(
+        "--collect", action="store_true",
+        help="first rebuild compat.json from every stored cell result under REPORTS/cells",
+    )  # fmt: skip
+    report.add_argument(
+        "--project", type=Path, default=None,
+        help="with --collect: the project, to mark cells whose inputs changed",
+    )  # fmt: skip
+
+
+def command(state: State) -> int:
+    """Re-render compat.md and compat.html; ``--collect`` first rebuilds compat.json."""
+    unreadable = []
+    with state.folder("report") as store:
+        if state.args.collect:
+            if not any(store.results.glob("*.json")):
+                raise HarnessError(f"no stored cell results under {store.results}")
+            _, unreadable = publish.publish(store, state.project, [], False, {})
+            say_unreadable(unreadable)
+        source = store.reports / "compat.json"
+        try:
+            report = reports.load(source)
+        except OSError as exc:
+            raise HarnessError(f"no report to render: {exc.strerror}: {source}") from exc
+        except ValueError as exc:
+            raise HarnessError(f"cannot read {source}: {exc}") from exc
+        paths = publish.write(report, store.reports)
+    print(f"harness: rendered {paths['md']} and {paths['html']} from {source}")
+    return EXIT_UNMEASURED if unreadable else EXIT_OK

@@ -1,0 +1,92 @@
+"""``harness run``: select, run, report; ``--shard K/N`` runs one shard (``probe`` runs it too)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from harness import processes
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED
+from harness.model import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT
+from harness.report import progress, publish
+from harness.stages import budget, lock, pipeline, provision
+from harness.stages import select as matrix
+from harness.stages import shard as sharding
+from harness.state import RUNNING, State, add, say_unreadable
+
+UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
+
+
+def add_parser(commands) -> None:
+    run = commands.add_parser(
+        "run", help="run cells and write reports; arguments after -- go to tox as {posargs}",
+        description="Run each selected cell (a tox env, or an ad-hoc cell from --with) in its own "
+        "env built from its lock, classify every failure, and write compat.json, .md and .html.",
+    )  # fmt: skip
+    add(run, *RUNNING)
+    run.set_defaults(handler=command)
+
+
+def tools(project: Path) -> dict:
+    found = {}
+    for name, command in (
+        ("tox", [*provision.tox_command(project), "--version"]),
+        ("uv", [lock.uv_binary(), "--version"]),
+    ):
+        try:
+            done = processes.run(command, timeout=60, cwd=project)
+            found[name] = done.stdout.split("\n")[0].split(" from ")[0].strip()
+        except (OSError, subprocess.SubprocessError):
+            found[name] = None
+    return found
+
+
+def run_options(state: State) -> pipeline.RunOptions:
+    """The run's options, from the checked state."""
+    args = state.args
+    return pipeline.RunOptions(
+        project=state.project, reports=state.reports, envs=state.envs, labels=state.labels,
+        adhoc=state.adhoc, jobs=state.jobs, timeout_s=state.timeout, resume=args.resume,
+        skip_disk_check=args.skip_disk_check, signatures=state.signatures,
+        posargs=state.posargs, force=args.force, mode=PROBE if state.command == "probe" else SUITE,
+        shard=sharding.parse(args.shard),
+        disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
+    )  # fmt: skip
+
+
+def command(state: State) -> int:
+    options = run_options(state)
+    matrix.parse_pins(options.adhoc)  # a bad --with stops here, before the folder is taken
+    with state.folder("run") as store:
+        if state.args.fresh:
+            store.forget()
+        outcome, interrupted = None, False
+        try:
+            outcome = pipeline.run(options, store, progress.choose())
+            interrupted = outcome.interrupted
+        except (KeyboardInterrupt, processes.Interrupted):
+            interrupted = True
+        processes.LIVE.stopping = False  # every process of the run is gone; now report
+        selected = [c.name for c in outcome.cells] if outcome else []
+        finished = {r.cell.name for r in outcome.results} if outcome else set()
+        not_run = [name for name in selected if name not in finished]
+        paths, unreadable = publish.publish(
+            store, options.project, not_run, interrupted, tools(options.project),
+            options.signatures,
+        )  # fmt: skip
+    print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
+    say_unreadable(unreadable)
+    if interrupted:
+        print("harness: interrupted; run again with --resume to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    results = outcome.results
+    unmeasured = [r.cell.name for r in results if r.verdict in UNMEASURED]
+    if unmeasured:
+        print(f"harness: not measured: {', '.join(unmeasured)} (see the report)", file=sys.stderr)
+        return EXIT_UNMEASURED
+    if unreadable:
+        return EXIT_UNMEASURED
+    if state.args.strict and any(r.verdict != PASS for r in results):
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The gate's parts: its judgement, its remedies, and what it says."""

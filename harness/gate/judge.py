@@ -1,0 +1,101 @@
+"""The gate's judgement: compare a proposed dependency state with a baseline. Pure: no I/O.
+
+A test that passed in the baseline and now fails, errors, is skipped or no longer runs is a
+regression; so is a crash, or a new problem of the proposed cell. A test that already
+failed in the baseline is reported but does not fail the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.model import CRASH, INFRA_ERROR, NO_TESTS, PASS, TIMEOUT, UNSATISFIABLE, CellResult
+
+EXIT_PASS, EXIT_REGRESSION, EXIT_UNMEASURED = 0, 1, 3
+UNMEASURED = (INFRA_ERROR, TIMEOUT)
+BROKEN = ("failed", "error", "skipped")  # what a test that passed may become: each a regression
+FAILING = ("failed", "error")
+
+
+@dataclass
+class Change:
+    name: str
+    before: str | None  # None: not installed in the baseline
+    after: str | None  # None: no longer installed
+
+
+@dataclass
+class Broken:
+    test: str
+    now: str  # failed, error, skipped, missing, or "cell" for the cell as a whole
+    signature: str = ""
+    evidence: str = ""
+
+
+@dataclass
+class Fix:
+    kind: str  # revert, bound, raise
+    requirement: str  # ready to paste into requirements.txt
+    why: str
+    cell: str = ""  # the cell that passed with it; "" when none did (unverified)
+    report: str = ""  # where that cell's result is
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.cell)
+
+
+@dataclass
+class Judgement:
+    exit_code: int
+    headline: str
+    changes: list = field(default_factory=list)
+    regressions: list = field(default_factory=list)
+    already_failing: list = field(default_factory=list)
+    fixes: list = field(default_factory=list)
+
+
+def changes(before: dict, after: dict) -> list:
+    """What differs between two closures (``{name: version}``), sorted by name."""
+    names = sorted(set(before) | set(after))
+    return [Change(n, before.get(n), after.get(n)) for n in names if before.get(n) != after.get(n)]
+
+
+def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:
+    if proposed.verdict == UNSATISFIABLE:
+        reason = proposed.problem.evidence if proposed.problem else "the resolver found no solution"
+        return Judgement(EXIT_REGRESSION, f"the proposed requirements cannot be installed: {reason}",
+                         moved)  # fmt: skip
+    for side, cell in (("baseline", baseline), ("proposed", proposed)):
+        if cell.verdict in UNMEASURED or (side == "baseline" and cell.verdict == UNSATISFIABLE):
+            why = cell.problem.evidence if cell.problem else cell.verdict
+            return Judgement(EXIT_UNMEASURED, f"the {side} state could not be measured ({cell.verdict}): {why}",
+                             moved)  # fmt: skip
+    failures = {f.test: f for f in proposed.failures}
+    regressions, already = [], []
+    for test, before in sorted(baseline.outcomes.items()):
+        now = proposed.outcomes.get(test, "missing")
+        if before in FAILING:
+            already.append(test)
+        elif before in ("passed", "xfailed") and (now in BROKEN or now == "missing"):
+            found = failures.get(test)
+            problem = proposed.problem if now in ("missing", "skipped") else None
+            regressions.append(Broken(test, now, *_why(found or problem)))
+    new_problem = proposed.problem and (
+        baseline.problem is None or baseline.problem.signature != proposed.problem.signature
+    )
+    if proposed.verdict == CRASH or (new_problem and proposed.verdict != NO_TESTS):
+        regressions.insert(0, Broken("(the cell)", proposed.verdict, *_why(proposed.problem)))
+    if proposed.verdict == NO_TESTS and baseline.tests.ran:
+        regressions.insert(0, Broken("(the cell)", "no tests ran", *_why(proposed.problem)))
+    if regressions:
+        tests = sum(r.test != "(the cell)" for r in regressions)
+        headline = f"{tests} test(s) that passed in the baseline broke" if tests else (
+            f"the proposed cell {proposed.verdict}s where the baseline did not")  # fmt: skip
+        return Judgement(EXIT_REGRESSION, headline, moved, regressions, already)
+    verdict = "passes" if proposed.verdict == PASS else f"is {proposed.verdict} as before"
+    return Judgement(EXIT_PASS, f"no regression: the proposed state {verdict}", moved, [], already)
+
+
+def _why(failure) -> tuple:
+    return (failure.signature, failure.evidence) if failure else ("", "")

@@ -1,0 +1,211 @@
+"""What ``harness gate`` says: one screen on the terminal, ``gate.json`` (harness.gate/1) and
+``gate.md`` in the reports folder, and in GitHub Actions ``::error`` annotations on the
+requirement lines that changed plus Markdown in the step summary.
+
+Test ids, evidence and requirement lines come from the change under review, and the Actions
+runner reads workflow commands from every line of stdout and stderr (``::name ...::`` at a
+line's start, ``##[name]`` anywhere in it). So the annotations go to stderr, escaped by
+``escaped``; the terminal screen shows each line through ``inert``; ``--json`` prints one
+JSON document that holds no ``##[``; the Markdown puts such text in code spans.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.model import CellResult
+from harness.report import compat as reports
+from harness.report.markdown import code
+from harness.stages import sources
+from harness.store import write_atomic
+
+SCHEMA = "harness.gate/1"
+SHOWN = 8  # broken tests listed on the terminal; the rest are in gate.json
+
+
+def baseline_from_report(path: Path, env: str) -> CellResult:
+    """The state a stored gate measured as its working tree: the ``proposed`` cell of a
+    ``gate.json``, read from the ``compat.json`` beside it (a folder holding both, or either
+    file)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        name = json.loads((folder / "gate.json").read_text())["proposed"]["cell"]
+        results = reports.results_of(reports.load(folder / "compat.json"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(
+            f"--baseline-report {path}: needs gate.json and compat.json ({exc})"
+        ) from exc
+    found = [r for r in results if r.cell.name == name]
+    if not found or not name.startswith(f"{env}-gate_"):
+        raise HarnessError(f"--baseline-report {path} holds no gate cell {name!r} of env {env!r}")
+    return found[0]
+
+
+def document(judgement, baseline, proposed, folder: Path) -> dict:
+    changed = sources.changed_lines(baseline.sources, proposed.sources) if baseline.sources else []
+    outcome = {0: "pass", 1: "regression", 3: "unmeasured"}[judgement.exit_code]
+    return {
+        "schema": SCHEMA,
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "result": outcome,
+        "exit_code": judgement.exit_code,
+        "headline": judgement.headline,
+        "baseline": _state(baseline),
+        "proposed": _state(proposed),
+        "changes": [asdict(c) for c in judgement.changes],
+        "changed_lines": [asdict(line) for line in changed],
+        "regressions": [asdict(r) for r in judgement.regressions],
+        "already_failing": judgement.already_failing,
+        "fixes": [dict(asdict(f), verified=f.verified) for f in judgement.fixes],
+        "reports": {"json": str(folder / "gate.json"), "compat": str(folder / "compat.md")},
+    }
+
+
+def _state(state) -> dict:
+    result = state.result
+    return {
+        "state": state.label,
+        "cell": result.cell.name,
+        "verdict": result.verdict,
+        "tests": dict(asdict(result.tests), total=result.tests.total),
+        "versions": result.versions,
+        "requirements": state.sources.requirements() if state.sources else [],
+    }
+
+
+def terminal(doc: dict) -> str:
+    lines = [f"harness gate: {doc['result'].upper()}: {doc['headline']}"]
+    lines.append(f"  baseline {doc['baseline']['state']}: {doc['baseline']['verdict']}, "
+                 f"proposed {doc['proposed']['state']}: {doc['proposed']['verdict']}")  # fmt: skip
+    moved = [f"{c['name']} {c['before'] or '-'} → {c['after'] or '-'}" for c in doc["changes"]]
+    if moved:
+        lines.append(
+            "  changed: "
+            + ", ".join(moved[:6])
+            + (f" (+{len(moved) - 6})" if len(moved) > 6 else "")
+        )
+    if doc["regressions"]:
+        lines.append(f"  broken ({len(doc['regressions'])}):")
+        for broken in doc["regressions"][:SHOWN]:
+            lines.append(
+                f"    {broken['test']}  {broken['now']}  {broken['signature']}: {broken['evidence'][:120]}"
+            )
+        if len(doc["regressions"]) > SHOWN:
+            lines.append(
+                f"    … {len(doc['regressions']) - SHOWN} more in {doc['reports']['json']}"
+            )
+    if doc["already_failing"]:
+        lines.append(
+            f"  already failing in the baseline (not gating): {len(doc['already_failing'])}"
+        )
+    verified = [f for f in doc["fixes"] if f["verified"]]
+    if verified:
+        lines.append("  fixes measured to pass:")
+        for fix in verified[:5]:
+            lines.append(
+                f"    {fix['requirement']}  ({fix['why']}; cell {fix['cell']}, {fix['report']})"
+            )
+    unverified = [f["requirement"] for f in doc["fixes"] if not f["verified"]]
+    if unverified:
+        lines.append(
+            "  no measured cell passed with (--try-fixes N measures more): "
+            + ", ".join(unverified[:5])
+        )
+    lines.append(f"  details: {doc['reports']['json']}")
+    return "\n".join(map(inert, lines))
+
+
+def inert(line: str) -> str:
+    """One terminal line that no CI runner reads as a command: characters that are not
+    printable (line breaks, terminal escapes, Unicode separators) shown as Python escapes,
+    a ``::`` at its start and any ``##[`` broken with a backslash."""
+    line = "".join(c if c == " " or c.isprintable() else c.encode("unicode_escape").decode()
+                   for c in line)  # fmt: skip
+    indent = len(line) - len(line.lstrip(" "))
+    if line.startswith("::", indent):
+        line = f"{line[:indent]}\\{line[indent:]}"
+    return line.replace("##[", "##\\[")
+
+
+def json_text(doc: dict) -> str:
+    """``doc`` as JSON whose lines the runner leaves alone: ``[`` after ``##`` (only ever in
+    a string) is written ``\\u005b``, the same string to any JSON reader."""
+    return json.dumps(doc, indent=2).replace("##[", "##\\u005b")
+
+
+def markdown(doc: dict) -> str:
+    lines = [f"## Dependency gate: {doc['result']}", "", doc["headline"], ""]
+    if doc["changes"]:
+        lines += ["| package | baseline | proposed |", "|---|---|---|"]
+        lines += [
+            f"| {c['name']} | {c['before'] or '—'} | {c['after'] or '—'} |" for c in doc["changes"]
+        ]
+        lines.append("")
+    if doc["regressions"]:
+        lines += ["| broken test | now | signature | evidence |", "|---|---|---|---|"]
+        lines += [f"| {code(r['test'])} | {r['now']} | {r['signature']} | {code(r['evidence'])} |"
+                  for r in doc["regressions"]]  # fmt: skip
+        lines.append("")
+    for fix in doc["fixes"]:
+        proof = (
+            f"cell {code(fix['cell'])} passed ({fix['report']})"
+            if fix["verified"]
+            else "not measured"
+        )
+        lines.append(f"- {code(fix['requirement'])}: {fix['why']}; {proof}")
+    return "\n".join(lines) + "\n"
+
+
+def escaped(text, in_property: bool = False) -> str:
+    """``text`` as GitHub's workflow commands need it: ``%``, CR and LF as ``%25``, ``%0D``,
+    ``%0A``; in a property value also ``:`` and ``,`` (which end and split the properties) as
+    ``%3A`` and ``%2C``. The runner undoes exactly this, so the text arrives unchanged."""
+    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def workflow_command(name: str, message, **properties) -> str:
+    """One workflow command line, ``::name key=value,...::message``, everything escaped."""
+    listed = ",".join(f"{key}={escaped(value, True)}" for key, value in properties.items())
+    return f"::{name}{' ' if listed else ''}{listed}::{escaped(message)}"
+
+
+def annotations(doc: dict) -> list:
+    """``::error`` lines for GitHub Actions, one per changed requirement line (for stderr)."""
+    if doc["result"] != "regression":
+        return []
+    fix = next((f["requirement"] for f in doc["fixes"] if f["verified"]), None)
+    first = doc["regressions"][0] if doc["regressions"] else {}
+    message = (f"{doc['headline']}; e.g. {first.get('test', '')}: {first.get('signature', '')} "
+               f"{first.get('evidence', '')}"[:500] + (f". Measured fix: {fix}" if fix else ""))  # fmt: skip
+    return [
+        workflow_command("error", message, file=line["path"], line=line["number"])
+        for line in doc["changed_lines"]
+    ]
+
+
+def save(judgement, baseline, proposed, folder: Path) -> dict:
+    """Write gate.json and gate.md into the reports folder (while the gate holds it)."""
+    doc = document(judgement, baseline, proposed, folder)
+    write_atomic(folder / "gate.json", json.dumps(doc, indent=2))
+    write_atomic(folder / "gate.md", markdown(doc))
+    return doc
+
+
+def emit(doc: dict, exit_code: int, as_json: bool) -> int:
+    """Say what the gate found: annotations and the job summary in CI, then the result."""
+    if os.environ.get("GITHUB_ACTIONS"):  # stderr, also with --json: stdout is the result
+        for line in annotations(doc):
+            print(line, file=sys.stderr, flush=True)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(markdown(doc))
+    print(json_text(doc) if as_json else terminal(doc))
+    return exit_code

@@ -1,0 +1,161 @@
+"""Fixes for a regression, each backed by a cell that really passed. Pure: no I/O.
+
+An option is a requirement to write into requirements.txt. It is verified when a measured
+cell passed on the same Python with versions that satisfy every proposed requirement, the
+option's in place of the one it replaces. Three kinds are considered:
+
+- revert the offending bump (the baseline cell passed);
+- bound the bumped package below its new major (or minor) release, e.g. ``numpy<2``;
+- raise a coupled package to the first release measured to pass with the new version,
+  e.g. ``torch>=2.3.1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from harness.gate.judge import Fix
+from harness.model import PASS, CellResult
+from harness.stages.sources import requirement_of
+
+
+@dataclass
+class Backing:
+    """A measured cell and where its result came from."""
+
+    result: CellResult
+    origin: str  # "baseline HEAD~1", "report reports/compat.json", "--try-fixes"
+
+
+@dataclass
+class Option:
+    kind: str
+    requirement: str
+    why: str
+    lines: list  # the whole requirement set it stands for
+    prefer: dict = None  # versions a proof should have, where several cells would do
+
+
+def replaced(lines: list, name: str, new: str) -> list:
+    """The requirement lines with every line naming ``name`` swapped for ``new``."""
+    kept = [
+        line
+        for line in lines
+        if not ((r := requirement_of(line)) and canonicalize_name(r.name) == name)
+    ]
+    return kept + [new]
+
+
+def _minor(python: str) -> str:
+    return ".".join((python or "").split(".")[:2])
+
+
+def satisfies(result: CellResult, lines: list, python: str) -> bool:
+    """Whether a passing cell's versions meet every requirement named in ``lines``."""
+    if result.verdict != PASS or _minor(result.versions.get("python")) != _minor(python):
+        return False
+    environment = {"python_version": _minor(python), "python_full_version": python}
+    for line in lines:
+        requirement = requirement_of(line)
+        if requirement is None:
+            continue
+        if requirement.marker and not requirement.marker.evaluate(environment):
+            continue
+        if not requirement.specifier:
+            continue  # any version does; the cell's result need not have recorded it
+        version = result.versions.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            return False
+    return True
+
+
+def _bound(after: str, before: str):
+    try:
+        new, old = Version(after), Version(before)
+    except InvalidVersion:
+        return None
+    if new.major > old.major:
+        return f"<{new.major}"
+    if new.release[:2] > old.release[:2]:
+        return f"<{new.major}.{new.minor}"
+    return None
+
+
+def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
+            evidence: list, python: str, closure: dict) -> list:  # fmt: skip
+    """Every fix worth trying for the bumps in ``moved`` (``gate.Change``); a raise only where a
+    measured cell passed with a newer release than the proposed closure has."""
+    direct = {canonicalize_name(r.name) for r in map(requirement_of, proposed) if r} | set(
+        baseline_names
+    )
+    bumped = [c for c in moved if c.name in direct and c.before and c.after] or [
+        c for c in moved if c.before and c.after
+    ]
+    found = []
+    now = {canonicalize_name(r.name): str(r) for r in map(requirement_of, proposed) if r}
+    for change in bumped:
+        before_lines = [line.text for line in baseline_names.get(change.name, [])]
+        revert = " ".join(before_lines)
+        if not before_lines or revert == now.get(change.name):  # the line did not move: pin it
+            revert = f"{change.name}=={change.before}"
+        found.append(Option("revert", revert, f"revert {change.name} {change.after} to {change.before}",
+                            replaced(proposed, change.name, revert)))  # fmt: skip
+        bound = _bound(change.after, change.before)
+        if bound:
+            requirement = f"{change.name}{bound}"
+            found.append(Option("bound", requirement, f"keep {change.name} below {bound[1:]}",
+                                replaced(proposed, change.name, requirement)))  # fmt: skip
+        for other in coupled:
+            first = _first_passing(other, change, evidence, python, closure.get(other))
+            if first:
+                requirement = f"{other}>={first}"
+                why = (
+                    f"the first {other} release measured to pass with {change.name} {change.after}"
+                )
+                lines = replaced(proposed, other, requirement)
+                prefer = {other: first, change.name: change.after}
+                found.append(Option("raise", requirement, why, lines, prefer))
+    return found
+
+
+def _first_passing(name: str, change, evidence: list, python: str, current: str):
+    """The oldest release of ``name``, newer than ``current``, that passed with the bump."""
+    versions = []
+    for item in evidence:
+        found = item.result.versions
+        same_python = _minor(found.get("python")) == _minor(python)
+        if item.result.verdict == PASS and found.get(change.name) == change.after and same_python:
+            if found.get(name):
+                versions.append(found[name])
+    try:
+        newer = [Version(v) for v in versions if current is None or Version(v) > Version(current)]
+    except InvalidVersion:
+        return None
+    return str(min(newer)) if newer else None
+
+
+def verify(found: list, evidence: list, python: str, closure: dict = None) -> list:
+    """Each option as a Fix, naming the cell that passed with it (or none): of those that did,
+    the one whose versions match the proposed closure best."""
+    closure = closure or {}
+
+    def closeness(item: Backing, prefer: dict) -> tuple:
+        versions = item.result.versions
+        return (-sum(versions.get(n) == v for n, v in prefer.items()),
+                -sum(versions.get(n) == v for n, v in closure.items()))  # fmt: skip
+
+    fixes, seen = [], set()
+    for option in found:
+        if option.requirement in seen:
+            continue
+        seen.add(option.requirement)
+        ranked = sorted(evidence, key=lambda item: closeness(item, option.prefer or {}))
+        proof = next((e for e in ranked if satisfies(e.result, option.lines, python)), None)
+        fixes.append(
+            Fix(option.kind, option.requirement, option.why,
+                proof.result.cell.name if proof else "", proof.origin if proof else "")
+        )  # fmt: skip
+    return sorted(fixes, key=lambda fix: not fix.verified)

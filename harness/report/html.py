@@ -1,0 +1,203 @@
+"""compat.html: one self-contained page; a colour grid whose cells open their evidence.
+
+All data from test output reaches the page as JSON inside a script element and is put into
+the document with ``textContent`` only, so nothing from a test can become markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from harness.report.compat import (
+    audit_sections,
+    grid,
+    invocation_rows,
+    notes,
+    results_of,
+    summary_text,
+    tests_text,
+)
+from harness.report.suggest import reason
+
+COLOURS = {
+    "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
+    "timeout": "#ef6c00", "unsatisfiable": "#546e7a", "infra-error": "#8d6e63",
+}  # fmt: skip
+DARK_TEXT = ("no-tests", "timeout")  # light backgrounds
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .4rem}
+th{text-align:left;white-space:nowrap}td.square{vertical-align:top;min-width:8rem}
+td.empty{background:#eee}.cell{cursor:pointer;color:#fff;padding:.2rem .4rem;margin:.1rem 0;
+border-radius:3px;overflow-wrap:anywhere}.cell:hover,.cell:focus{outline:3px solid #000}
+.legend .cell{display:inline-block;margin-right:.3rem;cursor:default}
+#details{border-top:2px solid #333;margin-top:1rem;padding-top:1rem}
+code,pre{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap;word-break:break-word}
+""" + "".join(
+    f".{verdict}{{background:{colour};color:{'#222' if verdict in DARK_TEXT else '#fff'}}}"
+    for verdict, colour in COLOURS.items()
+)
+
+SCRIPT = """(() => {
+const report = JSON.parse(document.getElementById('report-data').textContent);
+const byName = Object.fromEntries(report.cells.map(c => [c.cell.name, c]));
+function el(tag, text, attrs) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  return node;
+}
+function row(table, values, header) {
+  const tr = el('tr');
+  values.forEach(v => tr.appendChild(el(header ? 'th' : 'td', v)));
+  table.appendChild(tr);
+}
+function show(name) {
+  const c = byName[name], box = document.getElementById('details');
+  box.replaceChildren(el('h2', c.cell.name + ': ' + c.verdict));
+  const facts = el('table');
+  const d = c.device, t = c.tests;
+  row(facts, Object.entries(c.versions).filter(([k, x]) => x).flat());
+  row(facts, ['device', d.gpu || d.device || '', 'numpy bridge', d.numpy_bridge || '',
+              'coverage', c.coverage === null ? '' : c.coverage + '%', 'time', c.duration_s + 's']);
+  row(facts, ['passed', t.passed, 'failed', t.failed, 'errors', t.errors, 'skipped', t.skipped]);
+  row(facts, ['measured', c.measured_at || '', 'inputs', c.stale ? 'changed since (stale)' : 'unchanged']);
+  box.appendChild(facts);
+  const steps = report.invocation_rows[c.cell.name] || [];
+  if (steps.length) {
+    box.appendChild(el('h3', 'Commands'));
+    const table = el('table');
+    row(table, ['command', 'exit', 'tests', 'note'], true);
+    steps.forEach(values => row(table, values));
+    box.appendChild(table);
+  }
+  if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
+  box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
+                          + ' · log: ' + c.log));
+  if (c.problem) {
+    const sig = report.signatures[c.problem.signature] || {};
+    box.appendChild(el('h3', 'Problem: ' + c.problem.signature + ' (' + c.problem.test + ')'));
+    box.appendChild(el('pre', c.problem.evidence));
+    if (sig.hint) box.appendChild(el('p', sig.hint));
+    if (c.problem.message) box.appendChild(el('pre', c.problem.message));
+  }
+  if (c.failures.length) {
+    box.appendChild(el('h3', c.failures.length + ' failing test(s)'));
+    const table = el('table');
+    row(table, ['test', 'signature', 'evidence'], true);
+    c.failures.forEach(f => row(table, [f.test, f.signature, f.evidence]));
+    box.appendChild(table);
+    new Set(c.failures.map(f => f.signature)).forEach(id => {
+      const sig = report.signatures[id];
+      if (sig && sig.hint) box.appendChild(el('p', id + ': ' + sig.hint));
+    });
+  }
+  box.scrollIntoView({behavior: 'smooth'});
+}
+function open(node) {
+  history.replaceState(null, '', '#' + encodeURIComponent(node.dataset.cell));
+  show(node.dataset.cell);
+}
+document.querySelectorAll('.grid .cell').forEach(node => {
+  node.addEventListener('click', () => open(node));
+  node.addEventListener('keydown', event => { if (event.key === 'Enter') open(node); });
+});
+const linked = decodeURIComponent(location.hash.slice(1));
+if (byName[linked]) show(linked);
+})();
+"""
+
+
+def _entry(result, note: str) -> str:
+    detail = tests_text(result) + (
+        f", {result.coverage:.1f}% cov" if result.coverage is not None else ""
+    )
+    name = html.escape(result.cell.name)
+    return (
+        f'<div class="cell {result.verdict}" data-cell="{name}" role="button" tabindex="0" '
+        f'title="{name}"><b>{name}</b><br>{result.verdict}{html.escape(f" ({note})" if note else "")}'
+        f"<br><small>{html.escape(detail)}</small></div>"
+    )
+
+
+def _suggestions(found) -> str:
+    if not found:
+        return ""
+    items = "".join(f"<li><code>{html.escape(', '.join(s['requirements']))}</code>: "
+                    f"{html.escape(reason(s))}</li>" for s in found)  # fmt: skip
+    return f"<h2>Suggested pins</h2><p>Each keeps every failing cell out.</p><ol>{items}</ol>"
+
+
+def _audit(audit) -> str:
+    parts = ["<h2>Metadata audit</h2>"] if audit_sections(audit) else []
+    for title, found in audit_sections(audit):
+        items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in found)
+        parts.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _table(results: list, marked: dict) -> str:
+    if not results:
+        return ""
+    row_axis, column_axis, rows, columns, positions = grid(results)
+    head = "".join(f"<th>{html.escape(f'{column_axis or chr(32)} {c}')}</th>" for c in columns)
+    body = []
+    for row in rows:
+        squares = []
+        for column in columns:
+            entries = positions.get((row, column), [])
+            inner = "".join(_entry(r, marked.get(r.cell.name, "")) for r in entries)
+            squares.append(
+                f'<td class="square">{inner}</td>' if entries else '<td class="empty"></td>'
+            )
+        body.append(
+            f"<tr><th>{html.escape(f'{row_axis or chr(32)} {row}')}</th>{''.join(squares)}</tr>"
+        )
+    corner = f"{html.escape(row_axis or '')} \\ {html.escape(column_axis or '')}"
+    return f'<table class="grid"><tr><th>{corner}</th>{head}</tr>{"".join(body)}</table>'
+
+
+def render_html(report: dict) -> str:
+    results = results_of(report)
+    stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+    normal = [r for r in results if not r.cell.forced]
+    forced = [r for r in results if r.cell.forced]
+    row_axis, column_axis = grid(normal or forced)[:2]
+    marked = notes(report)
+    tables = _table(normal, marked)
+    if forced:
+        tables += ("<h2>Forced cells</h2><p>Installed with their pins as uv overrides, against what "
+                   "their packages' metadata allows: they say whether a bound is real.</p>"
+                   + _table(forced, marked))  # fmt: skip
+    legend = "".join(f'<span class="cell {v}">{v}</span>' for v in COLOURS)
+    title = (
+        f"{report.get('project_name') or report['project']}: "
+        + (" × ".join(a for a in (row_axis, column_axis) if a) or "cells")
+        + " compatibility"
+    )
+    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results})
+    data = (
+        json.dumps(page_data)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    remarks = " <strong>Interrupted.</strong>" if report["interrupted"] else ""
+    if stale:
+        remarks += f" {len(stale)} stale: their inputs changed since they ran."
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
+{html.escape(report["host"]["platform"])}.{remarks}</p>
+<p class="legend">{legend}</p>
+{tables}
+<p>Click a cell for its commands, failing tests and evidence.</p>{_suggestions(report.get("suggestions"))}{_audit(report.get("audit"))}
+<div id="details"></div>
+<script type="application/json" id="report-data">{data}</script>
+<script>{SCRIPT}</script>
+</body></html>
+"""

@@ -1,0 +1,168 @@
+"""compat.md: the grid, a table of cells, and each failing cell's commands, tests and evidence.
+
+Everything that comes from a test, a log or a user's config is written as an inline code
+span: no link, emphasis or HTML in it is live, and terminal escapes are stripped first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.model import CellResult
+from harness.report.compat import (
+    MARKS,
+    audit_sections,
+    axis_value,
+    coverage_text,
+    grid,
+    invocation_rows,
+    notes,
+    results_of,
+    summary_text,
+    tests_text,
+)  # fmt: skip
+from harness.report.suggest import reason as suggestion_text
+from harness.stages.classify import clean
+
+FAILURES_SHOWN = 25
+
+
+def code(text) -> str:
+    """``text`` as a Markdown code span that is safe inside a table cell."""
+    text = " ".join(clean(text).split()).replace("|", "\\|")
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def verdict_text(result: CellResult, note: str = "") -> str:
+    return f"{MARKS[result.verdict]} {result.verdict}" + (f" ({note})" if note else "")
+
+
+def render_markdown(report: dict) -> str:
+    results = results_of(report)
+    stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
+    marked = notes(report)
+    normal = [r for r in results if not r.cell.forced]
+    forced = [r for r in results if r.cell.forced]
+    row_axis, column_axis = grid(normal or forced)[:2]
+    title = " × ".join(a for a in (row_axis, column_axis) if a) or "cells"
+    lines = [
+        f"# {code(report.get('project_name') or report['project'])}: {title} compatibility",
+        "",
+        f"{len(results)} cells: {summary_text(report)}. Generated {report['generated_at']} on "
+        f"{code(report['host']['platform'])}, {report['host']['cpus']} CPUs"
+        + (" — **interrupted**" if report["interrupted"] else "")
+        + (f"; not run: {', '.join(map(code, report['not_run']))}" if report["not_run"] else "")
+        + (f"; {len(stale)} stale (inputs changed since they ran)" if stale else "")
+        + ".",
+        "",
+    ]
+    lines += _grid(normal, marked)
+    if forced:
+        lines += ["", "## Forced cells", "",
+                  "Installed with their pins as uv overrides, against what their packages' metadata "
+                  "allows; they say whether a bound is real, never what users get.", ""]  # fmt: skip
+        lines += _grid(forced, marked)
+    header = ["cell", "verdict", "python", *_pinned(results), "device", "tests", "coverage",
+              "time", "measured", "why"]  # fmt: skip
+    lines += ["", "## Cells", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for r in results:
+        device = r.device.get("gpu") or r.device.get("device") or ""
+        why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
+        pinned = " | ".join(axis_value(r, name) for name in _pinned(results))
+        lines.append(
+            f"| {code(r.cell.name)} | {verdict_text(r, marked.get(r.cell.name, ''))} | "
+            f"{axis_value(r, 'python')} | {pinned}{' | ' if pinned else ''}{code(device)} | "
+            f"{tests_text(r)} | {coverage_text(r)} | {r.duration_s:.0f}s | {r.measured_at} | {why} |"
+        )
+    lines += _suggestions_section(report.get("suggestions"))
+    lines += _audit_section(report.get("audit"))
+    lines += _failure_sections(results, report["signatures"])
+    return "\n".join(lines) + "\n"
+
+
+def _suggestions_section(found) -> list:
+    if not found:
+        return []
+    lines = [
+        "",
+        "## Suggested pins",
+        "",
+        "Each keeps every failing cell out (paste into requirements.txt):",
+        "",
+    ]
+    return lines + [f"{n}. {code(', '.join(s['requirements']))}: {suggestion_text(s)}"
+                    for n, s in enumerate(found, 1)]  # fmt: skip
+
+
+def _audit_section(audit) -> list:
+    lines = ["", "## Metadata audit", ""] if audit_sections(audit) else []
+    for title, found in audit_sections(audit):
+        lines += [f"**{title}**", ""] + [f"- {code(line)}" for line in found] + [""]
+    return lines
+
+
+def _grid(results: list, marked: dict) -> list:
+    if not results:
+        return []
+    row_axis, column_axis, rows, columns, positions = grid(results)
+    lines = [
+        f"| {row_axis or ''} \\ {column_axis or ''} | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for row in rows:
+        squares = []
+        for column in columns:
+            entries = positions.get((row, column), [])
+            squares.append(
+                "<br>".join(_entry(r, marked.get(r.cell.name, "")) for r in entries) or "·"
+            )
+        lines.append(f"| **{row}** | " + " | ".join(squares) + " |")
+    return lines
+
+
+def _pinned(results: list) -> list:
+    return sorted({name for r in results for name in r.cell.pins})
+
+
+def _entry(result: CellResult, note: str) -> str:
+    detail = tests_text(result) + (
+        f", {coverage_text(result)} cov" if result.coverage is not None else ""
+    )
+    return f"{code(result.cell.name)}: {verdict_text(result, note)}, {detail}"
+
+
+def _failure_sections(results: list, signatures: dict) -> list:
+    lines = []
+    for r in results:
+        noted = any(row[3] for row in invocation_rows(r))
+        several = sum(i.is_pytest for i in r.invocations) > 1
+        if not r.failures and not r.problem and not noted and not several and not r.unpinned:
+            continue
+        lines += ["", f"## {code(r.cell.name)}: {r.verdict}", ""]
+        if r.invocations:
+            lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
+            lines += [f"| {' | '.join(code(v) for v in row)} |" for row in invocation_rows(r)]
+            lines.append("")
+        if r.unpinned:
+            lines += ["Not pinned by the lock: " + ", ".join(code(u) for u in r.unpinned), ""]
+        if r.problem:
+            hint = signatures.get(r.problem.signature, {}).get("hint", "")
+            lines += [
+                f"**{r.problem.signature}** at {code(r.problem.test)}: {code(r.problem.evidence)}"
+            ]
+            lines += [f"  — {hint}" if hint else "", ""]
+        if r.failures:
+            lines += ["| test | signature | evidence |", "|---|---|---|"]
+            for f in r.failures[:FAILURES_SHOWN]:
+                lines.append(f"| {code(f.test)} | {f.signature} | {code(f.evidence)} |")
+            if len(r.failures) > FAILURES_SHOWN:
+                lines.append(f"| … {len(r.failures) - FAILURES_SHOWN} more in compat.json | | |")
+            for sig in sorted({f.signature for f in r.failures}):
+                hint = signatures.get(sig, {}).get("hint")
+                if hint:
+                    lines.append(f"\n*{sig}*: {hint}")
+    return lines

@@ -1,0 +1,50 @@
+"""Publishing the reports: compat.json, compat.md and compat.html from every stored result,
+and the Markdown to CI's job summary."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from harness.report import suggest
+from harness.report.compat import build
+from harness.report.html import render_html
+from harness.report.markdown import render_markdown
+from harness.stages.fingerprint import stale_cells
+from harness.stages.signatures import BUILTIN
+from harness.store import Store, write_atomic
+
+
+def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
+            table: tuple = BUILTIN) -> tuple:  # fmt: skip
+    """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
+    Run folders no stored result points to any more are deleted.
+
+    Staleness needs the project (its files and the cells' locks); without one it is unknown.
+    """
+    results, unreadable = store.load_all()
+    store.prune_runs(results)
+    stale = stale_cells(results, project, store.reports) if project else set()
+    report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
+    report["suggestions"] = suggest.to_dicts(suggest.suggest(results, stale))
+    for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run
+        try:
+            report[key] = json.loads((store.reports / f"{key}.json").read_text())
+        except (OSError, ValueError):
+            pass
+    return write(report, store.reports), unreadable
+
+
+def write(report: dict, reports: Path) -> dict:
+    """Write compat.json, compat.md and compat.html; returns their paths."""
+    paths = {kind: reports / f"compat.{kind}" for kind in ("json", "md", "html")}
+    write_atomic(paths["json"], json.dumps(report, indent=2))
+    markdown = render_markdown(report)
+    write_atomic(paths["md"], markdown)
+    write_atomic(paths["html"], render_html(report))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(markdown)  # the job's summary tab (undecodable text replaced)
+    return paths

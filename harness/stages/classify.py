@@ -1,0 +1,72 @@
+"""Match failure text against the signature table, keeping the line that matched as evidence."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from harness.model import Failure, Signature
+from harness.stages.signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by_id
+
+EVIDENCE_LIMIT = 400
+TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+EXPLAINING = re.compile(  # a line that says what went wrong, not what tox was doing
+    r"error|fail|no module named|not found|cannot|could not|unable|denied|invalid|no such",
+    re.I,
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Text from a test or a log without terminal escapes or control characters."""
+    return CONTROL.sub("", TERMINAL_ESCAPE.sub("", str(text)))
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str):
+    return re.compile(pattern)
+
+
+def classify(text: str, table: tuple = BUILTIN) -> tuple:
+    """``(signature, evidence line)`` of the first signature in table order that matches."""
+    lines = [line.strip() for line in clean(text).splitlines() if line.strip()]
+    for signature in table:
+        regex = _compiled(signature.pattern)
+        for line in lines:
+            if regex.search(line):
+                return signature, line[:EVIDENCE_LIMIT]
+    return _fallback(table), (lines[0][:EVIDENCE_LIMIT] if lines else "(no output)")
+
+
+def _fallback(table: tuple) -> Signature:
+    return next(s for s in table if s.id == "other")
+
+
+def failure(test: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
+    signature, evidence = classify(text, table)
+    return Failure(
+        test=clean(test), signature=signature.id, evidence=evidence,
+        message=clean(message)[:EVIDENCE_LIMIT],
+    )  # fmt: skip
+
+
+def forced(test: str, signature: Signature, evidence: str, message: str = "") -> Failure:
+    return Failure(
+        test, signature.id, clean(evidence)[:EVIDENCE_LIMIT], clean(message)[:EVIDENCE_LIMIT]
+    )
+
+
+def setup_failure(stage: str, text: str, message: str = "", table: tuple = BUILTIN) -> Failure:
+    """A failure before any test ran: unsatisfiable or infrastructure, never an incompatibility.
+
+    Infrastructure is looked for first: a resolver that could not reach the index also says
+    "No solution found", and that is not a proof that the pins are impossible.
+    """
+    infrastructure_first = tuple(sorted(table, key=lambda s: s.kind != INFRASTRUCTURE))
+    found = failure(stage, text, message, infrastructure_first)
+    if by_id(table)[found.signature].kind not in (UNSATISFIABLE, INFRASTRUCTURE):
+        lines = [line.strip() for line in clean(text).splitlines() if line.strip()]
+        explaining = [line for line in lines if EXPLAINING.search(line)]
+        found.signature = "env-setup"
+        found.evidence = (explaining or lines or ["(no output)"])[-1][:EVIDENCE_LIMIT]
+    return found

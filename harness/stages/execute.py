@@ -1,0 +1,153 @@
+"""Run one cell through tox in its own process group, with a timeout; side effects only here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.model import PROBE, Cell
+from harness.processes import LIVE, kill_group, spawn
+from harness.stages.lock import overrides
+from harness.stages.provision import tox_command
+from harness.tox_plugin import PLAN_VARIABLE
+
+PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
+POLL_S = 0.5
+COMMANDS_MARK = b": commands"  # tox logs "ENV: commands_pre[0]> ..." as its commands start
+
+
+@dataclass
+class ToxExit:
+    exit_code: int  # tox's own exit code; None when it was killed
+    duration_s: float
+    timed_out: bool = False
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """How one cell is run: its folder, its lock, its interpreter, the user's posargs."""
+
+    cell: Cell
+    project: Path
+    folder: Path
+    lock: Path = None  # None: run without a lock (it could not be made)
+    python: str = ""  # the interpreter the harness found for the env; its folder goes first on PATH
+    posargs: tuple = ()
+    mode: str = "suite"
+    workdir: Path = None  # tox's work dir, where the env lives (None: tox's own default)  # or "probe": the stack checks instead of the env's commands
+
+    @property
+    def sessions(self) -> Path:
+        return self.folder / "sessions"
+
+
+def tox_arguments(run: CellRun) -> list:
+    """``tox run`` for the cell; its settings reach tox through the plan (``tox_plan``)."""
+    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json")]
+    if run.workdir is not None:
+        args += ["--workdir", str(run.workdir)]
+    return args + (["--", *run.posargs] if run.posargs else [])
+
+
+def cell_settings(run: CellRun) -> dict:
+    """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
+    cell = run.cell
+    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if cell.forced else [])]}
+    if cell.runner.startswith("uv-venv") and calls_pip(cell):
+        replace["uv_seed"] = "true"  # pip in the env, as virtualenv has
+    if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
+        paths = [*cell.constraints, str(run.lock)]
+        replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
+    if cell.adhoc:
+        replace["deps"] = "\n".join(cell.deps)
+    if run.mode == PROBE:
+        checks = "{env_dir}/.harness-probe/stack_checks.py"
+        replace.update(commands_pre="", commands_post="",
+                       commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
+        add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
+    return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
+
+
+def calls_pip(cell: Cell) -> bool:
+    """Whether the env's commands or its install command use pip, which uv does not put into
+    envs unless asked (``uv pip`` is uv's own)."""
+    lines = [*cell.install_command, *(line for lines in cell.commands.values() for line in lines)]
+    for words in (line.split() for line in lines):
+        names = [os.path.basename(word) for word in words]
+        if any(name in ("pip", "pip3") and (i == 0 or names[i - 1] != "uv")
+               for i, name in enumerate(names)):  # fmt: skip
+            return True
+    return False
+
+
+def tox_plan(run: CellRun) -> dict:
+    """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
+    return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions),
+            "watch": sorted(run.cell.pins)}  # fmt: skip
+
+
+def cell_environment(run: CellRun, threads: int) -> dict:
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(threads))  # parallel cells must not oversubscribe cores
+    env["COVERAGE_FILE"] = str(run.folder / ".coverage")  # parallel cells share one project dir
+    env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
+    if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
+        (run.folder / "overrides.txt").write_text(overrides(run.cell))
+        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
+    if run.python:  # where tox and uv look first for the interpreter the env asks for
+        env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> int:
+    """Wait for the process; raise TimeoutExpired at the deadline; report the test phase."""
+    while True:
+        try:
+            return process.wait(timeout=min(POLL_S, max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+        if on_testing and COMMANDS_MARK in log.read_bytes()[-65536:]:
+            on_testing()
+            on_testing = None
+
+
+def run_cell(run: CellRun, timeout_s: float, threads: int = 1, on_testing=None) -> ToxExit:
+    """Run ``tox run -e ENV`` for the cell, logging to ``tox.log`` in its folder.
+
+    ``on_testing`` is called once, when tox's log shows the env's commands starting.
+    """
+    command = [*tox_command(run.project), *tox_arguments(run)]
+    (run.folder / "tox-plan.json").write_text(json.dumps(tox_plan(run)))
+    log_path = run.folder / "tox.log"
+    start = time.monotonic()
+    with open(log_path, "wb") as log:
+        log.write(("$ " + " ".join(command) + "\n").encode())
+        log.flush()
+        # supervised: tox's whole tree ends with the cell, its timeout, or the harness
+        process = spawn(
+            command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=cell_environment(run, threads),
+        )  # fmt: skip
+        LIVE.add(process.pid)
+        try:
+            exit_code = _wait(process, start + timeout_s, log_path, on_testing)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
+            exit_code, timed_out = None, True
+            process.wait()
+            log.write(
+                f"\nharness: cell timed out after {timeout_s:.0f}s; its processes killed\n".encode()
+            )
+        finally:
+            LIVE.discard(process.pid)
+    interrupted = LIVE.stopping and not timed_out and exit_code != 0
+    return ToxExit(exit_code, time.monotonic() - start, timed_out, interrupted)

@@ -1,0 +1,131 @@
+"""What a cell's result depends on: its settings, its lock, and the project's files.
+
+A file the run itself wrote or rewrote (a version file, ``junit.xml``, ``coverage.xml`` from
+the project's own addopts) is output, not input: ``written_during`` finds those, and the run's
+results leave them out of their fingerprints (``CellResult.excluded``), so no cell is stale
+right after its run. Builds' and tools' folders (``build/``, ``dist/``, ``*.egg-info``,
+``__pycache__``, ``.tox`` …) never count, even where git does not ignore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from harness.model import SUITE, Cell
+from harness.store import HARNESS_LOCK_MARK, result_key
+
+DOCUMENTS = {".md", ".rst"}
+SKIPPED_DIRS = {
+    ".git",
+    ".tox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".nox",
+    "node_modules",
+    "build",
+    "dist",
+    ".eggs",
+}  # tools' and builds' output: never an input of a cell, even where git does not ignore it
+SKIPPED_SUFFIXES = (".pyc", ".egg-info")  # compiled files; setuptools' metadata folders
+
+
+def project_files(project: Path) -> list:
+    """Files that define the suite and the code under test: git's view, else a walk."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard"], cwd=project,
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout.splitlines()  # fmt: skip
+        files = [project / name for name in listed]
+    except (OSError, subprocess.SubprocessError):
+        files = []
+        for root, dirs, names in os.walk(project):
+            dirs[:] = [d for d in dirs if not _skipped(d)]
+            files += [Path(root) / name for name in names]
+    return sorted(
+        f for f in files
+        if f.is_file() and not any(map(_skipped, f.relative_to(project).parts))
+    )  # fmt: skip
+
+
+def _skipped(part: str) -> bool:
+    return part in SKIPPED_DIRS or part.endswith(SKIPPED_SUFFIXES)
+
+
+def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
+    """The project's files, less prose, the reports folder, the harness's lock files and
+    ``excluded`` (files whose content reaches the cells another way)."""
+    digest = hashlib.sha256()
+    reports = reports.resolve()
+    skipped = {(project / name).resolve() for name in excluded}
+    for path in project_files(project):
+        if (
+            reports in path.resolve().parents
+            or path.suffix in DOCUMENTS
+            or path.resolve() in skipped
+        ):
+            continue
+        content = path.read_bytes()
+        if content.startswith(HARNESS_LOCK_MARK):
+            continue  # counted through each cell's own fingerprint
+        digest.update(str(path.relative_to(project)).encode())
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),
+                interpreter: str = "", mode: str = SUITE) -> str:  # fmt: skip
+    """What a cell's result depends on. The lock counts by content, not by its (absolute) path."""
+    deps = [d for d in cell.deps if not d.strip().startswith("-c")]
+    settings = [cell.name, deps, cell.pins, cell.base_python, cell.commands, cell.package,
+                cell.extras, cell.groups, list(posargs), interpreter]  # fmt: skip
+    settings += [mode] if mode != SUITE else []  # suite fingerprints stay what they were
+    digest = hashlib.sha256(json.dumps(settings).encode())
+    digest.update(lock.read_bytes() if lock.is_file() else b"(no lock)")
+    digest.update(project_hash.encode())
+    return digest.hexdigest()[:16]
+
+
+def stale_cells(results: list, project: Path, reports: Path) -> set:
+    """Names of stored results whose inputs (settings, lock, project files) changed since."""
+    digests = {}
+    stale = set()
+    for r in results:
+        key = tuple(r.excluded)
+        if key not in digests:
+            digests[key] = project_digest(project, reports, key)
+        if (
+            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter, r.mode)
+            != r.fingerprint
+        ):
+            stale.add(result_key(r))
+    return stale
+
+
+def snapshot(project: Path, reports: Path) -> dict:
+    """``{relative path: (size, mtime_ns, inode)}`` of the project's files, less the reports."""
+    reports = reports.resolve()
+    found = {}
+    for path in project_files(project):
+        if reports in path.resolve().parents:
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found[str(path.relative_to(project))] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return found
+
+
+def written_during(before: dict, project: Path, reports: Path) -> list:
+    """Files that appeared or changed since ``before``: what the run itself wrote."""
+    after = snapshot(project, reports)
+    return sorted(name for name, state in after.items() if before.get(name) != state)
