@@ -5,8 +5,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3
 EXIT_CODES = {  # the README's table is tested against this one
     EXIT_OK: "done: every selected cell was measured (with `--strict`, every one passed); the "
     "gate found no regression",
-    EXIT_FAILED: "the answer is no: with `--strict`, a cell failed, crashed or is unsatisfiable; "
-    "the gate found a regression or an unsatisfiable proposal; a lock proved unsatisfiable",
+    EXIT_FAILED: "the answer is no: a cell is unsatisfiable (its pins cannot be installed "
+    "together), or with `--strict` a cell failed or crashed; the gate found a regression or an "
+    "unsatisfiable proposal; a lock proved unsatisfiable",
     EXIT_USAGE: "bad input, before any work: usage, config, an unknown env or package, a busy "
     "or foreign reports folder",
     EXIT_UNMEASURED: "not measured: network, interpreter or tool trouble, a timeout, a cell that "

@@ -42,7 +42,7 @@ def _plan() -> dict:
     path = os.environ.get(PLAN_VARIABLE)
     if not path:
         return {}
-    return json.loads(Path(path).read_text())
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 @impl
@@ -84,14 +84,16 @@ def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: lis
     info.mkdir(parents=True)
     shutil.copyfile(PROBE_SOURCE, home / PROBE_SOURCE.name)
     shutil.copyfile(STACK_CHECKS, home / STACK_CHECKS.name)
-    (home / "pytest.ini").write_text("[pytest]\n")  # the checks run with no config of the project
-    (info / "METADATA").write_text(METADATA)
-    (info / "entry_points.txt").write_text(ENTRY_POINTS)
+    (home / "pytest.ini").write_text(
+        "[pytest]\n", encoding="utf-8"
+    )  # the checks run with no config of the project
+    (info / "METADATA").write_text(METADATA, encoding="utf-8")
+    (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
     config = {"sessions": str(sessions), "watch": list(watch)}
-    (home / "harness-probe.json").write_text(json.dumps(config))
+    (home / "harness-probe.json").write_text(json.dumps(config), encoding="utf-8")
     sessions.mkdir(parents=True, exist_ok=True)
     pth = site_packages / PTH_NAME
-    pth.write_text(str(home) + "\n")
+    pth.write_text(str(home) + "\n", encoding="utf-8")
     return pth
 
 

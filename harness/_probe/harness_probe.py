@@ -30,7 +30,7 @@ def _config():
     if os.environ.get(ACTIVE):
         return None
     try:
-        with open(CONFIG) as handle:
+        with open(CONFIG, encoding="utf-8") as handle:
             config = json.load(handle)
         return {"sessions": str(config["sessions"]), "watch": list(config.get("watch") or [])}
     except (OSError, ValueError, KeyError, TypeError):
@@ -87,7 +87,7 @@ class Recorder:
         self.watch = sorted(set(WATCHED) | set(watch))
         self.folder = os.path.join(root, f"{time.monotonic():.6f}-{os.getpid()}")
         os.makedirs(self.folder)
-        self.events = open(os.path.join(self.folder, "events.jsonl"), "a")
+        self.events = open(os.path.join(self.folder, "events.jsonl"), "a", encoding="utf-8")
         self.record = {
             "pid": os.getpid(),
             "argv": list(sys.argv),
@@ -104,7 +104,7 @@ class Recorder:
 
     def _save(self):
         path = os.path.join(self.folder, "session.json")
-        with open(path + ".tmp", "w") as handle:
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
             json.dump(self.record, handle, indent=1)
         os.replace(path + ".tmp", path)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness import processes
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED
-from harness.model import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT
+from harness.model import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT, UNSATISFIABLE
 from harness.report import progress, publish
 from harness.stages import budget, lock, pipeline, provision
 from harness.stages import select as matrix
@@ -87,6 +87,8 @@ def command(state: State) -> int:
         return EXIT_UNMEASURED
     if unreadable:
         return EXIT_UNMEASURED
+    if any(r.verdict == UNSATISFIABLE for r in results):  # pins that cannot be installed
+        return EXIT_FAILED
     if state.args.strict and any(r.verdict != PASS for r in results):
         return EXIT_FAILED
     return EXIT_OK

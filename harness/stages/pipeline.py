@@ -82,15 +82,15 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, t
     ``installed`` is called once the cell's env is built (its commands start).
     """
     folder = store.run_dir(cell, options.mode)
+    problem = todo.problem(cell)
     provenance = Provenance(
-        lock=_shown(todo.paths[cell.name], options.project),
+        lock=_shown(todo.paths[cell.name], options.project) if todo.paths[cell.name].is_file() else "",
         unpinned=lock.unpinned_in(todo.paths[cell.name]),
         interpreter=prepare.identity(todo.pythons[cell.name]), posargs=list(options.posargs),
         excluded=list(options.excluded), mode=options.mode, fingerprint=todo.prints[cell.name],
-        log=str((folder / "tox.log").relative_to(options.reports)),
+        log="" if problem else str((folder / "tox.log").relative_to(options.reports)),
     )  # fmt: skip
-    evidence = Evidence(timeout_s=options.timeout_s, lock_problem=todo.problem(cell),
-                        provenance=provenance)  # fmt: skip
+    evidence = Evidence(timeout_s=options.timeout_s, lock_problem=problem, provenance=provenance)
     if evidence.lock_problem is None:
         progress.stage(cell, "installing")
         constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]

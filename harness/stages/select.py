@@ -33,28 +33,29 @@ KEYS = (
 
 
 def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
-    """What ``tox config --format json`` prints. tox reads the config with a work dir of its
-    own, thrown away after, so reading writes nothing into the project (not even
-    ``.tox/.pkg``); that dir's path reads ``{work_dir}`` in the values."""
+    """What ``tox config --format json`` says, written to a file of its own: a value such as
+    ``{env_site_packages_dir}`` makes tox build the env to answer, and it logs that on stdout.
+    tox reads with a work dir of its own, thrown away after, so reading writes nothing into
+    the project (not even ``.tox/.pkg``); that dir's path reads ``{work_dir}`` in the values.
+    """
     with tempfile.TemporaryDirectory(prefix="harness-config-") as work:
-        plan_file = Path(work) / "plan.json"
+        plan_file, answer = Path(work) / "plan.json", Path(work) / "config.json"
         plan_file.write_text(json.dumps(plan or {}))
-        command = [*provision.tox_command(project), "--workdir", str(Path(work) / "tox"),
-                   "config", "--format", "json", *arguments]  # fmt: skip
+        command = [*provision.tox_command(project), "--workdir", str(Path(work) / "tox"), "-q",
+                   "config", "--format", "json", "-o", str(answer), *arguments]  # fmt: skip
         env = {**os.environ, PLAN_VARIABLE: str(plan_file)} if plan else None
         try:
-            done = processes.run(command, timeout=300, cwd=project, env=env)
+            done = processes.run(command, timeout=600, cwd=project, env=env)
+            text = answer.read_text() if answer.is_file() else ""
         except (OSError, subprocess.SubprocessError) as exc:
             raise ToolError(f"cannot run tox: {exc}") from exc
-    if done.returncode != 0:
-        detail = (done.stdout + done.stderr).strip().splitlines()
+    try:  # complete even when tox exits non-zero because some env's Python is missing
+        return json.loads(text.replace(str(Path(work) / "tox"), "{work_dir}"))
+    except ValueError:
+        detail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
         raise ConfigError(
             f"tox cannot read the configuration in {project}: " + " | ".join(detail[-3:])
-        )
-    try:
-        return json.loads(done.stdout.replace(str(Path(work) / "tox"), "{work_dir}"))
-    except ValueError as exc:
-        raise ConfigError(f"tox printed no configuration: {done.stdout[:200]}") from exc
+        ) from None
 
 
 def tox_config(project: Path, selector: list, plan: dict = None) -> dict:

@@ -76,6 +76,8 @@ def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult
     journal = evidence.journal
     if journal is None or not journal.setup_ok:
         return _setup_failed(result, evidence, table)
+    if not result.invocations and any(cell.commands.values()):
+        return _setup_failed(result, evidence, table)  # tox skipped them: say why, from its log
     result.problem = measured.decisive[0] if measured.decisive else None
     if measured.crash:
         result.problem, result.verdict = measured.crash, CRASH

@@ -4,7 +4,8 @@
 ``test`` extra) and one env for each shape: several pytest commands, ignored exit codes,
 ``ignore_errors``, ``commands_pre``/``commands_post`` around a segfault, ``pytest.exit``,
 ``os._exit``, pytest run inside a test, a ``set_env`` that overrides ``PYTHONPATH`` and
-``PYTEST_ADDOPTS``, its own ``--junitxml``, pip as the ``install_command``, pytest under ``env`` followed by
+``PYTEST_ADDOPTS``, its own ``--junitxml``, pip as the ``install_command``, ``EncodingWarning`` made an error (as xopen's
+``PYTHONWARNDEFAULTENCODING``), pytest under ``env`` followed by
 ``pip uninstall pytest`` (as patsy's), a pytest from outside the env (what patsy's env ran
 the next time), ``.[test]``, ``extras``, ``package = wheel``, no deps
 of its own, a failing non-test command, no commands, and an interpreter that is not
@@ -90,6 +91,10 @@ commands =
 base_python = python3
 allowlist_externals = {env:CONFORMANCE_OUTSIDE_PYTEST}
 commands = {env:CONFORMANCE_OUTSIDE_PYTEST} tests/test_bridge.py
+
+[testenv:warn-encoding]
+set_env = PYTHONWARNDEFAULTENCODING = 1
+commands = pytest tests/test_ok.py -W error::EncodingWarning
 
 [testenv:pip-installer]
 install_command = python -I -m pip install {opts} {packages}

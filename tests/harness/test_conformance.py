@@ -16,7 +16,7 @@ import pytest
 from . import corpus
 
 ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
-        "setenv", "no-autoload", "own-junit", "pip-command", "pip-installer", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
+        "setenv", "no-autoload", "own-junit", "pip-command", "pip-installer", "warn-encoding", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
         "nested", "no-commands", "nopython")  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def test_sessions_that_did_not_finish(conformance):
 
 def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
     project, cells = conformance
-    for env in ("setenv", "no-autoload", "own-junit"):
+    for env in ("setenv", "no-autoload", "own-junit", "warn-encoding"):
         assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
     assert (project / ".harness" / "envs" / "own-junit" / "tmp" / "mine.xml").is_file()
     assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it

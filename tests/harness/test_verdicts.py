@@ -214,3 +214,15 @@ def test_a_command_without_a_pytest_session_is_not_a_test_run(argv):  # patsy's 
 def test_a_cell_whose_only_pytest_command_ran_no_session_ran_no_tests():
     result = decide(CELL, Evidence(journal=journal_of(0), sessions=[]))
     assert result.verdict == "no-tests" and result.tests.total == 0
+
+
+def test_an_env_tox_skipped_says_why_rather_than_no_tests():  # pytest-env's .pkg wants 3.15
+    cell = Cell("3.11", {}, commands={"commands": ["pytest tests"]})
+    log = (
+        ".pkg: could not find python interpreter with spec(s): cpython3.15 for package "
+        "environment .pkg\n  3.11: SKIP (0.01 seconds)\n  evaluation failed :( (0.30 seconds)"
+    )
+    result = decide(cell, Evidence(journal=journal_of(), log=log))
+    assert result.verdict == "infra-error" and result.problem.signature == "python-missing"
+    assert result.problem.evidence.startswith(".pkg: could not find python interpreter")
+    assert decide(Cell("none", {}), Evidence(journal=journal_of())).verdict == "no-tests"
