@@ -116,7 +116,15 @@ class LiveProgress:
 
 
 def choose(stream=None):
-    """Live on an interactive terminal, plain lines in CI, when piped or with NO_COLOR/TERM=dumb."""
-    stream = stream or sys.stdout
-    interactive = stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
-    return LiveProgress() if interactive else PlainProgress(stream)
+    """Progress on stderr (stdout is for results): live on an interactive terminal, plain lines
+    in CI, when piped, with ``NO_COLOR`` set (no-color.org) or ``TERM=dumb``."""
+    stream = stream or sys.stderr
+    interactive = (
+        stream.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )  # fmt: skip
+    if not interactive:
+        return PlainProgress(stream)
+    from rich.console import Console
+
+    return LiveProgress(Console(file=stream))

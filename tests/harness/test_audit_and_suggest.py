@@ -100,11 +100,11 @@ def test_a_real_metadata_bound_forbidden_then_forced(tmp_path):
         return subprocess.run([sys.executable, "-m", "harness", *args, "--project", str(project)],
                               capture_output=True, text=True, timeout=600)  # fmt: skip
 
-    assert "old: unsatisfiable" in harness("run").stdout
+    assert "old: unsatisfiable" in harness("run").stderr
     forced = harness("run", "--force")
     assert (
-        "old-forced: " in forced.stdout
-        and "unsatisfiable" not in forced.stdout.split("old-forced: ")[1]
+        "old-forced: " in forced.stderr
+        and "unsatisfiable" not in forced.stderr.split("old-forced: ")[1]
     )
     audit = harness("audit")
     assert audit.returncode == 0, audit.stderr

@@ -69,7 +69,7 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
         "run", "--project", str(tiny_project), "-e", "pkg23-ok,pkg24-ok", "--disk-budget", "400G"
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "removed the envs of (light): 2" in done.stdout
+    assert "removed the envs of (light): 2" in done.stderr
     assert not (tiny_project / ".harness" / "envs" / "pkg23-ok").exists()
     disk = json.loads((tiny_project / ".harness" / "disk.json").read_text())
     (group,) = disk["groups"]

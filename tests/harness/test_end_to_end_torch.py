@@ -33,7 +33,7 @@ def report(tmp_path_factory):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert (
-        "torch21-numpy22: installing" in done.stdout and "torch21-numpy22: testing" in done.stdout
+        "torch21-numpy22: installing" in done.stderr and "torch21-numpy22: testing" in done.stderr
     )
     return dict(json.loads((reports / "compat.json").read_text()), _reports=str(reports))
 

@@ -33,7 +33,7 @@ def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
     done = harness("run", "--project", str(tiny_project), "-e", envs, "--jobs", "2")
     assert done.returncode == 3, done.stderr  # the empty cell was not measured
     assert "not measured: pkg23-empty" in done.stderr
-    assert "pkg23-ok: installing" in done.stdout
+    assert "pkg23-ok: installing" in done.stderr
     cells = by_name(report_of(tiny_project))
     verdicts = {name: cell["verdict"] for name, cell in cells.items()}
     assert verdicts == {
@@ -61,7 +61,7 @@ def test_every_kind_of_outcome_gets_its_verdict(tiny_project):
 
 def test_a_hung_cell_is_killed_at_its_timeout(tiny_project):
     done = harness("run", "--project", str(tiny_project), "-e", "pkg23-hang", "--timeout", "5")
-    assert done.returncode == 3 and "pkg23-hang: timeout" in done.stdout
+    assert done.returncode == 3 and "pkg23-hang: timeout" in done.stderr
     (cell,) = report_of(tiny_project)["cells"]
     assert cell["verdict"] == "timeout" and cell["problem"]["signature"] == "timeout"
     hung = subprocess.run(

@@ -1,5 +1,7 @@
 import io
 
+import pytest
+
 from harness.model import Cell, CellResult, Counts
 from harness.report.progress import PlainProgress, choose, summary_line
 
@@ -50,3 +52,29 @@ def test_live_table_on_a_terminal():
     text = screen.getvalue()
     assert "harness: disk: needs about 1.0 GB" in text and "harness: 1/2 cells done" in text
     assert "78 passed, 1 skipped" in text and "testing" in text
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("variables", "plain"),
+    [({}, False), ({"NO_COLOR": "1"}, True), ({"NO_COLOR": ""}, False), ({"CI": "true"}, True),
+     ({"TERM": "dumb"}, True)],
+)  # fmt: skip
+def test_a_terminal_gets_the_live_table_unless_told_otherwise(variables, plain, monkeypatch):
+    for name in ("NO_COLOR", "CI", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert isinstance(choose(Terminal()), PlainProgress) is plain
+
+
+def test_progress_goes_to_stderr_by_default(monkeypatch, capsys):
+    monkeypatch.setenv("CI", "true")
+    progress = choose()
+    progress.note("hello")
+    captured = capsys.readouterr()
+    assert captured.out == "" and "hello" in captured.err
