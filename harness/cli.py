@@ -28,6 +28,13 @@ from harness.state import State
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("compat-harness")
+    except PackageNotFoundError:  # run from a checkout (PYTHONPATH), not installed
+        from harness import __version__ as installed
+    parser.add_argument("--version", action="version", version=f"harness {installed}")
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.add_parser(commands)

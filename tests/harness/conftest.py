@@ -75,7 +75,8 @@ def tiny_project(tmp_path) -> Path:
 def recorded(tmp_path):
     """A copy of a recorded cell directory (real files from real runs, paths anonymised).
 
-    ``scripts/record_fixture.py`` records them; ``cell.json`` holds the cell's settings.
+    ``scripts/record_fixture.py`` records them from a run's folder (``runs/RUN/CELL``): tox's
+    journal and log, the probe's sessions; ``cell.json`` holds the cell's settings.
     """
 
     def copy(name: str) -> Path:
@@ -91,9 +92,10 @@ def recorded_cell(directory: Path) -> Cell:
 
 
 def recorded_evidence(directory: Path) -> Evidence:
+    """What the pipeline collects from a run folder (``pipeline.run_one``), from a recorded one."""
     return Evidence(
         duration_s=12.3,
-        journal=collect.journal(directory / "tox-result.json", directory.name),
+        journal=collect.journal(directory / "tox-result.json", recorded_cell(directory).name),
         sessions=collect.sessions(directory / "sessions"),
         log=collect.log_tail(directory / "tox.log"),
     )

@@ -64,6 +64,7 @@ def test_a_group_that_cannot_fit_stops_the_run(tmp_path):
     meter.stop()
 
 
+@pytest.mark.integration
 def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
     done = harness(
         "run", "--project", str(tiny_project), "-e", "pkg23-ok,pkg24-ok", "--disk-budget", "400G"
@@ -83,6 +84,7 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
     assert report["disk"]["groups"][0]["key"] == "(light)"
 
 
+@pytest.mark.integration
 def test_clean_removes_only_what_the_harness_made(tiny_project):
     assert harness("run", "--project", str(tiny_project), "-e", "pkg23-ok").returncode == 0
     (tiny_project / ".tox" / "theirs").mkdir()

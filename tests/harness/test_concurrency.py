@@ -4,6 +4,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
+
 ENVS = "pkg23-ok,pkg24-ok,pkg24-fail"
 ROUNDS = 3
 

@@ -15,6 +15,8 @@ import pytest
 
 from . import corpus
 
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
+
 ENVS = ("two-runs", "ignored", "ignore-errors", "pre-post-crash", "exit-early", "os-exit",
         "setenv", "no-autoload", "own-junit", "pip-command", "pip-installer", "warn-encoding", "names-pytest", "outside-pytest", "bad-command", "dot-extra", "extras", "no-deps",
         "nested", "no-commands", "nopython")  # fmt: skip

@@ -11,6 +11,8 @@ import pytest
 
 from . import corpus
 
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
+
 ENVS_TOML = """
 env_list = ["two-runs"]
 

@@ -6,14 +6,16 @@ verdicts are then checked against an environment installed by hand with the same
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.real_wheels
+pytestmark = [pytest.mark.integration, pytest.mark.real_wheels]
 
 
 def bridge_test_ids() -> set:
@@ -65,28 +67,68 @@ def test_numpy_2_cell_fails_exactly_the_bridge_tests(report):
     assert bad["device"]["numpy_bridge"] == "RuntimeError: Numpy is not available"
 
 
-@pytest.mark.parametrize("numpy, works", [("1.26.4", True), ("2.2.6", False)])
-def test_verdicts_match_an_environment_installed_by_hand(tmp_path, numpy, works):
+def junit_outcome(path: Path) -> tuple:
+    """``((passed, failed, errors, skipped), failing test ids)`` from pytest's JUnit XML."""
+    cases = ElementTree.parse(path).getroot().iter("testcase")
+    counts = dict.fromkeys(("passed", "failure", "error", "skipped"), 0)
+    failing = set()
+    for case in cases:
+        found = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcome = found[0] if found else "passed"
+        counts[outcome] += 1
+        if outcome in ("failure", "error"):
+            module = case.get("classname").replace(".", "/") + ".py"  # no classes in the suite
+            failing.add(f"{module}::{case.get('name')}")
+    return (counts["passed"], counts["failure"], counts["error"], counts["skipped"]), failing
+
+
+@pytest.mark.parametrize(
+    "name, numpy, works",
+    [("torch21-numpy126", "1.26.4", True), ("torch21-numpy22", "2.2.6", False)],
+)
+def test_verdicts_match_an_environment_installed_by_hand(report, tmp_path, name, numpy, works):
+    """The cell's pins installed by hand with uv (under the cell's own lock), and the suite run
+    there by plain pytest, without the harness: its outcome, counts and failing tests are the
+    harness's verdict, counts and failures for the cell."""
+    measured = cell(report, name)
+    lock = ROOT / measured["lock"]
+    assert lock.is_file(), measured["lock"]
     uv = [sys.executable, "-m", "uv"]
     subprocess.run(
         [*uv, "venv", "-q", str(tmp_path / "env"), "-p", sys.executable], check=True, timeout=300
     )
     python = tmp_path / "env" / "bin" / "python"
-    install = [
-        *uv,
-        "pip",
-        "install",
-        "-q",
-        "--python",
-        str(python),
-        "torch==2.1.2",
-        f"numpy=={numpy}",
-    ]
+    deps = ["torch==2.1.2", f"numpy=={numpy}", "pandas", "pillow", "pytest", "pytest-cov"]
+    install = [*uv, "pip", "install", "-q", "--python", str(python), *deps, "-c", str(lock)]
     subprocess.run(install, check=True, timeout=1800)
+    versions = subprocess.run(
+        [str(python), "-c", "from importlib.metadata import version as v; "
+         "print(v('torch'), v('numpy'))"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout.split()  # fmt: skip
+    assert versions == [measured["versions"]["torch"], measured["versions"]["numpy"]]
     probe = "import numpy, torch; torch.from_numpy(numpy.zeros(2)); print('bridge ok')"
-    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=300)
-    assert (done.returncode == 0) is works
-    assert ("bridge ok" in done.stdout) if works else ("Numpy is not available" in done.stderr)
+    bridge = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=300)
+    assert (bridge.returncode == 0) is works
+    assert ("bridge ok" in bridge.stdout) if works else ("Numpy is not available" in bridge.stderr)
+
+    junit = tmp_path / "junit.xml"
+    quiet = ("PYTEST_", "COV_CORE_", "COVERAGE_")  # this session's settings stay out of the env
+    env = {k: v for k, v in os.environ.items() if not k.startswith(quiet) and k != "PYTHONPATH"}
+    suite = subprocess.run(
+        [str(python), "-m", "pytest", "tests/inference", "-p", "no:cacheprovider", "-q",
+         f"--junitxml={junit}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800, env=env,
+    )  # fmt: skip
+    assert suite.returncode in (0, 1), suite.stdout[-3000:] + suite.stderr[-3000:]
+    by_hand = "pass" if suite.returncode == 0 else "fail"
+    assert by_hand == ("pass" if works else "fail"), suite.stdout[-3000:]
+    assert measured["verdict"] == by_hand
+    counts, failing = junit_outcome(junit)
+    tests = measured["tests"]
+    assert (tests["passed"], tests["failed"], tests["errors"], tests["skipped"]) == counts
+    assert {f["test"] for f in measured["failures"]} == failing
+    assert len(failing) == (0 if works else len(bridge_test_ids()))
 
 
 def test_an_adhoc_numpy_bump_keeps_torch_and_fails_on_the_bridge(report, tmp_path):

@@ -124,6 +124,7 @@ def test_a_uv_lock_is_read_as_a_lock(tmp_path):
     assert locked(tmp_path / "uv.lock") == {("numpy", "2.2.6")}
 
 
+@pytest.mark.integration
 def test_wheel_size_and_releases_from_the_real_index():
     assert 20_000 < wheel_size("packaging", "23.2") < 200_000
     with pytest.raises(LookupError):
@@ -146,6 +147,7 @@ def test_check_stops_with_a_clear_message():
         check(short)
 
 
+@pytest.mark.integration
 def test_requires_dist_from_the_index_and_from_uv_s_cache(tmp_path):
     from harness.index import requires_dist
 

@@ -63,10 +63,12 @@ def test_either_side_unmeasured_is_exit_3_and_an_impossible_proposal_is_exit_1(m
 def test_a_proposed_cell_that_ran_nothing_or_crashed_is_a_regression(measured):
     good = measured("torch21-numpy126")
     empty = measured("pkg23-empty")
+    assert empty.verdict == "no-tests"
     verdict = gate.judge(good, empty, [])
     assert verdict.exit_code == 1 and verdict.regressions[0].now == "no tests ran"
     assert sum(r.now == "missing" for r in verdict.regressions) == good.tests.passed
     crashed = measured("pre-post-crash")
+    assert crashed.verdict == "crash"
     verdict = gate.judge(good, crashed, [])
     assert verdict.exit_code == 1 and verdict.regressions[0].signature == "crash-signal"
 

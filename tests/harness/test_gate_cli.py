@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "harness" / "schemas" / "gate.schema.json").read_text())
 COMPAT = json.loads((ROOT / "harness" / "schemas" / "compat.schema.json").read_text())
@@ -145,7 +147,9 @@ def test_the_seed_incident_is_stopped_on_a_copy_of_this_repository(tmp_path):
     assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
 
 
-def test_fixes_backed_by_a_stored_report_and_by_tried_cells(gated, tmp_path):
+def test_with_a_stored_report_and_tried_cells_the_closest_passing_cell_proves_each_fix(
+    gated, tmp_path
+):
     good = harness("gate", "--project", str(gated), "--reports", str(tmp_path / "main"))
     assert good.returncode == 0, good.stdout + good.stderr
     (gated / "requirements.txt").write_text("packaging==24.1\npytest\n")
@@ -154,9 +158,16 @@ def test_fixes_backed_by_a_stored_report_and_by_tried_cells(gated, tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     doc = json.loads(done.stdout)
     jsonschema.validate(doc, SCHEMA)
-    proofs = {f["requirement"]: f["report"] for f in doc["fixes"] if f["verified"]}
-    assert "packaging<24" in proofs and any(
-        "compat.json" in r or r == "baseline HEAD" for r in proofs.values()
-    )
+    proofs = {f["requirement"]: (f["cell"], f["report"]) for f in doc["fixes"] if f["verified"]}
+    # The stored report's cell and the baseline's are one state measured twice, equally close to
+    # the proposed closure: the first source, the baseline, proves both packaging fixes. No fix
+    # that keeps packaging 24.1 (a pytest revert or bound, the cells tried) can pass.
+    baseline = next(f["cell"] for f in doc["fixes"] if f["requirement"] == "packaging==23.2")
+    assert proofs == {
+        "packaging==23.2": (baseline, "baseline HEAD"),
+        "packaging<24": (baseline, "baseline HEAD"),
+    }
+    stored = json.loads((tmp_path / "main" / "compat.json").read_text())["cells"]
+    assert [c["cell"]["name"] for c in stored] == [baseline]  # the same cell, stored by `main`
     bad = harness("gate", "--project", str(gated), "--from-report", str(tmp_path / "nowhere"))
     assert bad.returncode == 2 and "--from-report" in bad.stderr

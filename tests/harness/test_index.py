@@ -25,6 +25,7 @@ from harness.commands.bisect import Step
 from harness.errors import ConfigError, HarnessError, UnknownPackage
 from harness.model import Cell
 from harness.stages import lock
+from harness.stages.verdicts import Evidence, decide
 
 PYPI = "https://pypi.org/simple"
 PACKAGING_FILES = [
@@ -186,7 +187,7 @@ def local_index(tmp_path_factory, monkeypatch):
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root))
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     monkeypatch.setenv("UV_INDEX_URL", f"http://127.0.0.1:{server.server_address[1]}/simple")
     monkeypatch.setenv("UV_CACHE_DIR", str(root / "uv-cache"))
     monkeypatch.setenv("UV_HTTP_RETRIES", "0")
@@ -220,10 +221,12 @@ def test_an_unknown_name_elsewhere_stays_an_unsatisfiable_cell(local_index, tmp_
         outcome = lock.lock_cell(cell, tmp_path / f"{cell.name}.txt", tmp_path, sys.executable)
         assert not outcome.ok and outcome.problem.signature == "unsatisfiable", cell.name
         assert "was not found in the package registry" in outcome.problem.evidence
+        assert decide(cell, Evidence(lock_problem=outcome.problem)).verdict == "unsatisfiable"
     known = Cell("py-with_bar1.0", {"bar": "==1.0"}, ["bar==1.0"], base_env="py", adhoc=True)
     assert lock.lock_cell(known, tmp_path / "k.txt", tmp_path, sys.executable).ok
 
 
+@pytest.mark.integration
 def test_lock_with_an_unknown_package_exits_2_with_one_line(local_index, project, capsys):
     (project / "tox.ini").write_text(textwrap.dedent("""
         [tox]
@@ -240,6 +243,7 @@ def test_lock_with_an_unknown_package_exits_2_with_one_line(local_index, project
     assert err.count("\n") == 1
 
 
+@pytest.mark.integration
 def test_gate_on_a_requirement_naming_an_unknown_package_exits_2(local_index, project, capsys):
     (project / "tox.ini").write_text(
         "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps = bar\ncommands = python -c pass\n"

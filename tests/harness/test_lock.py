@@ -1,5 +1,7 @@
 import sys
 
+import pytest
+
 from harness.model import Cell
 from harness.stages.lock import (
     closure,
@@ -11,10 +13,12 @@ from harness.stages.lock import (
     requirements,
     unpinned_in,
 )  # fmt: skip
+from harness.stages.verdicts import Evidence, decide
 
 PYTHON = sys.executable
 
 
+@pytest.mark.integration
 def test_lock_writes_the_full_closure_with_a_header(tmp_path):
     cell = Cell("c", {"packaging": "==23.2"}, ["packaging==23.2", "pytest"])
     path = tmp_path / "c.txt"
@@ -31,6 +35,7 @@ def test_lock_writes_the_full_closure_with_a_header(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_unsatisfiable_and_unknown_versions_keep_the_resolver_reason(tmp_path):
     for deps, words in ((["packaging==23.2", "packaging>=24"], "unsatisfiable"),
                         (["packaging==99.0"], "no version of packaging")):  # fmt: skip
@@ -43,9 +48,11 @@ def test_network_failure_is_infrastructure(tmp_path, monkeypatch):
     monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("UV_HTTP_RETRIES", "0")
-    outcome = lock_cell(Cell("n", {}, ["packaging==23.2"]), tmp_path / "n.txt", tmp_path, PYTHON)
-    assert outcome.problem.signature == "install-network"
+    cell = Cell("n", {}, ["packaging==23.2"])
+    outcome = lock_cell(cell, tmp_path / "n.txt", tmp_path, PYTHON)
+    assert not outcome.ok and outcome.problem.signature == "install-network"
     assert "Connection refused" in outcome.problem.evidence
+    assert decide(cell, Evidence(lock_problem=outcome.problem)).verdict == "infra-error"
 
 
 def test_the_lock_file_is_the_cell_s_own_or_the_harness_s(tmp_path):
@@ -100,6 +107,7 @@ def test_the_closure_drops_the_project_and_names_what_it_cannot_pin(tmp_path):
     ]
 
 
+@pytest.mark.integration
 def test_unpinned_entries_are_recorded_in_the_lock(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()

@@ -34,6 +34,7 @@ def test_adhoc_names_are_one_safe_factor():
     assert name == "py-with_scikit_learnlt1.5_ge1.2_x" and Path(name).name == name
 
 
+@pytest.mark.integration
 def test_default_env_list_labels_and_named_envs(tiny_project):
     assert [c.name for c in select(tiny_project)] == ["pkg23-ok", "pkg24-ok"]
     assert [c.name for c in select(tiny_project, labels=["odd"])] == ["pkg24-crash", "pkg24-empty"]
@@ -43,6 +44,7 @@ def test_default_env_list_labels_and_named_envs(tiny_project):
     assert cell.commands["commands"] == ["pytest " + str(tiny_project / "tests")]
 
 
+@pytest.mark.integration
 def test_unknown_env_and_malformed_config(tiny_project):
     with pytest.raises(ConfigError, match="not found"):
         select(tiny_project, envs=["nosuchfactor"])
@@ -53,6 +55,7 @@ def test_unknown_env_and_malformed_config(tiny_project):
         select(tiny_project)
 
 
+@pytest.mark.integration
 def test_adhoc_cells_start_from_a_named_env_and_keep_its_factors(tiny_project):
     (cell,) = select(tiny_project, adhoc=["packaging==23.1"])  # from the first of env_list
     assert cell.adhoc and cell.base_env == "pkg23-ok" and cell.name == "pkg23-ok-with_packaging23.1"

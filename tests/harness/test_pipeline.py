@@ -5,7 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
+
+import pytest
+
+from .proctree import wait_until
+
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
 
 HARNESS = [sys.executable, "-m", "harness"]
 
@@ -76,11 +81,13 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
         [*HARNESS, "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--jobs", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not all((results / f"{n}.json").is_file() for n in ("pkg23-ok", "pkg24-fail")):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+
+    def measured():
+        return all((results / f"{n}.json").is_file() for n in ("pkg23-ok", "pkg24-fail"))
+
+    wait_until(lambda: measured() or process.poll() is not None, within=600)
+    assert measured() and process.poll() is None, "the two quick cells never finished"
+    process.send_signal(signal.SIGINT)  # while pkg23-hang hangs
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "--resume" in err
     report = report_of(tiny_project)
@@ -136,7 +143,9 @@ def test_network_failure_during_install_is_infrastructure(tiny_project, tmp_path
                "UV_HTTP_RETRIES": "0"}  # fmt: skip
     done = harness("run", "--project", str(tiny_project), "--skip-disk-check", env=offline)
     assert done.returncode == 3
-    for cell in report_of(tiny_project)["cells"]:
+    cells = by_name(report_of(tiny_project))
+    assert set(cells) == {"pkg23-ok", "pkg24-ok"}  # its env_list: every cell measured, none passed
+    for cell in cells.values():
         assert cell["verdict"] == "infra-error", cell
         assert cell["problem"]["signature"] == "install-network"
         assert cell["problem"]["test"] == "install"

@@ -15,6 +15,8 @@ import pytest
 
 from harness import processes
 
+from .proctree import wait_until
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc, prctl")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,10 +68,8 @@ def still_alive(pids: list, within: float = WAIT_S) -> list:
 
 
 def pids_from(path: Path) -> list:
-    deadline = time.monotonic() + WAIT_S
-    while not path.exists():
-        assert time.monotonic() < deadline, "the grandchild never wrote its pid"
-        time.sleep(0.05)
+    wait_until(path.exists, WAIT_S)
+    assert path.exists(), "the grandchild never wrote its pid"
     return [int(word) for word in path.read_text().split()]
 
 

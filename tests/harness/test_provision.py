@@ -10,6 +10,8 @@ import pytest
 
 from harness.stages import provision
 
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
+
 TOX = """
 [tox]
 requires = {requires}

@@ -50,6 +50,7 @@ def comparable(folder):
             for c in report["cells"]}  # fmt: skip
 
 
+@pytest.mark.integration
 def test_plan_shards_merge_equals_one_local_run(tiny_project, tmp_path):
     single = harness(
         "run", "--project", str(tiny_project), "-e", ENVS, "--reports", str(tmp_path / "one")
@@ -81,6 +82,7 @@ def test_plan_shards_merge_equals_one_local_run(tiny_project, tmp_path):
     assert (tmp_path / "merged" / log).is_file()  # the run folders came along
 
 
+@pytest.mark.integration
 def test_conflicting_duplicates_are_reported_never_written_over(tiny_project, tmp_path):
     for folder in ("a", "b"):
         harness(

@@ -5,7 +5,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from . import corpus
+
+pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
 
 TOX = """
 [tox]

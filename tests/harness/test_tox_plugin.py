@@ -71,6 +71,7 @@ def tox_config(project, plan, env, *keys):
 
 
 @pytest.mark.parametrize("name", FORMATS)
+@pytest.mark.integration
 def test_every_config_format_takes_the_plan_alike(name, tmp_path):
     project = tmp_path / "p p"  # a space in the path, as users have
     project.mkdir()

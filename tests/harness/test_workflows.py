@@ -24,12 +24,14 @@ def check(path):
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+@pytest.mark.integration
 def test_workflow_is_valid_and_lints_clean(workflow):
     schema, lint = check(workflow)
     assert schema.returncode == 0, schema.stdout + schema.stderr
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+@pytest.mark.integration
 def test_the_checks_catch_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text(
