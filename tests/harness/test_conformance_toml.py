@@ -48,6 +48,9 @@ extras = ["test"]
 deps = ["packaging>=23"]
 commands = [["pytest", "tests/test_pkg.py"]]
 
+[env.site-packages]
+commands = [["python", "-c", "import sys; print(sys.argv[1])", "{env_site_packages_dir}"], ["pytest", "tests/test_ok.py"]]
+
 [env.names-pytest]
 allowlist_externals = ["env"]
 commands = [
@@ -57,7 +60,7 @@ commands = [
 """
 
 ENVS = ("two-runs", "ignored", "ignore-errors", "setenv", "posargs", "req-file", "extras",
-        "names-pytest")  # fmt: skip
+        "site-packages", "names-pytest")  # fmt: skip
 EXPECTED = {  # verdict, passed, failed, skipped, installed packaging
     "two-runs": ("pass", 3, 0, 1, "24.1"),
     "ignored": ("fail", 2, 10, 1, "24.1"),
@@ -66,6 +69,7 @@ EXPECTED = {  # verdict, passed, failed, skipped, installed packaging
     "posargs": ("pass", 1, 0, 0, "24.1"),
     "req-file": ("pass", 2, 0, 1, "23.2"),
     "extras": ("pass", 1, 0, 0, None),  # packaging>=23: whatever release the lock pinned
+    "site-packages": ("pass", 2, 0, 1, "24.1"),  # tox builds the env to read its config
     "names-pytest": ("pass", 1, 0, 0, "24.1"),
 }
 

@@ -2,6 +2,7 @@
 answers bad input and a busy reports folder by it, in one line."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_shared_options_are_checked_alike_everywhere(command, option, value, tmp
 def test_a_busy_reports_folder_is_bad_input_and_left_alone(command, tmp_path, capsys):
     (tmp_path / "tox.ini").write_text("[tox]\nenv_list = py\n")
     (tmp_path / "requirements.txt").write_text("packaging\n")  # what the gate reads first
+    if command == "gate":  # and the baseline's commit
+        for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+            subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+                           cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
     (tmp_path / "other").mkdir()
     reports = tmp_path / ".harness"
     holder = Store(reports)

@@ -98,7 +98,7 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
         "--timeout", "5",
     )  # fmt: skip
     assert resumed.returncode == 3, resumed.stderr  # the hang is measured now, as a timeout
-    assert resumed.stdout.count("(kept)") == 2 and "pkg23-hang: timeout" in resumed.stdout
+    assert resumed.stderr.count("(kept)") == 2 and "pkg23-hang: timeout" in resumed.stderr
     assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "timeout"
     (tiny_project / "tests" / "test_tiny.py").write_text(
         (tiny_project / "tests" / "test_tiny.py").read_text().replace("time.sleep(600)", "pass")
@@ -107,7 +107,7 @@ def test_interrupted_run_resumes_only_what_is_left(tiny_project):
         "run", "--project", project, "-e", "pkg23-ok,pkg24-fail,pkg23-hang", "--resume"
     )
     assert (
-        changed.returncode == 0 and "(kept)" not in changed.stdout
+        changed.returncode == 0 and "(kept)" not in changed.stderr
     )  # the suite changed: all re-run
     assert by_name(report_of(tiny_project))["pkg23-hang"]["verdict"] == "pass"
 
