@@ -159,7 +159,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
                 budget.make_room(
                     group, later, todo.paths, cache, meter, options.disk_budget, progress.note
                 )
-                group.start, meter.group_peak = meter.now(), 0
+                group.start = meter.group_peak = meter.now()  # the peak includes the start
             cold = any(not environments.cached(cache, *pin)
                        for c in cells for pin in lock.locked(todo.paths[c.name]))  # fmt: skip
             _run_group(cells, options, store, todo, threads, jobs, progress, finished, cold)

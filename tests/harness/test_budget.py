@@ -87,12 +87,11 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
 @pytest.mark.integration
 def test_clean_removes_only_what_the_harness_made(tiny_project):
     assert harness("run", "--project", str(tiny_project), "-e", "pkg23-ok").returncode == 0
-    (tiny_project / ".tox" / "theirs").mkdir()
+    (tiny_project / ".tox" / "theirs").mkdir(parents=True)  # the user's own tox envs
+    envs = tiny_project / ".harness" / "envs"
+    assert (envs / "pkg23-ok").is_dir()
     cleaned = harness("clean", "--project", str(tiny_project))
     assert cleaned.returncode == 0 and "removed 1 env(s)" in cleaned.stdout
-    assert (
-        not (tiny_project / ".tox" / "pkg23-ok").exists()
-        and (tiny_project / ".tox" / "theirs").is_dir()
-    )
+    assert not envs.exists() and (tiny_project / ".tox" / "theirs").is_dir()
     assert not (tiny_project / ".harness" / "cells").exists()
     assert (tiny_project / ".harness" / "locks" / "pkg23-ok.txt").is_file()
