@@ -9,7 +9,7 @@ from pathlib import Path
 from harness import processes
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED
 from harness.model import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT, UNSATISFIABLE
-from harness.report import progress, publish
+from harness.report import progress, publish, terminal
 from harness.stages import budget, lock, pipeline, provision
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
@@ -75,6 +75,8 @@ def command(state: State) -> int:
             store, options.project, not_run, interrupted, tools(options.project),
             options.signatures,
         )  # fmt: skip
+    if outcome:
+        print("\n".join(terminal.result_lines(outcome.results)))
     print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
     say_unreadable(unreadable)
     if interrupted:
