@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS:
         module.add_parser(commands)
+        added = list(commands.choices.values())[-1]
+        added.description = added.description or module.__doc__.strip()  # what the command does
     return parser
 
 

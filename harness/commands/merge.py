@@ -17,7 +17,8 @@ from harness.store import Store, result_key
 def add_parser(commands) -> None:
     merger = commands.add_parser("merge", help="join the reports of many runners into one")
     merger.set_defaults(handler=command)
-    merger.add_argument("sources", nargs="+", type=Path, metavar="DIR")
+    merger.add_argument("sources", nargs="+", type=Path, metavar="DIR",
+                        help="the reports folders the shards uploaded")  # fmt: skip
     add(merger, "reports")
     merger.add_argument(
         "--project", type=Path, default=None, help="mark cells whose inputs changed"

@@ -17,7 +17,8 @@ def add_parser(commands) -> None:
     planner.add_argument(
         "--list", action="store_true", help="a plain JSON list, not GitHub's matrix"
     )
-    planner.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS)
+    planner.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS, metavar="N",
+                         help=f"at most N shards (default and most: {GITHUB_MAX_JOBS})")  # fmt: skip
 
 
 def command(state: State) -> int:

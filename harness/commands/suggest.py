@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
     parser.set_defaults(handler=command)
     parser.add_argument("--reports", dest="sources", action="append", type=Path, default=[],
                         metavar="DIR", help="reports folders or compat.json files (repeatable)")  # fmt: skip
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the sets as JSON")
 
 
 def command(state: State) -> int:
