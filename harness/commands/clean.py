@@ -46,7 +46,11 @@ def command(state: State) -> int:
                 raise HarnessError(
                     f"{envs} was not made by the harness (no {ENVS_MARKER}); left as it is"
                 )
-            gone = [p for p in envs.iterdir() if p.is_dir()] if envs.is_dir() else []
+            gone = (
+                [p for p in envs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+                if envs.is_dir()
+                else []
+            )
             try:
                 if envs.is_dir():
                     shutil.rmtree(envs)  # the marker goes too; the next run makes it again

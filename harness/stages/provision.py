@@ -103,7 +103,7 @@ def _install_plugin(python: Path) -> None:
         timeout=60,
     ).stdout.strip()  # fmt: skip
     package = Path(site) / PLUGIN
-    source = Path(__file__).parent
+    source = Path(__file__).parent.parent  # harness/
     package.mkdir()
     shutil.copyfile(source / "tox_plugin.py", package / "__init__.py")
     shutil.copytree(source / "_probe", package / "_probe",
