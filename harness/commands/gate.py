@@ -1,11 +1,14 @@
 """``harness gate``: would this dependency change break the project's own tests?
 
-Each state (the working tree, and a git ref or a stored report) is resolved with uv to one
-full closure, and that closure becomes a cell: the project's test env with the state's
-requirements in place of its deps for the same packages. Both cells run through the usual
-pipeline (same verdicts, signatures, probe, fingerprints; a stored result with the same
-fingerprint is reused). ``gate.judge`` compares them; for a regression, ``remedy`` lists the
-fixes that measured cells support, from stored reports and from ``--try-fixes`` cells.
+Each state is measured from its own files: the baseline from a checkout of the git ref (its
+tox config, requirement files, pyproject, uv.lock and package sources; see
+``stages.snapshot``), or a stored report; the proposed state from the working tree. In each,
+the project's test env runs as a cell with the state's requirements (``requirements.txt``, or
+pyproject's dependencies) in place of its deps for the same packages; an env that installs
+``uv.lock`` runs as it is. Both cells run through the usual pipeline (same verdicts,
+signatures, probe, fingerprints; a stored result with the same fingerprint is reused).
+``gate.judge`` compares them; for a regression, ``remedy`` lists the fixes that measured cells
+support, from stored reports and from ``--try-fixes`` cells.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from harness.gate import output as gate_output
 from harness.gate import remedy
 from harness.report import compat as reports
 from harness.report import progress, publish
-from harness.stages import lock, pipeline, sources
+from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
+from harness.stages.fingerprint import project_digest
 from harness.stages.signatures import by_id
 from harness.state import State, add
 from harness.store import Store
@@ -40,6 +44,12 @@ class Side:
     sources: sources.Sources = None
     result: object = None  # CellResult
     closure: dict = field(default_factory=dict)
+    root: Path = None  # the folder holding the state's files; None for a stored report
+    key: str = ""  # what names the state's cell: the commit, or "working tree"
+    from_uv_lock: bool = False  # its env installs uv.lock: the requirements stay as they are
+
+    def lines(self) -> list:
+        return [] if self.from_uv_lock or not self.sources else self.sources.requirements()
 
 
 def add_parser(commands) -> None:
@@ -54,9 +64,8 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--requirements", action="append", default=[], metavar="FILE",
                         help="requirement file (repeatable; default requirements.txt, else pyproject)")  # fmt: skip
-    parser.add_argument(
-        "--env", default=DEFAULT_ENV, help="the tox env whose tests and settings to use"
-    )
+    parser.add_argument("--env", help="the tox env whose tests and settings to use (default: "
+                        "the first of env_list that runs on an installed Python, else py)")  # fmt: skip
     parser.add_argument("--from-report", dest="evidence", action="append", default=[], type=Path,
                         metavar="DIR", help="stored reports whose passing cells can back a fix")  # fmt: skip
     parser.add_argument("--try-fixes", type=int, nargs="?", const=4, default=0, metavar="N",
@@ -67,8 +76,21 @@ def add_parser(commands) -> None:
     add(parser, "timeout", "jobs", "signatures")
 
 
-def cell_name(env: str, lines: list) -> str:
-    return f"{env}-gate_" + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:10]
+def cell_name(env: str, key: str, lines: list) -> str:
+    """The gate cell of a state (``key``: its commit, or "working tree") with those lines."""
+    return f"{env}-gate_" + hashlib.sha256("\n".join([key, *lines]).encode()).hexdigest()[:10]
+
+
+def default_env(project: Path) -> str:
+    """The env the project tests with: the first of ``env_list`` with a Python factor whose
+    interpreter is installed; else ``py`` (tox's bare env) when it is listed or nothing is;
+    else the first listed."""
+    listed = matrix.env_list(project)
+    for name in listed:
+        factors = [interpreters.parse(f) for f in name.split("-")]
+        if any(f.version and interpreters.locate(f.text) for f in factors):
+            return name
+    return DEFAULT_ENV if DEFAULT_ENV in listed or not listed else listed[0]
 
 
 def command(state: State) -> int:
@@ -76,9 +98,16 @@ def command(state: State) -> int:
     if args.try_fixes < 0:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
-    proposed = Side("working tree", sources.read(folder, args.requirements))
-    baseline = _baseline(args, folder)
+    if not args.env:
+        args.env = default_env(folder)
+        print(f"harness gate: testing with env {args.env} (choose another with --env)",
+              file=sys.stderr)  # fmt: skip
+    proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
+                    key="working tree")  # fmt: skip
+    if not args.baseline_report:
+        snapshot.commit_of(folder, args.base)  # a bad ref stops here, before the folder is taken
     with state.folder("gate") as store:
+        baseline = _baseline(args, folder, store)
         try:
             judgement = _run(state, store, baseline, proposed)
         except (KeyboardInterrupt, processes.Interrupted):
@@ -90,28 +119,28 @@ def command(state: State) -> int:
     return gate_output.emit(doc, judgement.exit_code, args.json)
 
 
-def _baseline(args: argparse.Namespace, folder: Path) -> Side:
+def _baseline(args: argparse.Namespace, folder: Path, store: Store) -> Side:
     if args.baseline_report:
         result = gate_output.baseline_from_report(args.baseline_report, args.env)
-        state = Side(f"report {args.baseline_report}", result=result)
-        return state
-    sources.check_ref(folder, args.base)
-    return Side(args.base, sources.read(folder, args.requirements, args.base))
+        return Side(f"report {args.baseline_report}", result=result)
+    root = snapshot.checkout(folder, args.base, store.make_envs() / ".snapshots")
+    commit = snapshot.commit_of(folder, args.base)
+    return Side(args.base, sources.read(root, args.requirements, args.base), root=root, key=commit)
 
 
 def _run(state: State, store: Store, baseline: Side, proposed: Side):
     args, folder, table = state.args, state.project, state.signatures
-    wanted = {cell_name(args.env, proposed.sources.requirements()): proposed.sources.requirements()}
-    if baseline.result is None:
-        wanted[cell_name(args.env, baseline.sources.requirements())] = (
-            baseline.sources.requirements()
-        )
-    results = _measure(args, folder, store, table, wanted)
-    proposed.result = results[cell_name(args.env, proposed.sources.requirements())]
-    if baseline.result is None:
-        baseline.result = results[cell_name(args.env, baseline.sources.requirements())]
-    for state in (baseline, proposed):
-        state.closure = _closure(folder, state.result)
+    measured = [s for s in (baseline, proposed) if s.result is None]
+    for side in measured:
+        side.from_uv_lock = _installs_uv_lock(side.root, args.env, side.label)
+    same = len(measured) == 2 and _same_files(baseline.root, folder, store.reports)
+    for side in measured[:1] if same else measured:
+        name = cell_name(args.env, side.key, side.lines())
+        side.result = _measure(args, side.root, store, table, {name: side.lines()})[name]
+    if same:
+        proposed.result = baseline.result
+    for side in (baseline, proposed):
+        side.closure = _closure(side.root, side.result) if side.root else {}
     before, after = baseline.closure, proposed.closure
     if not before:  # a stored baseline whose lock is elsewhere: compare what its result recorded
         before = {n: v for n, v in baseline.result.versions.items() if v and n != "python"}
@@ -134,6 +163,18 @@ def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict) -> di
     return {result.cell.name: result for result in outcome.results}
 
 
+def _installs_uv_lock(root: Path, env: str, label: str) -> bool:
+    found = matrix.tox_cells(root, [env])
+    if not found:
+        raise HarnessError(f"the {label} has no tox env {env!r}")
+    return found[0].installs_from_uv_lock
+
+
+def _same_files(baseline: Path, proposed: Path, reports: Path) -> bool:
+    """Whether the working tree holds exactly the base ref's files (a revert, no change)."""
+    return project_digest(baseline, reports) == project_digest(proposed, reports)
+
+
 def _closure(folder: Path, result) -> dict:
     return dict(lock.locked(folder / result.lock)) if result.lock else {}
 
@@ -150,15 +191,15 @@ def _fixes(
         except (OSError, ValueError) as exc:
             raise HarnessError(f"--from-report {source}: {exc}") from exc
         evidence += [remedy.Backing(result, f"report {path}") for result in stored]
-    lines = proposed.sources.requirements()
+    lines = proposed.lines()
     known = baseline.sources.names() if baseline.sources else {}
     coupled = _coupled(judgement, table, lines, proposed.closure)
     found = remedy.options(
         lines, known, judgement.changes, coupled, evidence, python, proposed.closure
     )
-    if args.try_fixes:
+    if args.try_fixes and not proposed.from_uv_lock:
         tried = _candidates(judgement, found, coupled, lines, proposed.closure, evidence, python)
-        wanted = {cell_name(args.env, c): c for c in tried[: args.try_fixes]}
+        wanted = {cell_name(args.env, proposed.key, c): c for c in tried[: args.try_fixes]}
         if wanted:
             measured = _measure(args, folder, store, table, wanted)
             evidence += [remedy.Backing(r, "--try-fixes") for r in measured.values()]

@@ -21,6 +21,8 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.model import CellResult
 from harness.report import compat as reports
+from harness.report.actions import escaped as escaped  # re-exported: gate output escapes
+from harness.report.actions import inert, workflow_command
 from harness.report.markdown import code
 from harness.stages import sources
 from harness.store import write_atomic
@@ -48,7 +50,10 @@ def baseline_from_report(path: Path, env: str) -> CellResult:
 
 
 def document(judgement, baseline, proposed, folder: Path) -> dict:
-    changed = sources.changed_lines(baseline.sources, proposed.sources) if baseline.sources else []
+    read = {
+        line.path for side in (baseline, proposed) if side.sources for line in side.sources.lines
+    }
+    changed = sources.edits(baseline.root, proposed.root, tuple(read)) if baseline.root else []
     outcome = {0: "pass", 1: "regression", 3: "unmeasured"}[judgement.exit_code]
     return {
         "schema": SCHEMA,
@@ -121,18 +126,6 @@ def terminal(doc: dict) -> str:
     return "\n".join(map(inert, lines))
 
 
-def inert(line: str) -> str:
-    """One terminal line that no CI runner reads as a command: characters that are not
-    printable (line breaks, terminal escapes, Unicode separators) shown as Python escapes,
-    a ``::`` at its start and any ``##[`` broken with a backslash."""
-    line = "".join(c if c == " " or c.isprintable() else c.encode("unicode_escape").decode()
-                   for c in line)  # fmt: skip
-    indent = len(line) - len(line.lstrip(" "))
-    if line.startswith("::", indent):
-        line = f"{line[:indent]}\\{line[indent:]}"
-    return line.replace("##[", "##\\[")
-
-
 def json_text(doc: dict) -> str:
     """``doc`` as JSON whose lines the runner leaves alone: ``[`` after ``##`` (only ever in
     a string) is written ``\\u005b``, the same string to any JSON reader."""
@@ -160,20 +153,6 @@ def markdown(doc: dict) -> str:
         )
         lines.append(f"- {code(fix['requirement'])}: {fix['why']}; {proof}")
     return "\n".join(lines) + "\n"
-
-
-def escaped(text, in_property: bool = False) -> str:
-    """``text`` as GitHub's workflow commands need it: ``%``, CR and LF as ``%25``, ``%0D``,
-    ``%0A``; in a property value also ``:`` and ``,`` (which end and split the properties) as
-    ``%3A`` and ``%2C``. The runner undoes exactly this, so the text arrives unchanged."""
-    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
-
-
-def workflow_command(name: str, message, **properties) -> str:
-    """One workflow command line, ``::name key=value,...::message``, everything escaped."""
-    listed = ",".join(f"{key}={escaped(value, True)}" for key, value in properties.items())
-    return f"::{name}{' ' if listed else ''}{listed}::{escaped(message)}"
 
 
 def annotations(doc: dict) -> list:

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from harness.model import SUITE, Cell
+from harness.stages.expectations import STANDALONE
 from harness.store import HARNESS_LOCK_MARK, result_key
 
 DOCUMENTS = {".md", ".rst"}
@@ -61,14 +62,16 @@ def _skipped(part: str) -> bool:
 
 
 def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
-    """The project's files, less prose, the reports folder, the harness's lock files and
-    ``excluded`` (files whose content reaches the cells another way)."""
+    """The project's files, less prose, the reports folder, the harness's lock files, its
+    declarations of expected cells (they judge results, no cell reads them) and ``excluded``
+    (files whose content reaches the cells another way)."""
     digest = hashlib.sha256()
     reports = reports.resolve()
-    skipped = {(project / name).resolve() for name in excluded}
+    inside = reports in project.resolve().parents  # a snapshot the harness made in its folder
+    skipped = {(project / name).resolve() for name in (*excluded, STANDALONE)}
     for path in project_files(project):
         if (
-            reports in path.resolve().parents
+            (reports in path.resolve().parents and not inside)
             or path.suffix in DOCUMENTS
             or path.resolve() in skipped
         ):

@@ -1,15 +1,16 @@
 """A project's requirement sources in one dependency state: its working tree or a git ref.
 
+A state is a folder: the working tree, or a git ref's checkout (``stages.snapshot``).
 ``requirements.txt`` by default, or the files named with ``--requirements``; where none
-exists, pyproject's ``[project.dependencies]``. Files named by ``-r`` / ``-c`` inside them
-are read from the same state. A ref is read with ``git show``: the working tree is never
-touched.
+exists, pyproject's ``[project.dependencies]``; where neither does, none (the tox config holds
+the deps). Files named by ``-r`` / ``-c`` inside them are read from the same state. ``edits``
+finds where two states' dependency files differ, whichever file holds the dependencies.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -68,38 +69,23 @@ def requirement_name(line: str):
 
 
 class Reader:
-    """Reads files of one state: the working tree (``ref=None``) or a git ref."""
+    """Reads the files of one state: a folder (the working tree, or a ref's checkout)."""
 
-    def __init__(self, project: Path, ref: str = None) -> None:
-        self.project, self.ref = project, ref
+    def __init__(self, project: Path, state: str) -> None:
+        self.project, self.state = project, state
 
     def exists(self, path: str) -> bool:
         return self.read(path) is not None
 
     def read(self, path: str):
-        if self.ref is None:
-            file = self.project / path
-            return file.read_text() if file.is_file() else None
-        done = subprocess.run(
-            ["git", "show", f"{self.ref}:./{path}"], cwd=self.project, capture_output=True,
-            text=True, timeout=60,
-        )  # fmt: skip
-        return done.stdout if done.returncode == 0 else None
+        file = self.project / path
+        return file.read_text() if file.is_file() else None
 
 
-def check_ref(project: Path, ref: str) -> None:
-    done = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=project,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise ConfigError(f"--base {ref!r} is not a commit of the git repository at {project}")
-
-
-def read(project: Path, files: list, ref: str = None) -> Sources:
-    """The requirement sources of one state; ``files`` empty means the default."""
-    reader = Reader(project, ref)
-    sources = Sources(state=ref or "working tree")
+def read(project: Path, files: list, state: str = "working tree") -> Sources:
+    """The requirement sources of the state in ``project``; ``files`` empty means the default."""
+    reader = Reader(project, state)
+    sources = Sources(state=state)
     names = list(files) or ([DEFAULT_FILE] if reader.exists(DEFAULT_FILE) else [])
     if not names:
         return _from_pyproject(reader, sources)
@@ -133,7 +119,7 @@ def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
 
     text = reader.read("pyproject.toml")
     if text is None:
-        raise ConfigError(f"no {DEFAULT_FILE} and no pyproject.toml in {sources.state}")
+        return sources
     dependencies = tomllib.loads(text).get("project", {}).get("dependencies", [])
     lines = text.splitlines()
     for dependency in dependencies:
@@ -142,7 +128,48 @@ def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
     return sources
 
 
-def changed_lines(baseline: Sources, proposed: Sources) -> list:
-    """The proposed lines that the baseline does not have: where a bump was written."""
-    before = {(line.path, line.text) for line in baseline.lines}
-    return [line for line in proposed.lines if (line.path, line.text) not in before]
+DEPENDENCY_FILES = ("requirements*.txt", "requirements*.in", "requirements/*.txt",
+                    "requirements/*.in", "constraints*.txt", "constraints/*.txt", "pyproject.toml",
+                    "tox.ini", "tox.toml", "setup.cfg", "setup.py", "uv.lock")  # fmt: skip
+LOCKED_VERSION = re.compile(r'^version = "([^"]+)"')
+LOCKED_NAME = re.compile(r'^name = "([^"]+)"')
+
+
+def edits(baseline: Path, proposed: Path, also: tuple = ()) -> list:
+    """The lines of the proposed state's dependency files (and the files ``also`` names) that
+    the baseline's lack: where a bump was written. In ``uv.lock``, each changed package
+    version, as ``name==version``."""
+    paths = sorted({str(path.relative_to(root)) for root in (baseline, proposed)
+                    for pattern in DEPENDENCY_FILES for path in root.glob(pattern)
+                    if path.is_file()} | set(also))  # fmt: skip
+    found = []
+    for path in paths:
+        before, after = (_text_lines(root / path) for root in (baseline, proposed))
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        for tag, _, _, start, end in matcher.get_opcodes():
+            if tag in ("replace", "insert"):
+                found += _added(path, after, range(start, end))
+    return found
+
+
+def _text_lines(path: Path) -> list:
+    try:
+        return path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _added(path: str, lines: list, numbers: range) -> list:
+    found = []
+    for index in numbers:
+        text = lines[index].split(" #")[0].strip().rstrip(",").strip("\"'")
+        if path.endswith("uv.lock"):
+            version = LOCKED_VERSION.match(lines[index])
+            name = next((m.group(1) for m in (LOCKED_NAME.match(lines[i])
+                                             for i in range(index, -1, -1)) if m), None)  # fmt: skip
+            if not (version and name):
+                continue
+            text = f"{name}=={version.group(1)}"
+        if text and not text.startswith(("#", "[")):
+            found.append(Line(path, index + 1, text))
+    return found

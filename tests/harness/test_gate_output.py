@@ -73,15 +73,18 @@ def judgement() -> gate.Judgement:
 
 
 class State:
-    def __init__(self, label: str, lines: list, verdict: str) -> None:
-        self.label, self.sources = label, Sources(label, lines)
+    def __init__(self, label: str, root, requirement: str, verdict: str) -> None:
+        root.mkdir()
+        (root / PATH).write_text(f"# pins\n\n{requirement}\n")
+        self.label, self.root = label, root
+        self.sources = Sources(label, [Line(PATH, 3, requirement)])
         self.result = result(f"py-gate_{label}", verdict)
 
 
 @pytest.fixture
 def doc(tmp_path):
-    baseline = State("HEAD", [Line(PATH, 3, "packaging==23.2")], "pass")
-    proposed = State("working tree", [Line(PATH, 3, "packaging==24.1")], "fail")
+    baseline = State("HEAD", tmp_path / "base", "packaging==23.2", "pass")
+    proposed = State("working tree", tmp_path / "tree", "packaging==24.1", "fail")
     return gate_output.document(judgement(), baseline, proposed, tmp_path)
 
 
@@ -130,14 +133,20 @@ def gated(tmp_path, monkeypatch):
     (project / "tox.ini").write_text("[tox]\nenv_list = py\n")
     (project / PATH).write_text("packaging==24.1\n")
 
-    def baseline(args, folder):
-        return gating.Side("HEAD", Sources("HEAD", [Line(PATH, 1, "packaging==23.2")]))
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / PATH).write_text("packaging==23.2\n")
+    (tmp_path / "base" / "tox.ini").write_text("[tox]\nenv_list = py\n")
+
+    def baseline(args, folder, store):
+        lines = [Line(PATH, 1, "packaging==23.2")]
+        return gating.Side("HEAD", Sources("HEAD", lines), root=tmp_path / "base")
 
     def run(state, store, base, proposed):
         base.result, proposed.result = result("py-gate_a", "pass"), result("py-gate_b", "fail")
         return judgement()
 
     monkeypatch.setattr(gating, "_baseline", baseline)
+    monkeypatch.setattr(gating.snapshot, "commit_of", lambda folder, ref: "0" * 40)
     monkeypatch.setattr(gating, "_run", run)
     monkeypatch.setattr(gating.publish, "publish", lambda *args: None)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
