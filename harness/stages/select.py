@@ -171,11 +171,11 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
 
 def derived_cells(project: Path, base: str, wanted: dict) -> list:
     """Cells that take the env ``base``'s settings, with ``{name: requirement lines}`` in place
-    of the deps that name the same packages."""
+    of the deps that name the same packages. An env that installs uv.lock takes no lines."""
     plan = {"cells": {name: {"base": base} for name in wanted}}
     config = tox_config(project, ["-e", ",".join(wanted)], plan)
     base_cell = tox_cells(project, [base])[0]
-    if base_cell.installs_from_uv_lock:
+    if base_cell.installs_from_uv_lock and any(wanted.values()):
         raise ConfigError(
             f"cannot pin env {base}: it installs the project's uv.lock ({base_cell.runner}); "
             "start from an env that installs deps"
@@ -186,7 +186,7 @@ def derived_cells(project: Path, base: str, wanted: dict) -> list:
         replaced = {requirement_name(line) for line in lines} - {None}
         kept = [
             line
-            for line in values["deps"]
+            for line in values.get("deps", [])
             if requirement_name(line) not in replaced and name not in line
         ]
         pins = {**base_cell.pins, **pins_from_deps(lines)}

@@ -1,0 +1,55 @@
+"""The gate on every common layout, as a maintainer runs it: a real project in its own git
+repository, a NumPy 2 bump that breaks one test (exit 1, the test named with its signature,
+the edited line pointed at) and its revert (exit 0). The baseline comes from the base ref's
+own files, so the working tree's bumped files never leak into it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import layouts
+
+pytestmark = pytest.mark.integration  # real git, tox envs and NumPy wheels
+
+
+def gate(project, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "gate", "--project", str(project), "--json", *args],
+        capture_output=True, text=True, timeout=1800, env={**os.environ, "GITHUB_ACTIONS": "true"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", layouts.LAYOUTS, ids=[layout.name for layout in layouts.LAYOUTS])
+def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
+    uv = shutil.which("uv") or str(sys.executable.rsplit("/", 1)[0] + "/uv")
+    project = layouts.make(layout, tmp_path / layout.name, uv)
+    layouts.bump(layout, project, uv)
+    done = gate(project)
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    broken = {r["test"]: r for r in doc["regressions"]}
+    assert set(broken) == {layouts.BROKEN}, broken
+    assert broken[layouts.BROKEN]["signature"] == "numpy2-removed-name"
+    numpy = next(c for c in doc["changes"] if c["name"] == "numpy")
+    assert numpy["before"].startswith("1.26") and numpy["after"].startswith("2."), numpy
+    assert doc["baseline"]["versions"]["numpy"].startswith("1.26")
+    assert doc["proposed"]["versions"]["numpy"].startswith("2.")
+    pointed = [(line["path"], line["text"]) for line in doc["changed_lines"]]
+    assert any(path == layout.edited and layout.edited_line in text for path, text in pointed)
+    annotations = [line for line in done.stderr.splitlines() if line.startswith("::error")]
+    assert any(f"file={layout.edited}," in line for line in annotations), done.stderr
+    if layout.name == "library":
+        assert "testing with env py (choose another with --env)" in done.stderr
+
+    layouts.revert(project)
+    assert not subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                              cwd=project, capture_output=True, text=True).stdout  # fmt: skip
+    reverted = gate(project)
+    assert reverted.returncode == 0, reverted.stdout + reverted.stderr
+    doc = json.loads(reverted.stdout)
+    assert doc["result"] == "pass" and doc["changes"] == [] and doc["regressions"] == []
+    assert "1 kept from the last run" in reverted.stderr  # the baseline measured above
