@@ -32,7 +32,7 @@ from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
 from harness.stages.fingerprint import project_digest
 from harness.stages.signatures import by_id
-from harness.state import State, add
+from harness.state import State, add, write_junit
 from harness.store import Store
 
 DEFAULT_ENV = "py"  # tox's bare [testenv]
@@ -73,7 +73,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the result as JSON (harness.gate/1)"
     )
-    add(parser, "timeout", "jobs", "signatures")
+    add(parser, "timeout", "jobs", "signatures", "junit")
 
 
 def cell_name(env: str, key: str, lines: list) -> str:
@@ -116,6 +116,8 @@ def command(state: State) -> int:
             return EXIT_INTERRUPTED
         publish.publish(store, folder, [], False, {}, state.signatures)
         doc = gate_output.save(judgement, baseline, proposed, store.reports)
+        measured = {id(side.result): side.result for side in (baseline, proposed)}
+        write_junit(state, list(measured.values()))
     return gate_output.emit(doc, judgement.exit_code, args.json)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from junitparser import JUnitXml
 
 from tests.harness import layouts
 
@@ -28,8 +29,13 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     uv = shutil.which("uv") or str(sys.executable.rsplit("/", 1)[0] + "/uv")
     project = layouts.make(layout, tmp_path / layout.name, uv)
     layouts.bump(layout, project, uv)
-    done = gate(project)
+    done = gate(project, "--junit", str(tmp_path / "junit.xml"))
     assert done.returncode == 1, done.stdout + done.stderr
+    cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite]
+    assert [(case.classname, bool(case.result)) for case in cases] == [
+        (layout.name, False),
+        (layout.name, True),
+    ]  # the baseline cell passed, the proposed one failed
     doc = json.loads(done.stdout)
     broken = {r["test"]: r for r in doc["regressions"]}
     assert set(broken) == {layouts.BROKEN}, broken
