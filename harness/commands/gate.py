@@ -98,15 +98,16 @@ def command(state: State) -> int:
     if args.try_fixes < 0:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
-    if not args.env:
-        args.env = default_env(folder)
-        print(f"harness gate: testing with env {args.env} (choose another with --env)",
-              file=sys.stderr)  # fmt: skip
+    chosen = not args.env
+    args.env = args.env or default_env(folder)
     proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
                     key="working tree")  # fmt: skip
     if not args.baseline_report:
         snapshot.commit_of(folder, args.base)  # a bad ref stops here, before the folder is taken
     with state.folder("gate") as store:
+        if chosen:
+            print(f"harness gate: testing with env {args.env} (choose another with --env)",
+                  file=sys.stderr)  # fmt: skip
         baseline = _baseline(args, folder, store)
         try:
             judgement = _run(state, store, baseline, proposed)

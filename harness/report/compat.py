@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness import __version__
 from harness.model import CRASH, FAIL, PASS, PROBE, SUITE, VERDICTS, CellResult
+from harness.stages import expectations
 from harness.stages.classify import clean
 from harness.stages.signatures import BUILTIN
 from harness.store import result_key
@@ -80,13 +81,17 @@ def project_name(project: Path) -> str:
 
 
 def build(results: list, project: Path, not_run: list, interrupted: bool, tools: dict,
-          table: tuple = BUILTIN, stale: set = frozenset()) -> dict:  # fmt: skip
+          table: tuple = BUILTIN, stale: set = frozenset(),
+          declared: expectations.Declarations = expectations.NONE) -> dict:  # fmt: skip
+    """The report of ``results``; each cell's ``expected`` is its declaration compared with its
+    result (``Check.to_dict``), None when the project declares nothing for it."""
     suites = {r.cell.name: r for r in results if r.mode == SUITE}
     probes = {r.cell.name: r for r in results if r.mode == PROBE}
     cells = []
     for name in sorted(set(suites) | set(probes)):
         main, probe = suites.get(name) or probes[name], probes.get(name)
-        entry = dict(main.to_dict(), stale=result_key(main) in stale)
+        entry = dict(main.to_dict(), stale=result_key(main) in stale,
+                     expected=expectations.compare(main, declared).to_dict())  # fmt: skip
         if main.mode == SUITE and probe:
             entry["probe"] = {"verdict": probe.verdict, "signatures": probe.signature_counts(),
                               "measured_at": probe.measured_at, "stale": result_key(probe) in stale}  # fmt: skip
@@ -130,7 +135,7 @@ def load(path: Path) -> dict:
 def results_of(report: dict) -> list:
     results = []
     for cell in report["cells"]:
-        cell = {k: v for k, v in cell.items() if k not in ("stale", "probe", "agrees")}
+        cell = {k: v for k, v in cell.items() if k not in ("stale", "probe", "agrees", "expected")}
         results.append(CellResult.from_dict(cell))
     return results
 
@@ -175,6 +180,19 @@ def grid(results: list) -> tuple:
     rows = sorted({k[0] for k in positions}, key=_order)
     columns = sorted({k[1] for k in positions}, key=_order)
     return row_axis, column_axis, rows, columns, positions
+
+
+def headings(row_axis, column_axis, rows: list, columns: list, named: bool = False) -> tuple:
+    """``(corner, column headings, row headings)`` of a grid, none of them blank: with one axis
+    the cells' column is headed ``cell``, with none their row is ``all``. ``named``: each value
+    after its axis (``numpy 2.2.6``)."""
+    corner = f"{row_axis} \\ {column_axis}" if row_axis and column_axis else row_axis or "cells"
+
+    def label(axis, value, missing: str) -> str:
+        return (f"{axis} {value}" if named else value) if axis else missing
+
+    return (corner, [label(column_axis, c, "cell") for c in columns],
+            [label(row_axis, r, "all") for r in rows])  # fmt: skip
 
 
 def counts_text(tests) -> str:

@@ -1,4 +1,5 @@
-"""compat.html: one self-contained page; a colour grid whose cells open their evidence.
+"""compat.html: one self-contained page; the cells that did not pass, each with its first
+failing tests, then a colour grid whose cells open their evidence.
 
 All data from test output reaches the page as JSON inside a script element and is put into
 the document with ``textContent`` only, so nothing from a test can become markup.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import html
 import json
+from urllib.parse import quote
 
+from harness.model import PASS
 from harness.report.compat import (
     audit_sections,
     grid,
+    headings,
     invocation_rows,
     notes,
     results_of,
@@ -25,6 +29,7 @@ COLOURS = {
     "timeout": "#ef6c00", "unsatisfiable": "#546e7a", "infra-error": "#8d6e63",
 }  # fmt: skip
 DARK_TEXT = ("no-tests", "timeout")  # light backgrounds
+FAILING_SHOWN, TESTS_SHOWN = 10, 3  # in the failure list above the grid
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
@@ -32,7 +37,8 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 th{text-align:left;white-space:nowrap}td.square{vertical-align:top;min-width:8rem}
 td.empty{background:#eee}.cell{cursor:pointer;color:#fff;padding:.2rem .4rem;margin:.1rem 0;
 border-radius:3px;overflow-wrap:anywhere}.cell:hover,.cell:focus{outline:3px solid #000}
-.legend .cell{display:inline-block;margin-right:.3rem;cursor:default}
+.legend .cell,.failures .cell{display:inline-block;margin-right:.3rem;cursor:default}
+.failures ul{margin:.3rem 0;padding-left:1.2rem}.failures li{margin:.15rem 0}
 #details{border-top:2px solid #333;margin-top:1rem;padding-top:1rem}
 code,pre{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap;word-break:break-word}
 """ + "".join(
@@ -104,8 +110,12 @@ document.querySelectorAll('.grid .cell').forEach(node => {
   node.addEventListener('click', () => open(node));
   node.addEventListener('keydown', event => { if (event.key === 'Enter') open(node); });
 });
-const linked = decodeURIComponent(location.hash.slice(1));
-if (byName[linked]) show(linked);
+function follow() {
+  const linked = decodeURIComponent(location.hash.slice(1));
+  if (byName[linked]) show(linked);
+}
+window.addEventListener('hashchange', follow);
+follow();
 })();
 """
 
@@ -125,9 +135,15 @@ def _entry(result, note: str) -> str:
 def _suggestions(found) -> str:
     if not found:
         return ""
-    items = "".join(f"<li><code>{html.escape(', '.join(s['requirements']))}</code>: "
-                    f"{html.escape(reason(s))}</li>" for s in found)  # fmt: skip
-    return f"<h2>Suggested pins</h2><p>Each keeps every failing cell out.</p><ol>{items}</ol>"
+    items = []
+    for s in found:
+        places = ", ".join(
+            f"<code>{html.escape(p)}</code>" for p in sorted(set(s.get("write_to") or []))
+        )
+        items.append(f"<li><code>{html.escape(', '.join(s['requirements']))}</code>"
+                     + (f" (in {places})" if places else "") + f": {html.escape(reason(s))}</li>")  # fmt: skip
+    return ("<h2>Suggested pins</h2><p>Each keeps every failing cell out; write it where the "
+            f"project declares the package.</p><ol>{''.join(items)}</ol>")  # fmt: skip
 
 
 def _audit(audit) -> str:
@@ -142,9 +158,9 @@ def _table(results: list, marked: dict) -> str:
     if not results:
         return ""
     row_axis, column_axis, rows, columns, positions = grid(results)
-    head = "".join(f"<th>{html.escape(f'{column_axis or chr(32)} {c}')}</th>" for c in columns)
+    corner, heads, labels = headings(row_axis, column_axis, rows, columns, named=True)
     body = []
-    for row in rows:
+    for row, label in zip(rows, labels):
         squares = []
         for column in columns:
             entries = positions.get((row, column), [])
@@ -152,11 +168,38 @@ def _table(results: list, marked: dict) -> str:
             squares.append(
                 f'<td class="square">{inner}</td>' if entries else '<td class="empty"></td>'
             )
-        body.append(
-            f"<tr><th>{html.escape(f'{row_axis or chr(32)} {row}')}</th>{''.join(squares)}</tr>"
-        )
-    corner = f"{html.escape(row_axis or '')} \\ {html.escape(column_axis or '')}"
-    return f'<table class="grid"><tr><th>{corner}</th>{head}</tr>{"".join(body)}</table>'
+        body.append(f"<tr><th>{html.escape(label)}</th>{''.join(squares)}</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in (corner, *heads))
+    return f'<table class="grid"><tr>{head}</tr>{"".join(body)}</table>'
+
+
+def _failures(results: list, marked: dict) -> str:
+    """The first screen's list of the cells that did not pass: each one's verdict, signatures
+    and first failing tests, a link that opens its details."""
+    failing = [r for r in results if r.verdict != PASS]
+    items = []
+    for r in failing[:FAILING_SHOWN]:
+        note = marked.get(r.cell.name, "")
+        why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
+        first = [(f.test, f.signature) for f in r.failures[:TESTS_SHOWN]]
+        if r.problem and not r.failures:
+            first = [(r.problem.test, r.problem.signature)]
+        more = len(r.failures) - TESTS_SHOWN
+        tests = ", ".join(f"<code>{html.escape(t)}</code> ({html.escape(s)})" for t, s in first)
+        tests += f" and {more} more" if more > 0 else ""
+        items.append(
+            f'<li><a href="#{html.escape(quote(r.cell.name, safe=""))}">'
+            f"{html.escape(r.cell.name)}</a> "
+            f'<span class="cell {r.verdict}">{r.verdict}{html.escape(f" ({note})" if note else "")}'
+            f"</span> {html.escape(tests_text(r))}" + (f"; {html.escape(why)}" if why else "")
+            + (f": {tests}" if first else "") + "</li>"
+        )  # fmt: skip
+    if not items:
+        return ""
+    rest = len(failing) - FAILING_SHOWN
+    more = f"<p>… and {rest} more: click a coloured cell below.</p>" if rest > 0 else ""
+    return (f'<section class="failures"><h2>{len(failing)} cell(s) did not pass</h2>'
+            f"<ul>{''.join(items)}</ul>{more}</section>")  # fmt: skip
 
 
 def render_html(report: dict) -> str:
@@ -193,6 +236,7 @@ def render_html(report: dict) -> str:
 <h1>{html.escape(title)}</h1>
 <p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
 {html.escape(report["host"]["platform"])}.{remarks}</p>
+{_failures(results, marked)}
 <p class="legend">{legend}</p>
 {tables}
 <p>Click a cell for its commands, failing tests and evidence.</p>{_suggestions(report.get("suggestions"))}{_audit(report.get("audit"))}

@@ -1,4 +1,4 @@
-"""compat.md: the grid, a table of cells, and each failing cell's commands, tests and evidence.
+"""compat.md: the grid, tables of cells, and each failing cell's commands, tests and evidence.
 
 Everything that comes from a test, a log or a user's config is written as an inline code
 span: no link, emphasis or HTML in it is live, and terminal escapes are stripped first.
@@ -11,10 +11,12 @@ import re
 from harness.model import CellResult
 from harness.report.compat import (
     MARKS,
+    PREFERRED_AXES,
     audit_sections,
     axis_value,
     coverage_text,
     grid,
+    headings,
     invocation_rows,
     notes,
     results_of,
@@ -66,18 +68,7 @@ def render_markdown(report: dict) -> str:
                   "Installed with their pins as uv overrides, against what their packages' metadata "
                   "allows; they say whether a bound is real, never what users get.", ""]  # fmt: skip
         lines += _grid(forced, marked)
-    header = ["cell", "verdict", "python", *_pinned(results), "device", "tests", "coverage",
-              "time", "measured", "why"]  # fmt: skip
-    lines += ["", "## Cells", "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
-    for r in results:
-        device = r.device.get("gpu") or r.device.get("device") or ""
-        why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
-        pinned = " | ".join(axis_value(r, name) for name in _pinned(results))
-        lines.append(
-            f"| {code(r.cell.name)} | {verdict_text(r, marked.get(r.cell.name, ''))} | "
-            f"{axis_value(r, 'python')} | {pinned}{' | ' if pinned else ''}{code(device)} | "
-            f"{tests_text(r)} | {coverage_text(r)} | {r.duration_s:.0f}s | {r.measured_at} | {why} |"
-        )
+    lines += _cells_tables(results, marked)
     lines += _suggestions_section(report.get("suggestions"))
     lines += _audit_section(report.get("audit"))
     lines += _failure_sections(results, report["signatures"])
@@ -87,15 +78,15 @@ def render_markdown(report: dict) -> str:
 def _suggestions_section(found) -> list:
     if not found:
         return []
-    lines = [
-        "",
-        "## Suggested pins",
-        "",
-        "Each keeps every failing cell out (paste into requirements.txt):",
-        "",
-    ]
-    return lines + [f"{n}. {code(', '.join(s['requirements']))}: {suggestion_text(s)}"
-                    for n, s in enumerate(found, 1)]  # fmt: skip
+    lines = ["", "## Suggested pins", "",
+             "Each keeps every failing cell out; write it where the project declares the package:",
+             ""]  # fmt: skip
+    for number, suggestion in enumerate(found, 1):
+        places = sorted(set(suggestion.get("write_to") or []))
+        where = f" (in {', '.join(map(code, places))})" if places else ""
+        requirements = code(", ".join(suggestion["requirements"]))
+        lines.append(f"{number}. {requirements}{where}: {suggestion_text(suggestion)}")
+    return lines
 
 
 def _audit_section(audit) -> list:
@@ -109,23 +100,43 @@ def _grid(results: list, marked: dict) -> list:
     if not results:
         return []
     row_axis, column_axis, rows, columns, positions = grid(results)
-    lines = [
-        f"| {row_axis or ''} \\ {column_axis or ''} | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
-    ]
-    for row in rows:
+    corner, heads, labels = headings(row_axis, column_axis, rows, columns)
+    lines = [f"| {corner} | " + " | ".join(heads) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row, label in zip(rows, labels):
         squares = []
         for column in columns:
             entries = positions.get((row, column), [])
             squares.append(
                 "<br>".join(_entry(r, marked.get(r.cell.name, "")) for r in entries) or "·"
             )
-        lines.append(f"| **{row}** | " + " | ".join(squares) + " |")
+        lines.append(f"| **{label}** | " + " | ".join(squares) + " |")
     return lines
 
 
+def _cells_tables(results: list, marked: dict) -> list:
+    """Two narrow tables, each within GitHub's page width: what each cell measured, then the
+    versions it ran with, its device, duration and date."""
+    lines = ["", "## Cells", "", "| cell | verdict | tests | coverage | why |", "|---" * 5 + "|"]
+    for r in results:
+        why = ", ".join(f"{sig} ×{n}" for sig, n in r.signature_counts().items())
+        lines.append(f"| {code(r.cell.name)} | {verdict_text(r, marked.get(r.cell.name, ''))} | "
+                     f"{tests_text(r)} | {coverage_text(r)} | {why} |")  # fmt: skip
+    lines += ["", "<details><summary>Versions, device, time and date of each cell</summary>", "",
+              "| cell | versions | device | time | measured |", "|---" * 5 + "|"]  # fmt: skip
+    for r in results:
+        device = r.device.get("gpu") or r.device.get("device") or ""
+        versions = ", ".join(f"{name} {value}" for name in ["python", *_pinned(results)]
+                             if (value := axis_value(r, name)) != "?")  # fmt: skip
+        lines.append(f"| {code(r.cell.name)} | {code(versions)} | {code(device)} | "
+                     f"{r.duration_s:.0f}s | {r.measured_at} |")  # fmt: skip
+    return lines + ["", "</details>"]
+
+
 def _pinned(results: list) -> list:
-    return sorted({name for r in results for name in r.cell.pins})
+    """The pinned packages, the grid's usual axes first (torch, numpy, pandas)."""
+    rank = {name: i for i, name in enumerate(PREFERRED_AXES)}
+    names = {name for r in results for name in r.cell.pins}
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
 def _entry(result: CellResult, note: str) -> str:

@@ -5,35 +5,56 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
+from harness.errors import ConfigError
 from harness.report import suggest
 from harness.report.compat import build
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
+from harness.report.where import dependency_files
+from harness.stages import expectations
 from harness.stages.fingerprint import stale_cells
 from harness.stages.signatures import BUILTIN
 from harness.store import Store, write_atomic
 
 
 def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
-            table: tuple = BUILTIN) -> tuple:  # fmt: skip
+            table: tuple = BUILTIN, declared: expectations.Declarations = None) -> tuple:  # fmt: skip
     """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
     Run folders no stored result points to any more are deleted.
 
     Staleness needs the project (its files and the cells' locks); without one it is unknown.
+    So do the expected cells, when ``declared`` is not given: they are read from the project.
     """
     results, unreadable = store.load_all()
     store.prune_runs(results)
     stale = stale_cells(results, project, store.reports) if project else set()
-    report = build(results, project or store.reports, not_run, interrupted, tools, table, stale)
-    report["suggestions"] = suggest.to_dicts(suggest.suggest(results, stale))
+    if declared is None:
+        declared = _declared(project)
+    report = build(results, project or store.reports, not_run, interrupted, tools, table, stale,
+                   declared)  # fmt: skip
+    report["suggestions"] = suggest.place(suggest.to_dicts(suggest.suggest(results, stale)),
+                                          dependency_files(project) if project else {})  # fmt: skip
     for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run
         try:
             report[key] = json.loads((store.reports / f"{key}.json").read_text())
         except (OSError, ValueError):
             pass
     return write(report, store.reports), unreadable
+
+
+def _declared(project: Path) -> expectations.Declarations:
+    """The project's expected cells; a declaration that does not parse is named and left out of
+    the report (``harness run`` refuses it before any work)."""
+    if project is None:
+        return expectations.NONE
+    try:
+        return expectations.load(Path(project))
+    except ConfigError as exc:
+        print(f"harness: {exc}; the report leaves the expected cells out", file=sys.stderr)
+        return expectations.NONE
 
 
 def write(report: dict, reports: Path) -> dict:

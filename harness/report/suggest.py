@@ -4,7 +4,8 @@ Over the measured cells (pass, fail, crash; forced and stale cells aside), each 
 ``packaging`` specifier on one pinned package, cut between two measured versions (``numpy<2``,
 ``torch>=2.3``), or two such specifiers together. A set is kept when no failing cell satisfies
 it; the sets that keep the most passing cells come first, each with the cells that justify it.
-Nothing is claimed about versions no cell measured.
+Nothing is claimed about versions no cell measured. ``place`` says which file of the project
+takes each requirement (``where.where_to_write``).
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass, field
 
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from harness.model import CRASH, FAIL, PASS
+from harness.report.where import where_to_write
 
 SHOWN = 5
 
 
 @dataclass
 class Suggestion:
-    requirements: list  # ready to paste into requirements.txt
+    requirements: list  # requirement strings (``where_to_write`` says which file takes each)
     keeps: list  # the passing cells it keeps
     excludes: list  # the failing cells it keeps out
     note: str = ""  # what the other pins range over, measured
@@ -108,3 +111,12 @@ def reason(suggestion: dict) -> str:
     kept, lost = len(suggestion["keeps"]), len(suggestion["lost"])
     return (f"keeps out all {len(suggestion['excludes'])} failing cells and keeps {kept} of "
             f"{kept + lost} passing" + (f"; {suggestion['note']}" if suggestion["note"] else ""))  # fmt: skip
+
+
+def place(suggestions: list, files: dict) -> list:
+    """The suggestions (dicts), each with ``write_to``: where each of its requirements goes,
+    in the project whose ``where.dependency_files`` are ``files``."""
+    for found in suggestions:
+        names = [Requirement(r).name for r in found["requirements"]]
+        found["write_to"] = [where_to_write(files, name) for name in names]
+    return suggestions

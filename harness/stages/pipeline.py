@@ -55,6 +55,8 @@ class RunOutcome:
 class Silent:
     """The progress interface; the terminal and CI displays implement it."""
 
+    def locking(self, cells: list, selected: list) -> None: ...  # before the stale cells' locks
+
     def planned(self, cells: list, reused: list, disk: str = "") -> None: ...
 
     def stage(self, cell: Cell, stage: str) -> None: ...

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from harness.model import INFRA_ERROR, TIMEOUT, Cell, Failure
-from harness.stages import interpreters, lock
+from harness.stages import interpreters, lock, python_fit
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
 from harness.stages.fingerprint import fingerprint, project_digest
@@ -64,9 +64,11 @@ def plan(options, store: Store, progress) -> Plan:
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
     stale = [c for c in cells if pythons[c.name] and lock.needs_lock(c, paths[c.name], project)]
-    for cell in stale:
-        progress.stage(cell, "locking")
+    current = [c for c in cells if pythons[c.name] and c not in stale]
+    stale += python_fit.reuse(current, paths, pythons, project, progress.note)
+    progress.locking(stale, cells)
     locks = lock.lock_all(stale, paths, project, pythons, table=options.signatures)
+    python_fit.refit_all(locks, project, pythons, options.signatures, progress.note)
     digests = {}
 
     def printed(cell: Cell, excluded: tuple) -> str:

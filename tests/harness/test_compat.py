@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -154,3 +155,92 @@ def test_forced_cells_are_never_mixed_with_normal_ones(report):
     assert "torch21-numpy126-forced" not in main.split("## Cells")[0]
     assert "`torch21-numpy126-forced`: ✅ pass (forced)" in rest
     assert "<h2>Forced cells</h2>" in render_html(mixed)
+
+
+def header_cells(line: str) -> list:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+@pytest.mark.parametrize(
+    ("versions", "corner", "heads"),
+    [((("a", "23.2"), ("b", "24.1")), "packaging", ["cell"]), ((("a", "23.2"),), "cells", ["cell"])],
+)  # fmt: skip
+def test_a_grid_of_one_axis_or_none_has_no_blank_heading(versions, corner, heads):
+    results = [CellResult(Cell(name, {"packaging": f"=={v}"}), "pass", versions={"packaging": v})
+               for name, v in versions]  # fmt: skip
+    report = reports.build(results, "/x/mylib", [], False, {})
+    text = render_markdown(report)
+    grid = text.split("\n\n")[2].splitlines()
+    assert header_cells(grid[0]) == [corner, *heads]
+    assert all(header_cells(line)[0] for line in grid[2:])  # each row is named too
+    page = render_html(report)
+    table = page.split('<table class="grid">', 1)[1].split("</table>", 1)[0]
+    assert table.startswith(f"<tr><th>{corner}</th><th>cell</th></tr>")
+    assert "<th></th>" not in table and "<th> </th>" not in table
+
+
+def rendered_width(line: str) -> int:
+    """The narrowest a row of a GitHub table can be, in characters: every cell's longest word
+    (a table cell wraps only between words) and its padding."""
+    cells = header_cells(line.replace("\\|", "/"))
+    words = [
+        max((len(w) for w in re.sub(r"`|\*\*|<br>", " ", c).split()), default=0) for c in cells
+    ]
+    return sum(words) + 3 * len(cells)
+
+
+FACTS = ("python 3.11.7", "torch 2.1.2", "numpy 2.2.6", "pandas 2.2.3", "NVIDIA H200", "412s",
+         "2026-01-02T03:04:05+00:00", "97.7%", "63 passed, 15 failed, 1 skipped")  # fmt: skip
+
+
+def test_markdown_tables_fit_github_s_width_and_keep_every_fact():
+    pins = {"torch": "==2.1.2", "numpy": "==2.2.6", "pandas": "==2.2.3"}
+    cells = [
+        CellResult(Cell(f"torch21-numpy22-pandas22-{n}", pins), verdict, Counts(passed=63, failed=15, skipped=1),
+                   versions={"python": "3.11.7", "torch": "2.1.2", "numpy": "2.2.6", "pandas": "2.2.3"},
+                   coverage=97.7, duration_s=412.3, measured_at="2026-01-02T03:04:05+00:00",
+                   device={"device": "cpu", "gpu": "NVIDIA H200"},
+                   failures=[Failure("tests/test_a.py::test_bridge", "numpy-bridge-unavailable", "e")] * 15)
+        for n, verdict in enumerate(("fail", "pass"))
+    ]  # fmt: skip
+    text = render_markdown(reports.build(cells, "/x/service", [], False, {}, stale={"x"}))
+    tables = [line for line in text.splitlines() if line.startswith("|") and "---" not in line]
+    assert tables and max(len(header_cells(line)) for line in tables if "**" not in line) <= 6
+    assert max(map(rendered_width, tables)) <= 120, max(tables, key=rendered_width)
+    for cell in cells:
+        rows = "\n".join(line for line in tables if f"`{cell.cell.name}`" in line)
+        for fact in FACTS:
+            assert fact in rows, (cell.cell.name, fact)
+    assert "numpy-bridge-unavailable ×15" in text
+
+
+def test_suggested_pins_name_the_file_the_project_uses(tmp_path, monkeypatch):
+    monkeypatch.setattr(publish, "stale_cells", lambda *args: set())  # no fingerprints here
+    project = tmp_path / "lib"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "lib"\ndependencies = ["torch"]\n')
+    store = Store(tmp_path / "reports")
+    store.save(result("a", "2.1.2", "1.26.4", "pass", tests=Counts(passed=3)))
+    store.save(result("b", "2.1.2", "2.2.6", "fail", tests=Counts(failed=3)))
+    paths, _ = publish.publish(store, project, [], False, {})
+    text = paths["md"].read_text()
+    assert "1. `numpy<2` (in `pyproject.toml [project.dependencies]`): keeps out" in text
+    assert "requirements.txt" not in text
+    page = paths["html"].read_text()
+    assert "<code>numpy&lt;2</code> (in <code>pyproject.toml [project.dependencies]</code>)" in page
+    assert json.loads(paths["json"].read_text())["suggestions"][0]["write_to"] == [
+        "pyproject.toml [project.dependencies]"
+    ]
+
+
+def test_the_html_page_lists_what_failed_above_the_grid(report):
+    page = render_html(report)
+    summary, grid = page.split('<table class="grid">', 1)[0], page.split('<table class="grid">')[1]
+    failures = summary.split('<section class="failures">', 1)[1].split("</section>", 1)[0]
+    assert "<h2>2 cell(s) did not pass</h2>" in failures
+    assert '<a href="#torch21-numpy22">torch21-numpy22</a>' in failures
+    assert "numpy-bridge-unavailable ×30: <code>t::a</code> (numpy-bridge-unavailable)" in failures
+    assert "and 27 more" in failures and "63 passed, 15 failed, 1 skipped" in failures
+    assert "<code>lock</code> (unsatisfiable)" in failures  # a cell that failed before its tests
+    assert "torch21-numpy126" not in failures and "alert" not in failures
+    assert "hashchange" in page and 'data-cell="torch21-numpy22"' in grid

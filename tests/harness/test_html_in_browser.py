@@ -37,15 +37,24 @@ const linked = document.querySelector('#details h2') ? document.querySelector('#
 cells.find(c => c.dataset.cell === 'torch2.0.1-numpy1.26.4').click();
 const clicked = document.querySelector('#details h2').textContent;
 const fontPx = Math.min(...cells.map(c => parseFloat(getComputedStyle(c).fontSize)));
-const out = document.createElement('pre');
-out.id = 'check';
-document.body.appendChild(out);
-out.textContent = JSON.stringify({
+const failures = document.querySelector('section.failures');
+const found = {
   cells: cells.length, overflowing, linked, clicked, fontPx, gridWidth: grid.offsetWidth,
   pageWidth: document.documentElement.clientWidth, scripts: document.scripts.length,
   images: document.images.length, hash: location.hash,
   stacked: [...grid.querySelectorAll('td.square')].filter(td => td.children.length > 1).length,
-});
+  failuresListed: [...failures.querySelectorAll('li a')].map(a => a.textContent),
+  failuresBottom: failures.getBoundingClientRect().bottom, screen: window.innerHeight,
+  failuresAboveGrid: failures.getBoundingClientRect().bottom <= grid.getBoundingClientRect().top,
+};
+failures.querySelector('a[href="#torch2.0.1-numpy2.0.2"]').click();
+setTimeout(() => {  // the link changes the #CELL; the page follows it
+  found.fromList = document.querySelector('#details h2').textContent;
+  const out = document.createElement('pre');
+  out.id = 'check';
+  document.body.appendChild(out);
+  out.textContent = JSON.stringify(found);
+}, 200);
 })();</script>
 """
 
@@ -105,6 +114,9 @@ def test_a_64_cell_report_is_readable_and_every_cell_opens(tmp_path):
     assert check["clicked"] == "torch2.0.1-numpy1.26.4: pass"
     assert check["hash"] == "#torch2.0.1-numpy1.26.4"
     assert check["images"] == 0 and check["scripts"] == 3  # data, the page's script, the check
+    assert len(check["failuresListed"]) == 10 and "torch2.1.2-numpy2.2.6" in check["failuresListed"]
+    assert check["failuresAboveGrid"] and check["failuresBottom"] <= check["screen"]  # first screen
+    assert check["fromList"] == "torch2.0.1-numpy2.0.2: fail"  # a listed cell opens its details
 
 
 def test_test_output_stays_text_in_the_details(tmp_path):
