@@ -1,12 +1,17 @@
-"""``harness plan`` prints the selection as CI shards; ``harness merge`` joins what they uploaded."""
+"""``harness plan`` prints the selection as CI shards: no more of them than the cells' work
+warrants (``stages.shard``), each a set of whole groups; ``harness merge`` joins what they
+uploaded."""
 
 from __future__ import annotations
 
 import json
+import math
+from pathlib import Path
 
 from harness.errors import EXIT_OK, HarnessError
+from harness.report import compat as reports
 from harness.stages import select as matrix
-from harness.stages.shard import GITHUB_MAX_JOBS, group_key, shard_count, shards
+from harness.stages.shard import GITHUB_MAX_JOBS, MIN_SHARD_S, group_key, shard_count, shards, work
 from harness.state import SELECTION, State, add
 
 
@@ -19,21 +24,48 @@ def add_parser(commands) -> None:
     )
     planner.add_argument("--max-jobs", type=int, default=GITHUB_MAX_JOBS, metavar="N",
                          help=f"at most N shards (default and most: {GITHUB_MAX_JOBS})")  # fmt: skip
+    planner.add_argument("--min-work", type=float, default=MIN_SHARD_S, metavar="S",
+                         help=f"at least S seconds of estimated work per shard (default "
+                         f"{MIN_SHARD_S:.0f}; 0: a shard per group)")  # fmt: skip
+    planner.add_argument("--durations", action="append", default=[], type=Path, metavar="REPORT",
+                         help="a compat.json (or a reports folder holding one) whose cells' "
+                         "recorded durations replace the default estimate for cells of the same "
+                         "name")  # fmt: skip
 
 
 def command(state: State) -> int:
-    if not 1 <= state.args.max_jobs <= GITHUB_MAX_JOBS:
+    args = state.args
+    if not 1 <= args.max_jobs <= GITHUB_MAX_JOBS:
         raise HarnessError(f"--max-jobs must be between 1 and {GITHUB_MAX_JOBS}")
+    if not math.isfinite(args.min_work) or args.min_work < 0:
+        raise HarnessError(f"--min-work must be 0 or more seconds, not {args.min_work}")
+    durations = recorded(args.durations)
     cells = matrix.select(state.project, state.envs, state.labels, state.adhoc)
-    count = shard_count(cells, state.args.max_jobs)
+    count = shard_count(cells, args.max_jobs, durations, args.min_work)
     listed = [
         {"shard": f"{number}/{count}", "groups": sorted({group_key(c) for c in members}),
-         "cells": [c.name for c in members]}
+         "cells": [c.name for c in members], "estimated_s": round(work(members, durations))}
         for number, members in enumerate(shards(cells, count), 1)
     ]  # fmt: skip
-    if state.args.list:
+    if args.list:
         print(json.dumps(listed, indent=2))
     else:
         print(json.dumps({"include": [{"shard": s["shard"], "groups": ", ".join(s["groups"]),
                                        "cells": len(s["cells"])} for s in listed]}))  # fmt: skip
     return EXIT_OK
+
+
+def recorded(paths: list) -> dict:
+    """``{cell name: seconds}`` from the given reports; a cell in several keeps its longest."""
+    found = {}
+    for path in paths:
+        path = path / "compat.json" if path.is_dir() else path
+        try:
+            results = reports.results_of(reports.load(path))
+        except (OSError, ValueError) as exc:
+            raise HarnessError(f"--durations {path}: {exc}") from exc
+        for result in results:
+            if result.duration_s > 0:
+                name = result.cell.name
+                found[name] = max(found.get(name, 0.0), result.duration_s)
+    return found

@@ -35,7 +35,7 @@ class Broken:
 @dataclass
 class Fix:
     kind: str  # revert, bound, raise
-    requirement: str  # ready to paste into requirements.txt
+    requirement: str  # a requirement line, ready to paste where the project keeps it
     why: str
     cell: str = ""  # the cell that passed with it; "" when none did (unverified)
     report: str = ""  # where that cell's result is

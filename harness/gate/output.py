@@ -21,6 +21,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.model import CellResult
 from harness.report import compat as reports
+from harness.report import where
 from harness.report.actions import escaped as escaped  # re-exported: gate output escapes
 from harness.report.actions import inert, workflow_command
 from harness.report.markdown import code
@@ -55,6 +56,7 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
     }
     changed = sources.edits(baseline.root, proposed.root, tuple(read)) if baseline.root else []
     outcome = {0: "pass", 1: "regression", 3: "unmeasured"}[judgement.exit_code]
+    files = where.dependency_files(proposed.root) if proposed.root else {}
     return {
         "schema": SCHEMA,
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -67,9 +69,16 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
         "changed_lines": [asdict(line) for line in changed],
         "regressions": [asdict(r) for r in judgement.regressions],
         "already_failing": judgement.already_failing,
-        "fixes": [dict(asdict(f), verified=f.verified) for f in judgement.fixes],
+        "fixes": [
+            dict(asdict(f), verified=f.verified, write_to=_place(f, files)) for f in judgement.fixes
+        ],  # fmt: skip
         "reports": {"json": str(folder / "gate.json"), "compat": str(folder / "compat.md")},
     }
+
+
+def _place(fix, files: dict) -> str:
+    """The file (and table) the fix's requirement belongs in."""
+    return where.where_to_write(files, sources.requirement_name(fix.requirement) or "")
 
 
 def _state(state) -> dict:
@@ -113,9 +122,8 @@ def terminal(doc: dict) -> str:
     if verified:
         lines.append("  fixes measured to pass:")
         for fix in verified[:5]:
-            lines.append(
-                f"    {fix['requirement']}  ({fix['why']}; cell {fix['cell']}, {fix['report']})"
-            )
+            lines.append(f"    {fix['requirement']}  in {fix['write_to']}  ({fix['why']}; "
+                         f"cell {fix['cell']}, {fix['report']})")  # fmt: skip
     unverified = [f["requirement"] for f in doc["fixes"] if not f["verified"]]
     if unverified:
         lines.append(
@@ -151,7 +159,9 @@ def markdown(doc: dict) -> str:
             if fix["verified"]
             else "not measured"
         )
-        lines.append(f"- {code(fix['requirement'])}: {fix['why']}; {proof}")
+        lines.append(
+            f"- {code(fix['requirement'])} in {code(fix['write_to'])}: {fix['why']}; {proof}"
+        )
     return "\n".join(lines) + "\n"
 
 

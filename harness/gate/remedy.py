@@ -1,6 +1,6 @@
 """Fixes for a regression, each backed by a cell that really passed. Pure: no I/O.
 
-An option is a requirement to write into requirements.txt. It is verified when a measured
+An option is a requirement to write where the project keeps it. It is verified when a measured
 cell passed on the same Python with versions that satisfy every proposed requirement, the
 option's in place of the one it replaces. Three kinds are considered:
 

@@ -18,8 +18,10 @@ from typing import NamedTuple
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-DEPENDENCY_FILES = ("requirements*.txt", "requirements/*.txt", "pyproject.toml", "setup.cfg",
-                    "tox.ini", "tox.toml")  # fmt: skip
+DEPENDENCY_FILES = ("requirements*.in", "requirements/*.in", "requirements*.txt",
+                    "requirements/*.txt", "pyproject.toml", "setup.cfg", "tox.ini",
+                    "tox.toml")  # fmt: skip
+COMPILED_FROM = "requirements.in"  # pip-tools: requirements.txt is compiled from it
 MAIN = "requirements.txt"
 FACTOR = re.compile(r"^[\w.,!{}-]+:\s+")  # tox.ini's "py311: numpy<2"
 # how likely a place is the project's main list of dependencies; tox's deps are the test
@@ -72,9 +74,11 @@ def _rank(place: Place) -> int:
 
 def _places(files: dict) -> list:
     """Every place the files declare dependencies in, in the order a package is looked up."""
-    texts = sorted((p for p in files if p.endswith(".txt")), key=lambda p: (p != MAIN, p))
+    texts = sorted((p for p in files if p.endswith((".txt", ".in"))),
+                   key=lambda p: (p not in (COMPILED_FROM, MAIN), p != COMPILED_FROM, p))  # fmt: skip
     places = [Place(p, _names(files[p].splitlines()),
-                    REQUIREMENTS if p == MAIN else OTHER_REQUIREMENTS) for p in texts]  # fmt: skip
+                    REQUIREMENTS if p in (MAIN, COMPILED_FROM) else OTHER_REQUIREMENTS)
+              for p in texts]  # fmt: skip
     places += _pyproject(_toml(files.get("pyproject.toml")))
     places += _setup_cfg(_ini(files.get("setup.cfg")))
     places += _tox_ini(_ini(files.get("tox.ini")))

@@ -4,6 +4,14 @@
 A shard is a set of whole groups (cells sharing a torch release stay on one runner, which
 fetches that release once). The groups come from the cells' own pins, not from their locks,
 so that every runner computes the same shards from the same tox.ini without locking first.
+
+How many shards: no more than the work warrants. A runner costs about a minute before it
+measures anything (start, check out, install the tool), so a shard gets at least
+``MIN_SHARD_S`` seconds of estimated work: ``N = total work // MIN_SHARD_S``, at least 1, at
+most one per group and at most the job limit. A cell's work is its recorded ``duration_s``
+(building its env and running its commands) when a report given to ``harness plan
+--durations`` holds a cell of that name, else ``DEFAULT_CELL_S``. Only the count depends on
+durations: which cells go to which of the N shards depends on the pins alone, as above.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import re
 from harness.errors import HarnessError
 
 GITHUB_MAX_JOBS = 256
+MIN_SHARD_S = 600.0  # the least estimated work worth a runner of its own
+DEFAULT_CELL_S = 120.0  # a cell never measured: fetch its wheels, build its env, run its tests
 HEAVY = ("torch",)  # the wheels worth grouping by: GBs each, with their CUDA libraries
 
 
@@ -50,8 +60,19 @@ def shards(cells: list, count: int) -> list:
     return [sorted(shard, key=lambda c: c.name) for shard in found]
 
 
-def shard_count(cells: list, limit: int = GITHUB_MAX_JOBS) -> int:
-    return max(1, min(limit, len({group_key(c) for c in cells})))
+def work(cells: list, durations: dict = None) -> float:
+    """The cells' estimated seconds: each one's recorded duration, else ``DEFAULT_CELL_S``."""
+    durations = durations or {}
+    return sum(durations.get(c.name, DEFAULT_CELL_S) for c in cells)
+
+
+def shard_count(cells: list, limit: int = GITHUB_MAX_JOBS, durations: dict = None,
+                min_work: float = MIN_SHARD_S) -> int:  # fmt: skip
+    """How many shards the cells warrant: at least ``min_work`` seconds of estimated work in
+    each (0: no minimum), at most one per group and ``limit`` in all, and never fewer than 1."""
+    groups = len({group_key(c) for c in cells})
+    warranted = int(work(cells, durations) // min_work) if min_work > 0 else groups
+    return max(1, min(limit, groups, warranted))
 
 
 def select(cells: list, shard) -> list:

@@ -17,6 +17,17 @@ from tests.harness import layouts
 pytestmark = pytest.mark.integration  # real git, tox envs and NumPy wheels
 
 
+WRITE_TO = {  # where each layout keeps numpy: where a fix belongs
+    "library": "pyproject.toml [project.dependencies]",
+    "app": "requirements.txt",
+    "pip-tools": "requirements.in",
+    "tox-deps": "tox.ini [testenv] deps",
+    "dependency-groups": "pyproject.toml [dependency-groups] test",
+    "uv-lock": "pyproject.toml [project.dependencies]",
+    "dependabot": "requirements.txt",
+}
+
+
 def gate(project, *args):
     return subprocess.run(
         [sys.executable, "-m", "harness", "gate", "--project", str(project), "--json", *args],
@@ -48,6 +59,8 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     assert any(path == layout.edited and layout.edited_line in text for path, text in pointed)
     annotations = [line for line in done.stderr.splitlines() if line.startswith("::error")]
     assert any(f"file={layout.edited}," in line for line in annotations), done.stderr
+    (fix,) = [f for f in doc["fixes"] if f["verified"] and f["kind"] == "bound"]
+    assert (fix["requirement"], fix["write_to"]) == ("numpy<2", WRITE_TO[layout.name])
     if layout.name == "library":
         assert "testing with env py (choose another with --env)" in done.stderr
 

@@ -75,3 +75,11 @@ def test_each_requirement_of_a_suggestion_gets_its_place():
         "pyproject.toml [project.dependencies]",
         "pyproject.toml [project.optional-dependencies] test",
     ]
+
+
+def test_pip_tools_writes_into_the_file_requirements_txt_is_compiled_from():
+    files = {"requirements.txt": "numpy==1.26.4\n    # via -r requirements.in\n",
+             "requirements.in": "numpy<2\n"}  # fmt: skip
+    assert where_to_write(files, "numpy") == "requirements.in"
+    assert where_to_write(files, "pandas") == "requirements.in"
+    assert where_to_write({"requirements.txt": "numpy\n"}, "numpy") == "requirements.txt"
