@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.report import junit
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
@@ -66,7 +67,9 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
     "fresh": (("--fresh",), dict(
         action="store_true", help="forget every stored result first (locks are kept)")),
     "strict": (("--strict",), dict(
-        action="store_true", help="exit 1 unless every cell passes")),
+        action="store_true",
+        help="kept for compatibility: failing cells always exit 1 now, unless the project "
+        "declares them in [tool.harness.expected]")),
     "skip_disk_check": (("--skip-disk-check",), dict(
         action="store_true", help="do not estimate the disk the envs need before installing")),
     "disk_budget": (("--disk-budget",), dict(
@@ -77,11 +80,15 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         action="store_true",
         help="run each selected cell as a forced twin (ENV-forced): its pins override package "
         "metadata, to learn whether a bound that makes it unsatisfiable is real")),
+    "junit": (("--junit",), dict(
+        type=Path, default=None, metavar="FILE",
+        help="also write the cells as JUnit XML to FILE, one test case per cell, for CI test "
+        "reporters")),
 }  # fmt: skip
 CHECKS = {"timeout": _positive_seconds, "jobs": _jobs}
 SELECTION = ("project", "reports", "envs", "labels", "adhoc")
 RUNNING = (*SELECTION, "shard", "jobs", "timeout", "resume", "fresh", "strict", "skip_disk_check",
-           "signatures", "disk_budget", "force")  # fmt: skip
+           "signatures", "disk_budget", "force", "junit")  # fmt: skip
 
 
 def add(parser: argparse.ArgumentParser, *names: str) -> None:
@@ -137,6 +144,14 @@ class State:
             yield store
         finally:
             store.release()
+
+
+def write_junit(state: State, results: list) -> None:
+    """Write ``--junit FILE``, when the command was given one: each of ``results``
+    (CellResult) as a test case of the project."""
+    path = getattr(state.args, "junit", None)
+    if path is not None:
+        junit.write(path, state.project.name if state.project else "", results)
 
 
 def say_unreadable(unreadable: list) -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from harness import processes
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED
-from harness.model import INFRA_ERROR, NO_TESTS, PASS, PROBE, SUITE, TIMEOUT, UNSATISFIABLE
+from harness.model import INFRA_ERROR, NO_TESTS, PROBE, SUITE, TIMEOUT
 from harness.report import progress, publish, terminal
-from harness.stages import budget, lock, pipeline, provision
+from harness.stages import budget, expectations, lock, pipeline, provision
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
-from harness.state import RUNNING, State, add, say_unreadable
+from harness.state import RUNNING, State, add, say_unreadable, write_junit
 
 UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
 
@@ -58,6 +58,7 @@ def run_options(state: State) -> pipeline.RunOptions:
 def command(state: State) -> int:
     options = run_options(state)
     matrix.parse_pins(options.adhoc)  # a bad --with stops here, before the folder is taken
+    declared = expectations.load(options.project, tuple(s.id for s in options.signatures))
     with state.folder("run") as store:
         if state.args.fresh:
             store.forget()
@@ -73,24 +74,26 @@ def command(state: State) -> int:
         not_run = [name for name in selected if name not in finished]
         paths, unreadable = publish.publish(
             store, options.project, not_run, interrupted, tools(options.project),
-            options.signatures,
+            options.signatures, declared,
         )  # fmt: skip
     if outcome:
-        print("\n".join(terminal.result_lines(outcome.results)))
+        terminal.show(outcome.results, options.project, declared)  # groups, annotations in CI
+        write_junit(state, outcome.results)
     print(f"harness: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
     say_unreadable(unreadable)
     if interrupted:
         print("harness: interrupted; run again with --resume to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
     results = outcome.results
+    # every cell as declared, or exit 1: a new failure or unsatisfiable cell, a changed verdict or
+    # signature, a declared cell that now passes (--strict is kept and changes nothing)
+    differences = [c for c in expectations.judge(results, declared) if c.differs]
+    for check in differences:
+        print(f"harness: {check.message(declared)}", file=sys.stderr)
     unmeasured = [r.cell.name for r in results if r.verdict in UNMEASURED]
     if unmeasured:
         print(f"harness: not measured: {', '.join(unmeasured)} (see the report)", file=sys.stderr)
         return EXIT_UNMEASURED
     if unreadable:
         return EXIT_UNMEASURED
-    if any(r.verdict == UNSATISFIABLE for r in results):  # pins that cannot be installed
-        return EXIT_FAILED
-    if state.args.strict and any(r.verdict != PASS for r in results):
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED if differences else EXIT_OK

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from harness.model import CRASH, FAIL, INFRA_ERROR, NO_TESTS, TIMEOUT, UNSATISFIABLE, CellResult
+from harness.stages import expectations
 from harness.stages.classify import clean
 
 FAILED = (FAIL, CRASH, UNSATISFIABLE)  # an ::error each
@@ -63,13 +64,17 @@ def group(title: str, lines: list) -> list:
     return [workflow_command("group", title), *map(inert, lines), ENDGROUP]
 
 
-def annotations(project: Path, results: list) -> list:
+def annotations(
+    project: Path, results: list, declared: expectations.Declarations = expectations.NONE
+) -> list:
     """An ``::error`` per failed, crashed or unsatisfiable cell and a ``::warning`` per cell
     that was not measured, on its env's line of the tox config, naming its first failing tests
-    (or its problem) with their signatures and evidence."""
+    (or its problem) with their signatures and evidence. A cell that fails as the project
+    declared gets a ``::notice``; one that now passes, a ``::warning`` to update it."""
     found = []
     for result in results:
-        if result.verdict not in FAILED + UNMEASURED:
+        check = expectations.compare(result, declared)
+        if result.verdict not in FAILED + UNMEASURED and check.status != expectations.NOW_PASSES:
             continue
         path, line = env_line(project, result.cell.base_env or result.cell.name)
         where = {"file": _shown_path(project, path)} if path else {}
@@ -78,7 +83,12 @@ def annotations(project: Path, results: list) -> list:
         signatures = ", ".join(result.signature_counts())
         title = f"{result.cell.name}: {result.verdict}" + (f" ({signatures})" if signatures else "")
         kind = "error" if result.verdict in FAILED else "warning"
-        found.append(workflow_command(kind, _message(result), **where, title=title))
+        if result.verdict in FAILED and not check.differs:
+            kind, title = "notice", f"{title}, as declared"
+        message = _message(result)
+        if check.status == expectations.NOW_PASSES:
+            message = f"{result.cell.name}: {check.note}"
+        found.append(workflow_command(kind, message, **where, title=title))
     return found
 
 

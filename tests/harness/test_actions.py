@@ -11,7 +11,7 @@ from harness.cli import main
 from harness.commands import run as run_command
 from harness.model import Cell, CellResult, Counts, Failure
 from harness.report import actions, terminal
-from harness.stages import pipeline
+from harness.stages import expectations, pipeline
 
 from .test_gate_output import parse, runner_commands, runner_lines
 
@@ -160,3 +160,19 @@ def test_harness_run_prints_groups_and_annotations(project, results, capsys, mon
     assert [parse(line)[2] for line in runner_commands(out) if line != "::endgroup::"] == [
         "ok: pass", "broken: fail", "py311-x: crash", "net: infra-error"]  # fmt: skip
     assert [parse(line)[0] for line in runner_commands(err)] == ["error", "error", "warning"]
+
+
+def test_a_declared_failure_is_a_notice_and_a_cell_that_now_passes_a_warning(project):
+    declared = expectations.parse(
+        {"broken": {"verdict": "fail", "signature": "assertion"}, "ok": {"verdict": "fail"}},
+        project / "pyproject.toml", "pyproject.toml",
+    )  # fmt: skip
+    found = [parse(line) for line in actions.annotations(
+        project, [result("ok", "pass"), result("broken", "fail", failing(1))], declared)]  # fmt: skip
+    assert [(kind, props["title"]) for kind, props, _ in found] == [
+        ("warning", "ok: pass"),
+        ("notice", "broken: fail (assertion), as declared"),
+    ]
+    assert found[0][2] == "ok: now passes: update the declaration in pyproject.toml"
+    undeclared = actions.annotations(project, [result("broken", "fail", failing(1))])
+    assert parse(undeclared[0])[0] == "error"

@@ -31,7 +31,7 @@ def measured(reports) -> dict:
 
 def test_concurrent_runs_on_one_project_each_match_a_solo_run(tiny_project, tmp_path):
     solo = start(tiny_project, tmp_path / "solo")
-    assert solo.wait(timeout=600) == 0, solo.stdout.read()
+    assert solo.wait(timeout=600) == 1, solo.stdout.read()  # pkg24-fail is not declared
     alone = measured(tmp_path / "solo")
     assert alone == {
         "pkg23-ok": ("pass", 2, 0, "23.2", 1),
@@ -42,6 +42,6 @@ def test_concurrent_runs_on_one_project_each_match_a_solo_run(tiny_project, tmp_
         folders = [tmp_path / f"r{round_}-{side}" for side in ("a", "b")]
         runs = [start(tiny_project, folder) for folder in folders]
         for run in runs:
-            assert run.wait(timeout=600) == 0, run.stdout.read()
+            assert run.wait(timeout=600) == 1, run.stdout.read()
         for folder in folders:
             assert measured(folder) == alone, f"round {round_}: {folder.name}"

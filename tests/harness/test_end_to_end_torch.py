@@ -33,10 +33,11 @@ def report(tmp_path_factory):
         [sys.executable, "-m", "harness", "run", "--reports", str(reports), "--timeout", "1500"],
         cwd=ROOT, capture_output=True, text=True, timeout=3000,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr  # its failing cell is declared
     assert (
         "torch21-numpy22: installing" in done.stderr and "torch21-numpy22: testing" in done.stderr
     )
+    assert "(expected: numpy-bridge-unavailable)" in done.stdout  # and still shown
     return dict(json.loads((reports / "compat.json").read_text()), _reports=str(reports))
 
 
@@ -57,6 +58,7 @@ def test_numpy_1_cell_passes(report):
 def test_numpy_2_cell_fails_exactly_the_bridge_tests(report):
     bad = cell(report, "torch21-numpy22")
     assert bad["verdict"] == "fail", bad
+    assert bad["expected"]["status"] == "expected"  # as pyproject.toml declares it
     assert (bad["versions"]["torch"], bad["versions"]["numpy"]) == ("2.1.2", "2.2.6")
     failing = {f["test"] for f in bad["failures"]}
     assert len(failing) >= 12 and failing == bridge_test_ids()
@@ -136,7 +138,10 @@ def test_an_adhoc_numpy_bump_keeps_torch_and_fails_on_the_bridge(report, tmp_pat
         [sys.executable, "-m", "harness", "run", "--with", "numpy==2.2.6", "--reports", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=3000,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # pyproject.toml does not declare it
+    assert "torch21-numpy126-with_numpy2.2.6: fail (numpy-bridge-unavailable), a new failure" in (
+        done.stderr
+    )
     (bumped,) = json.loads((tmp_path / "compat.json").read_text())["cells"]
     assert bumped["cell"]["name"] == "torch21-numpy126-with_numpy2.2.6"
     assert (bumped["versions"]["torch"], bumped["versions"]["numpy"]) == ("2.1.2", "2.2.6")

@@ -1,6 +1,9 @@
 """The run's result on stdout: each cell, and each failing cell's first failing tests."""
 
+from pathlib import Path
+
 from harness.report.terminal import SHOWN, result_lines
+from harness.stages.expectations import parse
 from harness.stages.verdicts import decide
 
 from .conftest import recorded_cell, recorded_evidence
@@ -29,3 +32,14 @@ def test_a_cell_without_failing_tests_shows_its_problem(recorded):
     lines = result_lines([decided(recorded, "pre-post-crash")])
     assert lines[0].startswith("pre-post-crash: crash")
     assert lines[1].startswith("    commands[0] [crash-signal]: ")
+
+
+def test_a_declared_cell_says_it_was_expected_and_a_new_failure_says_so(recorded):
+    bad = decided(recorded, "torch21-numpy22")
+    table = {"torch21-numpy2*": {"verdict": "fail", "signature": "numpy-bridge-unavailable"}}
+    declared = parse(table, Path("pyproject.toml"), "pyproject.toml")
+    lines = result_lines([decided(recorded, "torch21-numpy126"), bad], declared)
+    assert lines[0].endswith("s)") and "expected" not in lines[0]  # a pass gets no note
+    assert lines[1].endswith("(expected: numpy-bridge-unavailable)")
+    assert len(lines) == 3 + SHOWN  # the break is still shown, test by test
+    assert result_lines([bad])[0].endswith("(new failure: not declared)")
