@@ -66,12 +66,21 @@ def cell_settings(run: CellRun) -> dict:
         replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
     if cell.adhoc:
         replace["deps"] = "\n".join(cell.deps)
+    if chose_python(run):
+        replace["base_python"] = run.python
     if run.mode == PROBE:
         checks = "{env_dir}/.harness-probe/stack_checks.py"
         replace.update(commands_pre="", commands_post="",
                        commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
         add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
     return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
+
+
+def chose_python(run: CellRun) -> bool:
+    """Whether the harness chose the cell's Python for an env that names none (tox reports its
+    own Python as such an env's ``base_python``): tox must be told, as PATH does not reach it."""
+    named = run.cell.base_python
+    return bool(run.python and named and run.python not in named and all(map(os.path.isabs, named)))
 
 
 def calls_pip(cell: Cell) -> bool:

@@ -3,7 +3,9 @@
 tox's ``base_python`` (``py310``, ``python3.10``, ``3.10``, a path) is looked up in order:
 ``pythonX.Y`` on ``PATH`` (a pyenv shim that cannot run it does not count), pyenv's
 versions, then the Pythons uv knows (uv-managed ones included). Each candidate is run once
-to confirm its version, so what the report shows is what really ran.
+to confirm its version, so what the report shows is what really ran. ``installed`` lists the
+CPython versions found that way, newest first: the ones a cell whose env names no Python can
+fall back to (``python_fit``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,25 @@ from packaging.version import InvalidVersion, Version
 
 from harness import processes
 
+KNOWN = tuple(f"3.{minor}" for minor in range(14, 7, -1))  # CPython minors looked for, newest first
 VERSION_CHECK = (
     "import sys, platform; print(platform.python_implementation(), *sys.version_info[:3])"
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """An interpreter that runs: its path, where it was found, and its ``(implementation,
+    version)``."""
+
+    path: str
+    origin: str  # "PATH", "pyenv" or "uv"
+    identity: tuple
+
+    @property
+    def minor(self) -> str:
+        """``3.11`` for a CPython 3.11.7."""
+        return ".".join(self.identity[1].split(".")[:2])
 
 
 @dataclass(frozen=True)
@@ -80,21 +98,21 @@ def _order(path: Path):
 
 
 def _candidates(request: Request, uv: str):
+    """``(path, origin)`` of each interpreter that may satisfy the request, in search order."""
     names = [f"python{request.version}", f"pypy{request.version}"]
     for name in names:
         found = shutil.which(name)
         if found:
-            yield found
+            yield found, "PATH"
     for root in pyenv_roots():
         for name in names:
-            yield from map(
-                str, sorted(root.glob(f"versions/*/bin/{name}"), key=_order, reverse=True)
-            )
+            for path in sorted(root.glob(f"versions/*/bin/{name}"), key=_order, reverse=True):
+                yield str(path), "pyenv"
     if uv:
         wanted = request.implementation + request.version
         done = processes.run([uv, "python", "find", "--no-python-downloads", wanted], timeout=60)
         if done.returncode == 0 and done.stdout.strip():
-            yield done.stdout.strip()
+            yield done.stdout.strip(), "uv"
 
 
 def places(uv: str = "") -> str:
@@ -110,8 +128,20 @@ def locate(text: str, uv: str = "") -> str | None:
     if not request.version:
         found = shutil.which(text)
         return found if found and identify(found) else None
-    for candidate in _candidates(request, uv):
+    found = find(request, uv)
+    return found.path if found else None
+
+
+def find(request: Request, uv: str = "") -> Found | None:
+    """The first interpreter that satisfies a versioned request, with where it was found."""
+    for candidate, origin in _candidates(request, uv):
         identity = identify(candidate)
         if identity and _matches(identity, request):
-            return candidate
+            return Found(candidate, origin, identity)
     return None
+
+
+def installed(uv: str = "") -> list:
+    """``Found`` for each CPython version in ``KNOWN`` that is installed, newest first."""
+    found = (find(Request(version, version=version), uv) for version in KNOWN)
+    return [f for f in found if f is not None]

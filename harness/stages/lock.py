@@ -27,8 +27,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from harness import processes
+from harness._toml import tomllib
 from harness.errors import ToolError, UnknownPackage
 from harness.model import Cell, Failure
+from harness.stages import interpreters
 from harness.stages.classify import setup_failure
 from harness.stages.signatures import BUILTIN
 from harness.store import HARNESS_LOCK_MARK, write_atomic
@@ -36,6 +38,7 @@ from harness.store import HARNESS_LOCK_MARK, write_atomic
 LOCK_TIMEOUT_S = 600
 HEADER_PREFIX = HARNESS_LOCK_MARK.decode()
 UNPINNED_PREFIX = "# not pinned (path or URL): "
+PYTHON_PREFIX = "# python: "  # the Python the closure was resolved for: "3.11", "pypy3.10"
 FILE_OPTION = re.compile(r"\s*(-[rc]|--requirement|--constraint)[\s=]*(\S+)")
 PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==")
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -52,6 +55,8 @@ class LockOutcome:
     path: Path
     problem: Failure = None  # set when the cell cannot be locked
     unpinned: list = field(default_factory=list)
+    python: str = ""  # the interpreter it was locked for
+    note: str = ""  # why that interpreter, when it is not the one the cell first had
 
     @property
     def ok(self) -> bool:
@@ -195,11 +200,32 @@ def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple =
             )
         found = setup_failure("lock", done.stderr + done.stdout, table=table)
         found.evidence = found.message = _reason(done.stderr)
-        return LockOutcome(cell, path, found)
+        return LockOutcome(cell, path, found, python=python)
     pinned, unpinned = closure(done.stdout, project)
     notes = "".join(f"{UNPINNED_PREFIX}{entry}\n" for entry in unpinned)
-    write_atomic(path, header(cell, project) + notes + pinned)
-    return LockOutcome(cell, path, unpinned=unpinned)
+    write_atomic(path, header(cell, project) + _python_line(python) + notes + pinned)
+    return LockOutcome(cell, path, unpinned=unpinned, python=python)
+
+
+def _python_line(python: str) -> str:
+    found = interpreters.identify(python)
+    if not found:
+        return ""
+    implementation, version = found
+    minor = ".".join(version.split(".")[:2])
+    return f"{PYTHON_PREFIX}{'pypy' if implementation == 'pypy' else ''}{minor}\n"
+
+
+def locked_for(path: Path) -> str:
+    """The Python a harness lock was resolved for (``3.11``); "" when it does not say."""
+    try:
+        with open(path) as handle:
+            lines = [handle.readline(), handle.readline()]
+    except OSError:
+        return ""
+    if not lines[0].startswith(HEADER_PREFIX) or not lines[1].startswith(PYTHON_PREFIX):
+        return ""
+    return lines[1][len(PYTHON_PREFIX) :].strip()
 
 
 def unpinned_in(path: Path) -> list:
@@ -254,10 +280,6 @@ def locked(constraint: Path) -> set:
 
 
 def _uv_lock_pins(text: str) -> set:
-    try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python < 3.11
-        return set()
     try:
         packages = tomllib.loads(text).get("package", [])
     except ValueError:

@@ -27,7 +27,7 @@ from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.stages.lock import uv_binary
 
-NEEDED = ("tox>=4.29", "tox-uv>=1.37")  # constraints (4.28), tox_extend_envs (4.29)
+NEEDED = ("tox>=4.29", "tox-uv>=1.36")  # constraints (4.28), tox_extend_envs (4.29)
 PLUGIN = "harness_tox_plugin"
 READY = ".harness-tox-host"  # written last: a host without it is half-built
 

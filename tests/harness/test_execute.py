@@ -25,6 +25,17 @@ def test_tox_cell_arguments(tmp_path):
     assert tox_arguments(virtualenv)[-3:] == ["--", "-k", "x"]
 
 
+def test_tox_is_told_the_python_the_harness_chose_for_an_env_that_names_none(tmp_path):
+    floating = Cell("f", {}, base_python=["/tool/bin/python"])  # tox reports its own Python
+    moved = CellRun(floating, tmp_path, tmp_path, python="/pyenv/3.11.7/bin/python3.11")
+    assert cell_settings(moved)["set"] == {"base_python": "/pyenv/3.11.7/bin/python3.11"}
+    kept = CellRun(floating, tmp_path, tmp_path, python="/tool/bin/python")
+    named = CellRun(
+        Cell("n", {}, base_python=["py310"]), tmp_path, tmp_path, python="/p/python3.10"
+    )
+    assert "base_python" not in cell_settings(kept)["set"] | cell_settings(named)["set"]
+
+
 @pytest.mark.parametrize(
     "cell",
     [

@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 from harness.stages import interpreters
-from harness.stages.interpreters import Request, identify, locate, parse
+from harness.stages.interpreters import Request, find, identify, installed, locate, parse
 
 
 def test_requests_as_tox_writes_them():
@@ -37,3 +37,26 @@ def test_a_python_that_is_not_installed_is_none(tmp_path, monkeypatch):
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
     assert locate("py399") is None and locate(str(tmp_path / "python")) is None
     assert identify(str(tmp_path / "nothing")) is None
+
+
+def test_the_installed_pythons_are_listed_with_the_newest_patch_and_where_each_was_found(
+    tmp_path, monkeypatch
+):
+    real = Path(sys.executable).resolve()
+    version = "{}.{}".format(*sys.version_info[:2])
+    for name in (f"{version}.98", f"{version}.99"):
+        (tmp_path / "versions" / name / "bin").mkdir(parents=True)
+        (tmp_path / "versions" / name / "bin" / f"python{version}").symlink_to(real)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # not the machine's ~/.pyenv
+    monkeypatch.setenv("PATH", "/nonexistent")
+    (found,) = installed()  # no uv given: PATH and pyenv only
+    assert found.origin == "pyenv" and found.minor == version
+    assert found.path == str(tmp_path / "versions" / f"{version}.99" / "bin" / f"python{version}")
+    on_path = tmp_path / "bin"
+    on_path.mkdir()
+    (on_path / f"python{version}").symlink_to(real)
+    monkeypatch.setenv("PATH", str(on_path))
+    assert find(parse(version)).origin == "PATH"
+    assert [f.minor for f in installed()] == [version]
+    assert find(parse("3.99")) is None

@@ -10,6 +10,7 @@ from harness.stages.lock import (
     is_harness_lock,
     lock_cell,
     lock_path,
+    locked_for,
     requirements,
     unpinned_in,
 )  # fmt: skip
@@ -29,6 +30,7 @@ def test_lock_writes_the_full_closure_with_a_header(tmp_path):
         text.startswith(header(cell, tmp_path)) and "packaging==23.2" in text and "pluggy==" in text
     )
     assert is_current(cell, path, tmp_path) and is_harness_lock(path)
+    assert locked_for(path) == "{}.{}".format(*sys.version_info[:2])  # the Python it is for
     moved = Cell("c", {"packaging": "==24.1"}, ["packaging==24.1", "pytest"])
     assert not is_current(moved, path, tmp_path) and not is_current(
         cell, tmp_path / "none", tmp_path
@@ -42,6 +44,18 @@ def test_unsatisfiable_and_unknown_versions_keep_the_resolver_reason(tmp_path):
         outcome = lock_cell(Cell("u", {}, deps), tmp_path / "u.txt", tmp_path, PYTHON)
         assert not outcome.ok and outcome.problem.signature == "unsatisfiable"
         assert words in outcome.problem.evidence and not (tmp_path / "u.txt").exists()
+
+
+def test_a_lock_says_the_python_it_was_made_for_only_when_it_is_the_harness_s(tmp_path):
+    cell = Cell("c", {"packaging": "==24.1"}, ["packaging==24.1"])
+    made = tmp_path / "made.txt"
+    made.write_text(header(cell, tmp_path) + "# python: 3.11\npackaging==24.1\n")
+    assert locked_for(made) == "3.11" and is_current(cell, made, tmp_path)
+    legacy = tmp_path / "legacy.txt"  # made before locks said it
+    legacy.write_text(header(cell, tmp_path) + "packaging==24.1\n")
+    theirs = tmp_path / "theirs.txt"
+    theirs.write_text("# python: 3.12\npackaging==24.1\n")
+    assert locked_for(legacy) == locked_for(theirs) == locked_for(tmp_path / "none.txt") == ""
 
 
 def test_network_failure_is_infrastructure(tmp_path, monkeypatch):
