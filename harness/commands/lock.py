@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from harness.errors import EXIT_FAILED, EXIT_OK, EXIT_UNMEASURED
-from harness.stages import lock, prepare
+from harness.stages import lock, prepare, python_fit
 from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 
@@ -25,7 +27,10 @@ def command(state: State) -> int:
     ]  # fmt: skip
     with state.folder("lock") as store:
         paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
-        outcomes = lock.lock_all(cells, paths, project, prepare.find_pythons(cells))
+        pythons = prepare.find_pythons(cells)
+        outcomes = lock.lock_all(cells, paths, project, pythons, table=state.signatures)
+        python_fit.refit_all(outcomes, project, pythons, state.signatures,
+                             lambda text: print(f"harness: {text}", file=sys.stderr))  # fmt: skip
     kinds = []
     for name, outcome in outcomes.items():
         where = paths[name].relative_to(project) if project in paths[name].parents else paths[name]

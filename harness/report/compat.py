@@ -73,7 +73,7 @@ def notes(report: dict) -> dict:
 
 def project_name(project: Path) -> str:
     try:
-        import tomllib
+        from harness._toml import tomllib
 
         return tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     except (ImportError, OSError, ValueError, KeyError, TypeError):

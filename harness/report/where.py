@@ -99,7 +99,7 @@ def _names(lines) -> set:
 
 
 def _toml(text) -> dict:
-    import tomllib
+    from harness._toml import tomllib
 
     try:
         return tomllib.loads(text) if text else {}

@@ -115,7 +115,7 @@ def _read_file(reader: Reader, path: str, sources: Sources, seen: set) -> None:
 
 
 def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
-    import tomllib
+    from harness._toml import tomllib
 
     text = reader.read("pyproject.toml")
     if text is None:

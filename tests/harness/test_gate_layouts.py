@@ -59,8 +59,8 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     assert any(path == layout.edited and layout.edited_line in text for path, text in pointed)
     annotations = [line for line in done.stderr.splitlines() if line.startswith("::error")]
     assert any(f"file={layout.edited}," in line for line in annotations), done.stderr
-    (fix,) = [f for f in doc["fixes"] if f["verified"] and f["kind"] == "bound"]
-    assert (fix["requirement"], fix["write_to"]) == ("numpy<2", WRITE_TO[layout.name])
+    fixes = {f["requirement"]: f["write_to"] for f in doc["fixes"] if f["verified"]}
+    assert fixes.get("numpy<2") == WRITE_TO[layout.name], doc["fixes"]  # measured by the baseline
     if layout.name == "library":
         assert "testing with env py (choose another with --env)" in done.stderr
 
