@@ -28,11 +28,15 @@ WRITE_TO = {  # where each layout keeps numpy: where a fix belongs
 }
 
 
-def gate(project, *args):
+def harness(*args):
     return subprocess.run(
-        [sys.executable, "-m", "harness", "gate", "--project", str(project), "--json", *args],
-        capture_output=True, text=True, timeout=1800, env={**os.environ, "GITHUB_ACTIONS": "true"},
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "GITHUB_ACTIONS": "true"},
     )  # fmt: skip
+
+
+def gate(project, *args):
+    return harness("gate", "--project", str(project), "--json", *args)
 
 
 @pytest.mark.parametrize("layout", layouts.LAYOUTS, ids=[layout.name for layout in layouts.LAYOUTS])
@@ -72,3 +76,19 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     doc = json.loads(reverted.stdout)
     assert doc["result"] == "pass" and doc["changes"] == [] and doc["regressions"] == []
     assert "1 kept from the last run" in reverted.stderr  # the baseline measured above
+
+
+@pytest.mark.parametrize("name", ["library", "app"])
+def test_run_fails_on_the_bump_naming_the_broken_test_and_passes_on_its_revert(name, tmp_path):
+    layout = layouts.BY_NAME[name]
+    uv = shutil.which("uv") or str(sys.executable.rsplit("/", 1)[0] + "/uv")
+    project = layouts.make(layout, tmp_path / name, uv)
+    layouts.bump(layout, project, uv)
+    reports = ["--project", str(project), "--reports", str(tmp_path / "reports"), "-e", "py"]
+    done = harness("run", *reports)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{layouts.BROKEN} [numpy2-removed-name]" in done.stdout
+    assert "new failure: not declared" in done.stdout
+    layouts.revert(project)
+    again = harness("run", *reports)
+    assert again.returncode == 0, again.stdout + again.stderr
