@@ -134,12 +134,12 @@ def _baseline(args: argparse.Namespace, folder: Path, store: Store) -> Side:
 def _run(state: State, store: Store, baseline: Side, proposed: Side):
     args, folder, table = state.args, state.project, state.signatures
     measured = [s for s in (baseline, proposed) if s.result is None]
-    for side in measured:
-        side.from_uv_lock = _installs_uv_lock(side.root, args.env, side.label)
     same = len(measured) == 2 and _same_files(baseline.root, folder, store.reports)
     for side in measured[:1] if same else measured:
+        env = _env_of(side.root, args.env, side.label)
+        side.from_uv_lock = env.installs_from_uv_lock
         name = cell_name(args.env, side.key, side.lines())
-        side.result = _measure(args, side.root, store, table, {name: side.lines()})[name]
+        side.result = _measure(args, side.root, store, table, {name: side.lines()}, env)[name]
     if same:
         proposed.result = baseline.result
     for side in (baseline, proposed):
@@ -154,8 +154,8 @@ def _run(state: State, store: Store, baseline: Side, proposed: Side):
     return judgement
 
 
-def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict) -> dict:
-    cells = matrix.derived_cells(folder, args.env, wanted)
+def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict, env=None) -> dict:
+    cells = matrix.derived_cells(folder, args.env, wanted, env)
     options = pipeline.RunOptions(
         project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
         jobs=args.jobs, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
@@ -166,11 +166,12 @@ def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict) -> di
     return {result.cell.name: result for result in outcome.results}
 
 
-def _installs_uv_lock(root: Path, env: str, label: str) -> bool:
+def _env_of(root: Path, env: str, label: str):
+    """The env as the state's tox config has it (a Cell)."""
     found = matrix.tox_cells(root, [env])
     if not found:
         raise HarnessError(f"the {label} has no tox env {env!r}")
-    return found[0].installs_from_uv_lock
+    return found[0]
 
 
 def _same_files(baseline: Path, proposed: Path, reports: Path) -> bool:

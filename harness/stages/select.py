@@ -169,12 +169,13 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
     return derived_cells(project, base, wanted)
 
 
-def derived_cells(project: Path, base: str, wanted: dict) -> list:
+def derived_cells(project: Path, base: str, wanted: dict, base_cell: Cell = None) -> list:
     """Cells that take the env ``base``'s settings, with ``{name: requirement lines}`` in place
-    of the deps that name the same packages. An env that installs uv.lock takes no lines."""
+    of the deps that name the same packages. An env that installs uv.lock takes no lines.
+    ``base_cell``: the env ``base`` as ``tox_cells`` read it, when the caller has it already."""
     plan = {"cells": {name: {"base": base} for name in wanted}}
     config = tox_config(project, ["-e", ",".join(wanted)], plan)
-    base_cell = tox_cells(project, [base])[0]
+    base_cell = base_cell or tox_cells(project, [base])[0]
     if base_cell.installs_from_uv_lock and any(wanted.values()):
         raise ConfigError(
             f"cannot pin env {base}: it installs the project's uv.lock ({base_cell.runner}); "
