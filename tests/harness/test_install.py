@@ -181,3 +181,27 @@ def test_bootstrap_names_the_python_to_install_from_uv_s_reasons(recorded, wante
     done = run(["bash", "-c", function + '_bootstrap_uv_said=$(cat said.txt); _bootstrap_wanted'],
                cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0 and done.stdout.strip() == wanted, done.stdout + done.stderr
+
+
+@pytest.mark.integration  # builds from a git URL, installs from the index
+def test_uv_tool_uvx_and_pipx_install_it_from_a_git_url(tmp_path):
+    """The README's install lines, with a ``git+file://`` URL of this repository's commit in
+    place of the hosted one: each gives a ``harness`` that prints its version."""
+    uv = uv_binary()
+    head = run(["git", "rev-parse", "HEAD"], cwd=tool_venv.ROOT).stdout.strip()
+    url = f"git+file://{tool_venv.ROOT}@{head}"
+    env = {**os.environ, "UV_TOOL_DIR": str(tmp_path / "tools"),
+           "UV_TOOL_BIN_DIR": str(tmp_path / "bin"), "PIPX_HOME": str(tmp_path / "pipx"),
+           "PIPX_BIN_DIR": str(tmp_path / "pipx-bin")}  # fmt: skip
+    installed = run([uv, "tool", "install", "--quiet", url], cwd=tmp_path, env=env)
+    assert installed.returncode == 0, installed.stderr
+    answers = [run([tmp_path / "bin" / "harness", "--version"], cwd=tmp_path, env=env)]
+    answers.append(run([uv, "tool", "run", "--from", url, "harness", "--version"], cwd=tmp_path,
+                       env=env))  # fmt: skip
+    piped = run([uv, "tool", "run", "pipx", "install", "--quiet", url], cwd=tmp_path, env=env)
+    assert piped.returncode == 0, piped.stdout + piped.stderr
+    answers.append(run([tmp_path / "pipx-bin" / "harness", "--version"], cwd=tmp_path, env=env))
+    for answer in answers:
+        assert (
+            answer.returncode == 0 and answer.stdout.strip() == f"harness {harness.__version__}"
+        ), answer.stdout + answer.stderr
