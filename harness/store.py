@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +31,17 @@ HARNESS_LOCK_MARK = b"# harness lock for "  # prose cannot change a test result
 MARKER = ".harness-reports"  # in every reports folder the harness made: {"format": 1}
 FORMAT = 1
 LINKS_REFUSED = (".lock", "cells", "runs", "locks", "envs", MARKER)
+
+
+def cache_home() -> Path:
+    """The harness's cache: ``$XDG_CACHE_HOME/harness`` (``~/.cache/harness``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "harness"
+
+
+def envs_home() -> Path:
+    """Where the tox work dirs of every reports folder live."""
+    return cache_home() / "envs"
 
 
 class Busy(HarnessError):
@@ -62,8 +74,12 @@ class Store:
     @property
     def envs(self) -> Path:
         """tox's work dir for this folder's cells (``--workdir``): runs with other reports
-        folders never share an env, the probe in it, or its files."""
-        return self.reports / "envs"
+        folders never share an env, the probe in it, or its files. It lies outside the project
+        (in the harness's cache, named after this folder's path), because a build backend
+        that reads only the root ``.gitignore`` (hatchling) would pack the venvs, and their
+        absolute symlinks, into the project's sdist."""
+        key = hashlib.sha256(str(self.reports.resolve()).encode()).hexdigest()[:16]
+        return envs_home() / key
 
     def make_envs(self) -> Path:
         """``envs``, made and marked as the harness's: ``clean --envs`` removes no other folder."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -113,13 +113,19 @@ def command(state: State) -> int:
             judgement = _run(state, store, baseline, proposed)
         except (KeyboardInterrupt, processes.Interrupted):
             processes.LIVE.stopping = False
-            publish.publish(store, folder, [], True, {}, state.signatures)
+            publish.publish(store, folder, [], True, {}, state.signatures, to_summary=False)
             return EXIT_INTERRUPTED
-        publish.publish(store, folder, [], False, {}, state.signatures)
+        publish.publish(store, folder, [], False, {}, state.signatures, to_summary=False)
         doc = gate_output.save(judgement, baseline, proposed, store.reports)
-        measured = {id(side.result): side.result for side in (baseline, proposed)}
-        write_junit(state, list(measured.values()))
+        write_junit(state, [_named(role, side) for role, side in
+                            (("baseline", baseline), ("proposed", proposed))])  # fmt: skip
     return gate_output.emit(doc, judgement.exit_code, args.json)
+
+
+def _named(role: str, side: Side):
+    """The side's result named for a JUnit reader: ``baseline HEAD: py-gate_…``."""
+    cell = replace(side.result.cell, name=f"{role} {side.label}: {side.result.cell.name}")
+    return replace(side.result, cell=cell)
 
 
 def _baseline(args: argparse.Namespace, folder: Path, store: Store) -> Side:

@@ -1,7 +1,9 @@
 """The gate's judgement: compare a proposed dependency state with a baseline. Pure: no I/O.
 
 A test that passed in the baseline and now fails, errors, is skipped or no longer runs is a
-regression; so is a crash, or a new problem of the proposed cell. A test that already
+regression (signed by its own failure, else its module's collection error); so is a test the
+baseline did not run that fails (a module that no longer imports), a crash, or a new problem
+of the proposed cell. A test that already
 failed in the baseline is reported but does not fail the gate.
 """
 
@@ -78,9 +80,13 @@ def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:
         if before in FAILING:
             already.append(test)
         elif before in ("passed", "xfailed") and (now in BROKEN or now == "missing"):
-            found = failures.get(test)
+            found = failures.get(test) or failures.get(test.split("::")[0])  # its module's error
             problem = proposed.problem if now in ("missing", "skipped") else None
             regressions.append(Broken(test, now, *_why(found or problem)))
+    new = [test for test, now in sorted(proposed.outcomes.items())
+           if now in FAILING and test not in baseline.outcomes]  # fmt: skip
+    regressions += [Broken(test, proposed.outcomes[test], *_why(failures.get(test)))
+                    for test in new]  # fmt: skip
     new_problem = proposed.problem and (
         baseline.problem is None or baseline.problem.signature != proposed.problem.signature
     )
@@ -89,9 +95,12 @@ def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:
     if proposed.verdict == NO_TESTS and baseline.tests.ran:
         regressions.insert(0, Broken("(the cell)", "no tests ran", *_why(proposed.problem)))
     if regressions:
-        tests = sum(r.test != "(the cell)" for r in regressions)
-        headline = f"{tests} test(s) that passed in the baseline broke" if tests else (
-            f"the proposed cell {proposed.verdict}s where the baseline did not")  # fmt: skip
+        tests = sum(r.test != "(the cell)" for r in regressions) - len(new)
+        parts = [f"{tests} test(s) that passed in the baseline broke"] if tests else []
+        parts += [f"{len(new)} test(s) the baseline did not run fail"] if new else []
+        headline = (
+            "; ".join(parts) or f"the proposed cell {proposed.verdict}s where the baseline did not"
+        )
         return Judgement(EXIT_REGRESSION, headline, moved, regressions, already)
     verdict = "passes" if proposed.verdict == PASS else f"is {proposed.verdict} as before"
     return Judgement(EXIT_PASS, f"no regression: the proposed state {verdict}", moved, [], already)

@@ -40,13 +40,14 @@ class Option:
 
 
 def replaced(lines: list, name: str, new: str) -> list:
-    """The requirement lines with every line naming ``name`` swapped for ``new``."""
+    """The requirement lines with every line naming ``name`` swapped for ``new`` (one line, or
+    several: a package required under two environment markers)."""
     kept = [
         line
         for line in lines
         if not ((r := requirement_of(line)) and canonicalize_name(r.name) == name)
     ]
-    return kept + [new]
+    return kept + new.split("\n")
 
 
 def _minor(python: str) -> str:
@@ -98,7 +99,7 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
     now = {canonicalize_name(r.name): str(r) for r in map(requirement_of, proposed) if r}
     for change in bumped:
         before_lines = [line.text for line in baseline_names.get(change.name, [])]
-        revert = " ".join(before_lines)
+        revert = "\n".join(before_lines)  # one line per marker, as the baseline wrote them
         if not before_lines or revert == now.get(change.name):  # the line did not move: pin it
             revert = f"{change.name}=={change.before}"
         found.append(Option("revert", revert, f"revert {change.name} {change.after} to {change.before}",

@@ -21,12 +21,14 @@ from harness.store import Store, write_atomic
 
 
 def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
-            table: tuple = BUILTIN, declared: expectations.Declarations = None) -> tuple:  # fmt: skip
+            table: tuple = BUILTIN, declared: expectations.Declarations = None,
+            to_summary: bool = True) -> tuple:  # fmt: skip
     """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
     Run folders no stored result points to any more are deleted.
 
     Staleness needs the project (its files and the cells' locks); without one it is unknown.
     So do the expected cells, when ``declared`` is not given: they are read from the project.
+    ``to_summary``: also append the Markdown to CI's job summary (the gate writes its own).
     """
     results, unreadable = store.load_all()
     store.prune_runs(results)
@@ -42,7 +44,7 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
             report[key] = json.loads((store.reports / f"{key}.json").read_text())
         except (OSError, ValueError):
             pass
-    return write(report, store.reports), unreadable
+    return write(report, store.reports, to_summary), unreadable
 
 
 def _declared(project: Path) -> expectations.Declarations:
@@ -57,14 +59,14 @@ def _declared(project: Path) -> expectations.Declarations:
         return expectations.NONE
 
 
-def write(report: dict, reports: Path) -> dict:
+def write(report: dict, reports: Path, to_summary: bool = True) -> dict:
     """Write compat.json, compat.md and compat.html; returns their paths."""
     paths = {kind: reports / f"compat.{kind}" for kind in ("json", "md", "html")}
     write_atomic(paths["json"], json.dumps(report, indent=2))
     markdown = render_markdown(report)
     write_atomic(paths["md"], markdown)
     write_atomic(paths["html"], render_html(report))
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY") if to_summary else None
     if summary:
         with open(summary, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(markdown)  # the job's summary tab (undecodable text replaced)

@@ -26,15 +26,11 @@ from packaging.utils import canonicalize_name
 from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.stages.lock import uv_binary
+from harness.store import cache_home
 
 NEEDED = ("tox>=4.29", "tox-uv>=1.36")  # constraints (4.28), tox_extend_envs (4.29)
 PLUGIN = "harness_tox_plugin"
 READY = ".harness-tox-host"  # written last: a host without it is half-built
-
-
-def cache_home() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "harness"
 
 
 def own_tox() -> tuple:

@@ -107,7 +107,9 @@ BUILTIN = (
         "numpy2-removed-name", "name removed in NumPy 2",
         r"was removed in the NumPy 2\.0 release|module 'numpy' has no attribute '(?:"
         + "|".join(NUMPY2_REMOVED) + r")'|cannot import name '(?:"
-        + "|".join(NUMPY2_REMOVED + NUMPY2_EXPIRED) + r")' from 'numpy'",
+        + "|".join(NUMPY2_REMOVED + NUMPY2_EXPIRED) + r")' from 'numpy'"
+        r"|(?:type object 'numpy\.ndarray'|'numpy\.ndarray' object) has no attribute "
+        r"'(?:ptp|itemset|newbyteorder)'",  # the ndarray methods NumPy 2 removed
         INCOMPATIBILITY,
         "the code uses a name NumPy 2 removed (see NumPy's 2.0 migration guide, or ruff's NPY201); "
         "use its replacement, or pin numpy<2",

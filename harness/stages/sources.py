@@ -128,9 +128,10 @@ def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
     return sources
 
 
-DEPENDENCY_FILES = ("requirements*.txt", "requirements*.in", "requirements/*.txt",
-                    "requirements/*.in", "constraints*.txt", "constraints/*.txt", "pyproject.toml",
-                    "tox.ini", "tox.toml", "setup.cfg", "setup.py", "uv.lock")  # fmt: skip
+DEPENDENCY_FILES = ("requirements*.txt", "requirements*.in", "*/requirements*.txt",
+                    "*/requirements*.in", "requirements/*.txt", "requirements/*.in",
+                    "constraints*.txt", "constraints/*.txt", "pyproject.toml", "tox.ini",
+                    "tox.toml", "setup.cfg", "setup.py", "uv.lock")  # fmt: skip
 LOCKED_VERSION = re.compile(r'^version = "([^"]+)"')
 LOCKED_NAME = re.compile(r'^name = "([^"]+)"')
 
@@ -162,7 +163,9 @@ def _text_lines(path: Path) -> list:
 def _added(path: str, lines: list, numbers: range) -> list:
     found = []
     for index in numbers:
-        text = lines[index].split(" #")[0].strip().rstrip(",").strip("\"'")
+        text = lines[index].split(" #")[0].strip().rstrip(",")
+        if len(text) > 1 and text[0] in "\"'" and text[-1] == text[0]:
+            text = text[1:-1]  # a TOML string
         if path.endswith("uv.lock"):
             version = LOCKED_VERSION.match(lines[index])
             name = next((m.group(1) for m in (LOCKED_NAME.match(lines[i])

@@ -10,6 +10,7 @@ import pytest
 from harness.errors import ConfigError, DiskSpaceError
 from harness.model import Cell
 from harness.stages.budget import Group, Meter, du, make_room, parse_size, schedule
+from harness.store import Store
 
 
 def harness(*args):
@@ -71,7 +72,7 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "removed the envs of (light): 2" in done.stderr
-    assert not (tiny_project / ".harness" / "envs" / "pkg23-ok").exists()
+    assert not (Store(tiny_project / ".harness").envs / "pkg23-ok").exists()
     disk = json.loads((tiny_project / ".harness" / "disk.json").read_text())
     (group,) = disk["groups"]
     assert disk["budget"] == 400 * 1024**3 and group["cells"] == ["pkg23-ok", "pkg24-ok"]
@@ -88,7 +89,7 @@ def test_a_budgeted_run_releases_envs_and_records_each_group(tiny_project):
 def test_clean_removes_only_what_the_harness_made(tiny_project):
     assert harness("run", "--project", str(tiny_project), "-e", "pkg23-ok").returncode == 0
     (tiny_project / ".tox" / "theirs").mkdir(parents=True)  # the user's own tox envs
-    envs = tiny_project / ".harness" / "envs"
+    envs = Store(tiny_project / ".harness").envs
     assert (envs / "pkg23-ok").is_dir()
     cleaned = harness("clean", "--project", str(tiny_project))
     assert cleaned.returncode == 0 and "removed 1 env(s)" in cleaned.stdout

@@ -153,3 +153,17 @@ def test_an_env_setup_failure_quotes_the_line_that_explains_it():
         "env-setup",
         "backend hook could not run: boom",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AttributeError: type object 'numpy.ndarray' has no attribute 'ptp'",  # quantities 0.15
+        "AttributeError: 'numpy.ndarray' object has no attribute 'newbyteorder'",
+    ],
+)
+def test_an_ndarray_method_numpy_2_removed(text):
+    assert classify(text)[0].id == "numpy2-removed-name"
+    assert classify("AttributeError: 'numpy.ndarray' object has no attribute 'frob'")[0].id != (
+        "numpy2-removed-name"
+    )

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.store import Store
+
 from . import corpus
 
 pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
@@ -99,7 +101,7 @@ def test_the_project_s_settings_do_not_switch_the_probe_off(conformance):
     project, cells = conformance
     for env in ("setenv", "no-autoload", "own-junit", "warn-encoding"):
         assert cells[env]["verdict"] == "pass" and counts(cells[env], "passed", "skipped") == (2, 1)
-    assert (project / ".harness" / "envs" / "own-junit" / "tmp" / "mine.xml").is_file()
+    assert (Store(project / ".harness").envs / "own-junit" / "tmp" / "mine.xml").is_file()
     assert cells["pip-command"]["verdict"] == "pass"  # pip is in the env: its command needs it
     installer = cells["pip-installer"]  # pip installs its deps, as with virtualenv
     assert installer["verdict"] == "pass" and installer["tests"]["passed"] == 2

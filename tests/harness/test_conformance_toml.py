@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from harness.store import Store
+
 from . import corpus
 
 pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
@@ -137,7 +139,8 @@ def test_an_adhoc_cell_takes_its_base_env_and_its_own_pin(measured):
 def test_nothing_is_written_outside_the_reports_folder(measured):
     project, _ = measured
     assert not (project / ".tox").exists()  # envs live in the reports folder's work dir
-    assert (project / ".harness" / "envs" / "two-runs").is_dir()
+    envs = Store(project / ".harness").envs
+    assert (envs / "two-runs").is_dir() and project not in envs.parents  # not in the sdist
 
 
 def test_no_cell_is_stale_right_after_its_run(measured):

@@ -135,3 +135,41 @@ def test_closures_and_changes(tmp_path):
         ("b", "1", "2"),
         ("c", None, "1"),
     ]
+
+
+def test_a_module_that_no_longer_imports_signs_its_tests_and_new_errors_count():
+    """quantities 0.15 under NumPy 2: each test module fails to import, so its tests go
+    missing; they are signed by their module's error. A module the baseline could not collect
+    either, that now fails with a new error, is a regression too (nptyping 2.5)."""
+    removed = Failure("tests/test_a.py", "numpy2-removed-name",
+                      "AttributeError: type object 'numpy.ndarray' has no attribute 'ptp'")  # fmt: skip
+    baseline = CellResult(Cell("b", {}), "fail", Counts(passed=2, errors=1),
+                          outcomes={"tests/test_a.py::test_x": "passed",
+                                    "tests/test_a.py::test_y": "passed",
+                                    "tests/test_old.py": "error"})  # fmt: skip
+    proposed = CellResult(Cell("p", {}), "fail", Counts(errors=3), failures=[removed],
+                          outcomes={"tests/test_a.py": "error", "tests/test_old.py": "error",
+                                    "tests/test_new.py": "error"})  # fmt: skip
+    verdict = gate.judge(baseline, proposed, [])
+    assert verdict.exit_code == 1
+    signed = {r.test: (r.now, r.signature) for r in verdict.regressions}
+    assert signed == {
+        "tests/test_a.py::test_x": ("missing", "numpy2-removed-name"),
+        "tests/test_a.py::test_y": ("missing", "numpy2-removed-name"),
+        "tests/test_a.py": ("error", "numpy2-removed-name"),
+        "tests/test_new.py": ("error", ""),
+    }
+    assert verdict.headline == (
+        "2 test(s) that passed in the baseline broke; 2 test(s) the baseline did not run fail"
+    )
+    assert verdict.already_failing == ["tests/test_old.py"]
+
+
+def test_a_revert_of_a_package_under_two_markers_keeps_both_lines():
+    names = Sources("HEAD", [Line("r.txt", 1, "numpy==1.21.5; python_version<'3.8'"),
+                             Line("r.txt", 2, "numpy>=1.20,<2; python_version>='3.8'")]).names()  # fmt: skip
+    found = remedy.options(["numpy>=2; python_version>='3.8'"], names,
+                           [gate.Change("numpy", "1.26.4", "2.2.6")], [], [], "3.11.7", {})  # fmt: skip
+    revert = next(o for o in found if o.kind == "revert")
+    assert revert.lines == ["numpy==1.21.5; python_version<'3.8'",
+                            "numpy>=1.20,<2; python_version>='3.8'"]  # fmt: skip

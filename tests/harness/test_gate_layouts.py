@@ -28,15 +28,16 @@ WRITE_TO = {  # where each layout keeps numpy: where a fix belongs
 }
 
 
-def harness(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=1800,
-        env={**os.environ, "GITHUB_ACTIONS": "true"},
-    )  # fmt: skip
+def harness(*args, summary=None):
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    if summary:
+        env["GITHUB_STEP_SUMMARY"] = str(summary)
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                          text=True, timeout=1800, env=env)  # fmt: skip
 
 
-def gate(project, *args):
-    return harness("gate", "--project", str(project), "--json", *args)
+def gate(project, *args, summary=None):
+    return harness("gate", "--project", str(project), "--json", *args, summary=summary)
 
 
 @pytest.mark.parametrize("layout", layouts.LAYOUTS, ids=[layout.name for layout in layouts.LAYOUTS])
@@ -44,12 +45,14 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     uv = shutil.which("uv") or str(sys.executable.rsplit("/", 1)[0] + "/uv")
     project = layouts.make(layout, tmp_path / layout.name, uv)
     layouts.bump(layout, project, uv)
-    done = gate(project, "--junit", str(tmp_path / "junit.xml"))
+    done = gate(project, "--junit", str(tmp_path / "junit.xml"), summary=tmp_path / "summary.md")
     assert done.returncode == 1, done.stdout + done.stderr
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("## Dependency gate: regression") and "compat" not in summary[:200]
     cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite]
-    assert [(case.classname, bool(case.result)) for case in cases] == [
-        (layout.name, False),
-        (layout.name, True),
+    assert [(case.classname, case.name.split(":")[0], bool(case.result)) for case in cases] == [
+        (layout.name, "baseline HEAD", False),
+        (layout.name, "proposed working tree", True),
     ]  # the baseline cell passed, the proposed one failed
     doc = json.loads(done.stdout)
     broken = {r["test"]: r for r in doc["regressions"]}

@@ -148,7 +148,7 @@ def gated(tmp_path, monkeypatch):
     monkeypatch.setattr(gating, "_baseline", baseline)
     monkeypatch.setattr(gating.snapshot, "commit_of", lambda folder, ref: "0" * 40)
     monkeypatch.setattr(gating, "_run", run)
-    monkeypatch.setattr(gating.publish, "publish", lambda *args: None)
+    monkeypatch.setattr(gating.publish, "publish", lambda *args, **kwargs: None)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

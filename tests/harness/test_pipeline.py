@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from harness.store import Store
+
 from .proctree import wait_until
 
 pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
@@ -125,7 +127,7 @@ def test_adhoc_cells_and_strict_exit(tiny_project):
     }  # fmt: skip
     adhoc = cells["pkg24-fail-with_packaging23.1"]
     assert adhoc["cell"]["adhoc"] and adhoc["versions"]["python"]
-    assert (tiny_project / ".harness" / "envs" / "pkg24-fail-with_packaging23.1").is_dir()
+    assert (Store(tiny_project / ".harness").envs / "pkg24-fail-with_packaging23.1").is_dir()
     listing = harness("list", "--project", str(tiny_project), "-e", "pkg24-fail", "--with",
                       "packaging==23.1")  # fmt: skip
     assert listing.stdout.split()[3:6] == [

@@ -66,6 +66,11 @@ version = "0.1.0"
          "[testenv]\ndeps =\n    pytest\n    numpy>=2\n", (4, "numpy>=2")),
         ("uv.lock", LOCK.format(numpy="1.26.4"), LOCK.format(numpy="2.2.6"), (4, "numpy==2.2.6")),
         ("requirements/test.in", "numpy<2  # pin\n", "numpy>=2  # pin\n", (1, "numpy>=2")),
+        ("dependencies/requirements.txt", "numpy>=1.20,<2.0; python_version>='3.8'\r\n",
+         "numpy>=2.0; python_version>='3.8'\r\n", (1, "numpy>=2.0; python_version>='3.8'")),
+        ("pyproject.toml", "dependencies = [\n  \"numpy<2; python_version>'3.8'\",\n]\n",
+         "dependencies = [\n  \"numpy>=2; python_version>'3.8'\",\n]\n",
+         (2, "numpy>=2; python_version>'3.8'")),
     ],
 )  # fmt: skip
 def test_edits_point_at_the_line_of_the_file_that_holds_the_bump(tmp_path, path, before, after,

@@ -142,7 +142,7 @@ def test_clean_envs_removes_only_the_envs_the_harness_made(project, tmp_path, ca
         crafted = valid("a", run=False, cell=dict(valid("a")["cell"], name=name))
         (store.results / f"{number}.json").write_text(json.dumps(crafted))  # once rmtree(.tox/NAME)
     envs = store.make_envs()
-    assert envs == project / ".harness" / "envs" and (envs / ENVS_MARKER).is_file()
+    assert envs == store.envs and project not in envs.parents and (envs / ENVS_MARKER).is_file()
     (envs / "a" / "bin").mkdir(parents=True)
     outside = snapshot(tmp_path, project / ".harness")
 
