@@ -216,7 +216,8 @@ def _fixes(
             found = remedy.options(
                 lines, known, judgement.changes, coupled, evidence, python, proposed.closure
             )
-    return remedy.verify(found, evidence, python, proposed.closure)
+    broken = tuple(r.test for r in judgement.regressions if r.test != "(the cell)")
+    return remedy.verify(found, evidence, python, proposed.closure, broken)
 
 
 def _coupled(judgement, table: tuple, lines: list, closure: dict) -> list:

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from harness.gate.judge import Fix
-from harness.model import PASS, CellResult
+from harness.model import FAIL, PASS, CellResult
 from harness.stages.sources import requirement_of
 
 
@@ -54,9 +54,13 @@ def _minor(python: str) -> str:
     return ".".join((python or "").split(".")[:2])
 
 
-def satisfies(result: CellResult, lines: list, python: str) -> bool:
-    """Whether a passing cell's versions meet every requirement named in ``lines``."""
-    if result.verdict != PASS or _minor(result.versions.get("python")) != _minor(python):
+def satisfies(result: CellResult, lines: list, python: str, broken: tuple = ()) -> bool:
+    """Whether a passing cell's versions meet every requirement named in ``lines``. With
+    ``broken`` (the regression's test ids), a cell whose only failures are others (failures a
+    baseline already had) counts too, when each of those tests passed in it."""
+    if result.verdict != PASS and not spares(result, broken):
+        return False
+    if _minor(result.versions.get("python")) != _minor(python):
         return False
     environment = {"python_version": _minor(python), "python_full_version": python}
     for line in lines:
@@ -69,6 +73,17 @@ def satisfies(result: CellResult, lines: list, python: str) -> bool:
             continue  # any version does; the cell's result need not have recorded it
         version = result.versions.get(canonicalize_name(requirement.name))
         if version is None or not requirement.specifier.contains(version, prereleases=True):
+            return False
+    return True
+
+
+def spares(result: CellResult, broken: tuple) -> bool:
+    """Whether a failing cell ran each of ``broken`` and it passed (a module id: did not fail)."""
+    if not broken or result.verdict != FAIL:
+        return False
+    for test in broken:
+        outcome = result.outcomes.get(test)
+        if outcome in ("failed", "error", "skipped") or (outcome is None and "::" in test):
             return False
     return True
 
@@ -138,9 +153,11 @@ def _first_passing(name: str, change, evidence: list, python: str, current: str)
     return str(min(newer)) if newer else None
 
 
-def verify(found: list, evidence: list, python: str, closure: dict = None) -> list:
-    """Each option as a Fix, naming the cell that passed with it (or none): of those that did,
-    the one whose versions match the proposed closure best."""
+def verify(found: list, evidence: list, python: str, closure: dict = None,
+           broken: tuple = ()) -> list:  # fmt: skip
+    """Each option as a Fix, naming the cell that passed with it (or none; with ``broken``, a
+    cell where those tests passed): of those that did, the one whose versions match the proposed
+    closure best."""
     closure = closure or {}
 
     def closeness(item: Backing, prefer: dict) -> tuple:
@@ -154,7 +171,8 @@ def verify(found: list, evidence: list, python: str, closure: dict = None) -> li
             continue
         seen.add(option.requirement)
         ranked = sorted(evidence, key=lambda item: closeness(item, option.prefer or {}))
-        proof = next((e for e in ranked if satisfies(e.result, option.lines, python)), None)
+        proof = next((e for e in ranked if satisfies(e.result, option.lines, python, broken)),
+                     None)  # fmt: skip
         fixes.append(
             Fix(option.kind, option.requirement, option.why,
                 proof.result.cell.name if proof else "", proof.origin if proof else "")

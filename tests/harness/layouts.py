@@ -2,6 +2,8 @@
 that breaks one of its tests: the gate's layouts (tests/harness/test_gate_layouts.py and
 benchmarks/gate_layouts.py build them from here).
 
+The library builds with hatchling, which packs every file its root ``.gitignore`` does not
+name, a reports folder inside the project included; no layout's ``.gitignore`` names it.
 Each layout is a git repository whose commit pins NumPy 1.26.4 (or ``<2``); ``bump`` edits
 the files a maintainer (or Dependabot, or ``pip-compile``, or ``uv lock``) would edit to move
 to NumPy 2, and names the file and line the gate should point at.
@@ -43,9 +45,9 @@ LAYOUTS = [
     Layout(
         "library",
         {
-            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = '
-            '"setuptools.build_meta"\n[project]\nname = "lib"\nversion = "0.1"\n'
-            'dependencies = [\n  "numpy<2",\n]\n[tool.setuptools]\npackages = ["lib"]\n',
+            "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = '
+            '"hatchling.build"\n[project]\nname = "lib"\nversion = "0.1"\n'
+            'dependencies = [\n  "numpy<2",\n]\n[tool.hatch.build.targets.wheel]\npackages = ["lib"]\n',
             "lib/__init__.py": "",
             "tox.ini": "[tox]\nenv_list = lint, py\n[testenv]\ndeps = pytest\n"
             + TOX_RUN
@@ -145,7 +147,7 @@ def make(layout: Layout, folder: Path, uv: str = "uv") -> Path:
     for path, text in layout.files.items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_text(text)
-    (folder / ".gitignore").write_text(".harness/\n")
+    (folder / ".gitignore").write_text("build/\n")  # the reports folder is not named here
     if layout.lock:
         uv_lock(folder, uv)
     git(folder, "init", "-q")
