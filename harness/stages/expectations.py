@@ -197,7 +197,9 @@ def load(project: Path, known: tuple = ()) -> Declarations:
     if len(found) == 2:
         raise ConfigError(f"{project}: expected cells are declared both in {STANDALONE} and in "
                           f"{PYPROJECT} {TABLES[PYPROJECT]}; keep one")  # fmt: skip
-    return found[0] if found else NONE
+    if found:
+        return found[0]
+    return NONE if pyproject.is_file() else Declarations(STANDALONE)  # where to declare some
 
 
 def parse(table, path: Path, name: str, known: tuple = ()) -> Declarations:
