@@ -140,7 +140,6 @@ def test_declarations_are_read_from_pyproject_or_the_standalone_file(tmp_path):
     (tmp_path / "bare").mkdir()  # no pyproject: a declaration would go in the standalone file
     assert load(tmp_path / "bare").where == "harness-expected.toml [expected]"
     assert not load(tmp_path / "bare").entries
-    assert load(project(tmp_path / "none")) == NONE
     assert load(project(tmp_path / "other", "[tool.other]\nx = 1\n")) == NONE
     one = load(project(tmp_path / "py", '[tool.harness.expected]\na = {verdict = "fail"}\n'))
     assert one.file == "pyproject.toml" and [e.pattern for e in one.entries] == ["a"]
