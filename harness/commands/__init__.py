@@ -13,6 +13,21 @@ from harness.commands import (
     report,
     run,
     suggest,
+    survey,
 )  # fmt: skip
 
-COMMANDS = (run, probe, lock, list, report, gate, audit, suggest, bisect, plan, merge, clean)
+COMMANDS = (
+    run,
+    probe,
+    lock,
+    list,
+    report,
+    gate,
+    audit,
+    suggest,
+    bisect,
+    plan,
+    merge,
+    clean,
+    survey,
+)

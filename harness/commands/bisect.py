@@ -15,36 +15,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import compatible_tags, cpython_tags
 
 from harness import index, processes
+from harness.bisection import MEASURED, Search, Step, answer, search
 from harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED, ConfigError
-from harness.model import PASS, PROBE, SUITE, UNSATISFIABLE
+from harness.model import PROBE, SUITE, UNSATISFIABLE
 from harness.report import publish
 from harness.stages import pipeline, prepare
 from harness.stages import select as matrix
 from harness.state import State, add
 from harness.store import Store
-
-MEASURED = (PASS, "fail", "crash")
-
-
-@dataclass
-class Step:
-    version: str
-    verdict: str
-    signature: str
-    seconds: float
-
-
-@dataclass
-class Search:
-    versions: list  # the releases in range, oldest first
-    steps: list = field(default_factory=list)
-    dropped: list = field(default_factory=list)  # releases that could not be installed
 
 
 def add_parser(commands) -> None:
@@ -74,60 +57,6 @@ def releases(axis: str, specifier: SpecifierSet, python: str, available: list = 
     available = index.wheel_tags(axis) if available is None else available
     found = {v for v, tags, _ in available if tags & accepted and not v.is_prerelease}
     return sorted(v for v in found if specifier.contains(v))
-
-
-def search(versions: list, measure, last: bool = False) -> Search:
-    """Halve ``versions`` with ``measure(version) -> Step``: first passing, or last with ``last``.
-
-    The upper end (the lower one with ``last``) is checked first; then the answer lies between
-    the last failure seen and the first pass, and each step halves that. A release that cannot
-    be installed is dropped and the search goes on without it.
-    """
-    state = Search(list(versions))
-    candidates = list(reversed(versions)) if last else list(versions)
-
-    def check(position: int):
-        step = measure(candidates[position])
-        state.steps.append(step)
-        if step.verdict in MEASURED:
-            return step.verdict == PASS
-        state.dropped.append(step.version)
-        del candidates[position]
-        return None
-
-    while candidates:
-        passed = check(len(candidates) - 1)
-        if passed is False:
-            return state  # even the end passes nothing
-        if passed:
-            break
-    low, high = 0, len(candidates) - 1  # candidates[high] passed
-    while low < high:
-        middle = (low + high) // 2
-        passed = check(middle)
-        if passed is None:
-            high -= 1  # the releases after it moved down one place
-        elif passed:
-            high = middle
-        else:
-            low = middle + 1
-    return state
-
-
-def answer(state: Search, last: bool) -> tuple:
-    """``(found, before, monotone)``: the release found, the measured one on the failing side."""
-    measured = {s.version: s.verdict for s in state.steps if s.verdict in MEASURED}
-    ordered = [str(v) for v in (reversed(state.versions) if last else state.versions)]
-    passing = [v for v in ordered if measured.get(v) == PASS]
-    if not passing:
-        return None, None, True
-    found = passing[0]
-    earlier = ordered[: ordered.index(found)]
-    before = next((v for v in reversed(earlier) if v in measured), None)
-    monotone = all(measured[v] != PASS for v in earlier if v in measured) and all(
-        measured[v] == PASS for v in ordered[ordered.index(found) :] if v in measured
-    )
-    return found, before, monotone
 
 
 def command(state: State) -> int:

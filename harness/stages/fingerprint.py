@@ -39,7 +39,8 @@ SKIPPED_SUFFIXES = (".pyc", ".egg-info")  # compiled files; setuptools' metadata
 
 
 def project_files(project: Path) -> list:
-    """Files that define the suite and the code under test: git's view, else a walk."""
+    """Files that define the suite and the code under test: git's view, else (no repository,
+    or one that lists none of them) a walk."""
     try:
         listed = subprocess.run(
             ["git", "ls-files", "-co", "--exclude-standard"], cwd=project,
@@ -48,6 +49,7 @@ def project_files(project: Path) -> list:
         files = [project / name for name in listed]
     except (OSError, subprocess.SubprocessError):
         files = []
+    if not files:  # e.g. an sdist the harness unpacked in its reports folder, which git ignores
         for root, dirs, names in os.walk(project):
             dirs[:] = [d for d in dirs if not _skipped(d)]
             files += [Path(root) / name for name in names]

@@ -14,9 +14,11 @@ from harness.store import Store
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 NAMES = [module.__name__.rpartition(".")[2] for module in COMMANDS]
-POSITIONAL = {"bisect": ["packaging", ">=23"], "merge": ["/no/such/folder"]}
-TAKES_PROJECT = [n for n in NAMES if n not in ("suggest", "merge", "report")]
-TAKES_FOLDER = ["run", "probe", "lock", "gate", "audit", "bisect", "clean", "report", "merge"]
+POSITIONAL = {"bisect": ["packaging", ">=23"], "merge": ["/no/such/folder"],
+              "survey": ["six", "--with", "six==1.16.0", "--with", "six==1.17.0"]}  # fmt: skip
+TAKES_PROJECT = [n for n in NAMES if n not in ("suggest", "merge", "report", "survey")]
+TAKES_FOLDER = ["run", "probe", "lock", "gate", "audit", "bisect", "clean", "report", "merge",
+                "survey"]  # fmt: skip
 READ_TOX_FIRST = ("lock", "bisect")  # they run tox (its config) before they find the folder busy
 
 

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
-LAYERS = ("__main__", "cli", "commands", "state", "gate", "report", "stages")  # top to bottom
+LAYERS = (
+    "__main__",
+    "cli",
+    "commands",
+    "state",
+    "gate",
+    "survey",
+    "report",
+    "stages",
+)  # top to bottom
 MAX_LINES = 300
 
 

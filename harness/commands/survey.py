@@ -1,0 +1,250 @@
+"""``harness survey``: many projects' own test suites across one change, as one table.
+
+Each project (``NAME`` for its latest release, ``NAME==VERSION``, on the command line or one a
+line in ``--from-file``) is fetched as an sdist from the index, checked against the index's
+sha256, and set up the way it tests itself (``survey.discover``); its env runs once per
+``--with`` group, the first being the control, through the usual pipeline. Its row says
+``breaks``, ``works``, ``broken-regardless`` or ``not-measurable`` (with the reason), with the
+tests the change breaks, their signatures and evidence. ``--first-compatible`` bisects a
+breaking project's newer releases for the first that no longer breaks. The table
+(survey.json, .md, .html) accumulates across runs; ``--resume`` keeps each finished row.
+Projects run one after another, each project's cells in parallel (``--jobs``); the exit code
+is 0 once every project has its row (a row's outcome is its answer), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from harness import index, processes
+from harness.commands.gate import default_env
+from harness.errors import EXIT_INTERRUPTED, EXIT_OK, HarnessError
+from harness.report import progress
+from harness.stages import budget, interpreters
+from harness.stages import select as matrix
+from harness.state import State, add
+from harness.survey import compatible, fetch, measure, output
+from harness.survey import row as rows
+
+SURVEY_REPORTS = ".harness-survey"
+PYTHON = re.compile(r"3\.\d{1,2}")
+TOOLS = {"lint", "docs", "doc", "type", "typing", "mypy", "flake8", "style", "fix", "format",
+         "pkg_meta", "readme", "build", "release", "bench", "benchmark", "coverage"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Wanted:
+    name: str  # canonical
+    version: str = ""  # "" for the latest release
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}" if self.version else self.name
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("survey", help="measure many projects' own tests across a change")
+    parser.add_argument("projects", nargs="*", metavar="PROJECT[==VERSION]",
+                        help="index names, optionally with a version (default: the latest)")  # fmt: skip
+    parser.add_argument("--from-file", type=Path, metavar="FILE",
+                        help="more projects, one PROJECT[==VERSION] a line; # starts a comment")  # fmt: skip
+    add(parser, "adhoc", "reports")
+    parser.add_argument("--python", default="", metavar="X.Y",
+                        help="the Python the projects' tests run on (default: each project's "
+                        "env as harness gate chooses it)")  # fmt: skip
+    parser.add_argument("--first-compatible", action="store_true",
+                        help="for each project that breaks, bisect its newer releases for the "
+                        "first that no longer breaks")  # fmt: skip
+    add(parser, "resume", "jobs", "timeout", "disk_budget", "skip_disk_check", "signatures")
+    parser.set_defaults(handler=command, reports=Path(SURVEY_REPORTS))
+    shared = parser._option_string_actions  # the shared options, told in a survey's words
+    shared[
+        "--with"
+    ].help = "a cell: these pins in each project's env; the first --with is the control"
+    shared["--reports"].help = f"the survey's folder (default: {SURVEY_REPORTS})"
+
+
+def wanted_of(text: str) -> Wanted:
+    """``NAME`` or ``NAME==VERSION``; anything else is bad input."""
+    try:
+        requirement = Requirement(text.strip())
+    except InvalidRequirement as exc:
+        raise HarnessError(f"{text!r} is not a project, e.g. pandas or pandas==2.2.3") from exc
+    specifiers = list(requirement.specifier)
+    exact = (
+        len(specifiers) == 1 and specifiers[0].operator == "==" and "*" not in specifiers[0].version
+    )
+    if requirement.extras or requirement.url or requirement.marker or (specifiers and not exact):
+        raise HarnessError(f"{text!r}: give a project name, optionally ==VERSION")
+    return Wanted(index.project_name(requirement.name), specifiers[0].version if exact else "")
+
+
+def listed(args) -> list:
+    """The projects asked for, in order, each once."""
+    texts = list(args.projects)
+    if args.from_file is not None:
+        try:
+            lines = args.from_file.read_text().splitlines()
+        except OSError as exc:
+            raise HarnessError(f"--from-file {args.from_file}: {exc.strerror or exc}") from exc
+        texts += [line.split("#")[0].strip() for line in lines]
+    found = list(dict.fromkeys(wanted_of(t) for t in texts if t.strip()))
+    if not found:
+        raise HarnessError("survey needs projects: name them, or pass --from-file FILE")
+    return found
+
+
+def choose_env(folder: Path, python: str) -> str:
+    """The env of a project's own tox config: the first of its env_list with a factor of
+    ``python`` and none of a tool's (lint, docs, type, …), else tox's ``pyXY`` env for that
+    Python; without ``python``, the gate's choice."""
+    if not python:
+        return default_env(folder)
+    for name in matrix.env_list(folder):
+        factors = name.split("-")
+        if any(interpreters.parse(f).version == python for f in factors) and not TOOLS & set(
+            factors
+        ):
+            return name
+    return "py" + python.replace(".", "")
+
+
+def _options(state: State) -> measure.SurveyOptions:
+    args = state.args
+    if len(state.adhoc) < 2:
+        raise HarnessError("survey needs two --with or more: the control first, then the change")
+    for group in state.adhoc:
+        matrix.parse_pins([group])  # a bad --with stops here, before any work
+    if args.python and not PYTHON.fullmatch(args.python):
+        raise HarnessError(f"--python {args.python!r} is not a version such as 3.11")
+    return measure.SurveyOptions(
+        reports=state.reports, changes=list(state.adhoc), python=args.python,
+        timeout_s=state.timeout, jobs=state.jobs, resume=args.resume, signatures=state.signatures,
+        disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
+        skip_disk_check=args.skip_disk_check, choose_env=choose_env,
+    )  # fmt: skip
+
+
+def _stored(folder: Path, options: measure.SurveyOptions) -> list:
+    try:
+        doc = output.load(folder)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"{folder / 'survey.json'} cannot be read ({exc}); pass another --reports"
+        ) from exc
+    if doc is None:
+        return []
+    theirs = [doc["comparison"]["control"], *doc["comparison"]["changes"]]
+    if theirs != options.changes or doc["python"] != options.python:
+        raise HarnessError(f"{folder} holds a survey of {' vs '.join(theirs)} (python "
+                           f"{doc['python'] or 'as chosen'}); pass another --reports")  # fmt: skip
+    return [rows.Row.from_dict(r) for r in doc["rows"]]
+
+
+def _resolve(wanted: list) -> dict:
+    """``{Wanted: Sdist or Unmeasurable}``, asked of the index in parallel."""
+    found = index.parallel(lambda w: fetch.choose(fetch.release(w.name, w.version or None)), wanted)
+    for want, value in found.items():
+        if isinstance(value, Exception) and not isinstance(value, rows.Unmeasurable):
+            found[want] = rows.Unmeasurable(rows.NETWORK, f"the index could not be read: {value}")
+    return found
+
+
+def command(state: State) -> int:
+    wanted, options = listed(state.args), _options(state)
+    start, measured, interrupted = time.monotonic(), [], False
+    with state.folder("survey") as store:
+        stored = _stored(store.reports, options)
+        previous = {(r.project, r.version): r for r in stored}
+        resolved = _resolve(wanted)
+
+        def save() -> dict:
+            found = output.merged(stored, measured)
+            doc = output.document(found, options.changes, options.python,
+                                  time.monotonic() - start, interrupted)  # fmt: skip
+            return output.save(doc, store.reports)
+
+        def record(row: rows.Row) -> None:
+            nonlocal measured
+            measured = [r for r in measured if (r.project, r.version) != (row.project, row.version)]
+            measured.append(row)
+            save()
+
+        try:
+            for number, want in enumerate(wanted, 1):
+                counter = f"[{number}/{len(wanted)}]"
+                row = _one(want, resolved[want], previous, options, state.args, counter)
+                record(row)  # written before a bisection, which may take long
+                if _bisects(row, state.args):
+                    _first_compatible(row, options, counter)
+                    record(row)
+        except (KeyboardInterrupt, processes.Interrupted):
+            interrupted = True
+            processes.LIVE.stopping = False
+        paths = save()
+    for row in measured:
+        print(_line(row))
+    print(f"harness survey: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
+    if interrupted:
+        print("harness survey: interrupted; run again with --resume to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _one(want: Wanted, found, previous: dict, options, args, counter: str) -> rows.Row:
+    """The row of one project: kept (``--resume``), or measured."""
+    if isinstance(found, rows.Unmeasurable):
+        say(f"{counter} {want}: not measurable: {found.reason}")
+        return rows.Row(want.name, want.version, reason_kind=found.kind, reason=found.reason)
+    row = previous.get((found.project, found.version))
+    if args.resume and row is not None and not row.retried:
+        say(f"{counter} {found.project} {found.version}: kept ({row.outcome})")
+        return row
+    say(f"{counter} {found.project} {found.version}: measuring")
+    row = measure.measure(found, options, progress.choose()).row
+    say(f"{counter} {found.project} {found.version}: {row.outcome} ({row.duration_s:.0f}s) "
+        f"{row.reason}")  # fmt: skip
+    return row
+
+
+def _bisects(row: rows.Row, args) -> bool:
+    """Whether ``--first-compatible`` searches this row (a kept row's search is kept too)."""
+    searched = row.first_compatible_search is not None
+    return args.first_compatible and row.outcome == rows.BREAKS and not (args.resume and searched)
+
+
+def _first_compatible(row: rows.Row, options, counter: str) -> None:
+    say(
+        f"{counter} {row.project}: bisecting its newer releases for the first that no longer breaks"
+    )
+    stepping = replace(options, resume=True)  # a release measured before is not measured again
+    try:
+        data = fetch.release(row.project)
+    except rows.Unmeasurable as exc:
+        row.first_compatible_search = {"note": f"its releases could not be read: {exc.reason}",
+                                       "last_failing": None, "steps": [], "dropped": [],
+                                       "monotone": True}  # fmt: skip
+        return
+    compatible.first_compatible(
+        row, data, lambda sdist: measure.measure(sdist, stepping, progress.choose()), say,
+        options.python,
+    )  # fmt: skip
+    say(f"{counter} {row.project}: {row.first_compatible_search['note']}")
+
+
+def say(text: str) -> None:
+    print(f"harness survey: {text}", file=sys.stderr, flush=True)
+
+
+def _line(row: rows.Row) -> str:
+    text = f"{row.project} {row.version}: {row.outcome}"
+    if row.broken_tests:
+        text += f", {len(row.broken_tests)} broken"
+    if row.first_compatible or row.first_compatible_search:
+        text += f"; {row.first_compatible_search.get('note', '') if row.first_compatible_search else ''}"
+    return text + (f" ({row.reason})" if row.reason and row.outcome != rows.BREAKS else "")

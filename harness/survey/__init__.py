@@ -1,0 +1,1 @@
+"""``harness survey``: many projects' own test suites, each measured across the same change."""

@@ -1,0 +1,163 @@
+"""One project of a survey, measured: its sdist downloaded and unpacked into the survey's
+folder, its test setup found (or written), its cells (the env it tests with, with each
+``--with`` group; the control first) run through the pipeline, its outcome judged.
+
+Every way a project can go wrong becomes its row, never the survey's end: an sdist that is
+missing or not the index's, no tests, no setup, a config tox cannot read, a build or install
+failure, a timeout, a full disk. Only an interrupt ends the survey. Each project keeps its own
+reports folder (``projects/NAME-VERSION/reports``: its cells, locks, run logs and
+compat.{json,md,html}, the row's evidence); its envs are removed once it is measured, so a
+survey's disk holds one project's envs at a time beside uv's cache.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import time
+import urllib.error
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from harness import processes
+from harness.errors import ConfigError, DiskSpaceError, StorageError, ToolError
+from harness.model import CellResult
+from harness.names import safe_name
+from harness.report import publish
+from harness.stages import expectations, pipeline
+from harness.stages import select as matrix
+from harness.stages.signatures import BUILTIN
+from harness.store import Store
+from harness.survey import discover, fetch, judge
+from harness.survey import row as rows
+
+PROJECTS = "projects"
+
+
+@dataclass
+class SurveyOptions:
+    reports: Path  # the survey's folder
+    changes: list  # the --with groups, the control first
+    python: str = ""  # "3.11"; "" lets each project's own choice stand
+    timeout_s: float = 1800.0
+    jobs: int = 0
+    resume: bool = False  # keep cells whose inputs are unchanged
+    signatures: tuple = BUILTIN
+    disk_budget: int = 0
+    skip_disk_check: bool = False
+    choose_env: object = None  # (folder, python) -> the env of a project's own tox config
+
+
+@dataclass
+class Surveyed:
+    row: rows.Row
+    control: CellResult = None
+    changes: list = field(default_factory=list)
+
+
+def folder_of(reports: Path, name: str, version: str) -> Path:
+    """``projects/NAME-VERSION``: a plain name (an epoch's ``!`` becomes ``_``)."""
+    return reports / PROJECTS / safe_name(f"{name}-{version}".replace("!", "_"), "project folder")
+
+
+def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Surveyed:
+    """The project's row, from its cells; an interrupt propagates (processes.Interrupted)."""
+    start = time.monotonic()
+    row = rows.Row(sdist.project, sdist.version,
+                   sdist={"filename": sdist.filename, "url": sdist.url, "sha256": sdist.sha256})  # fmt: skip
+    measured = Surveyed(row)
+    folder = folder_of(options.reports, sdist.project, sdist.version)
+    try:
+        archive = fetch.download(sdist)
+        folder.mkdir(parents=True, exist_ok=True)
+        source = fetch.extract(archive, folder / "src")
+        setup = discover.find(source)
+        if setup.kind == discover.TOX:
+            setup = replace(setup, env=options.choose_env(source, options.python))
+        else:
+            setup = discover.write_tox(source, setup, options.python)
+        row.setup = setup.to_dict()
+        cells = matrix.adhoc_cells(source, options.changes, setup.env)
+        for cell in cells:
+            matrix.check_deps(cell)
+        results = _run(source, folder / "reports", cells, options, progress)
+        row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
+        measured.control, measured.changes = results[0], results[1:]
+        _judged(row, options.changes, measured.control, measured.changes)
+    except rows.Unmeasurable as exc:
+        row.reason_kind, row.reason = exc.kind, exc.reason
+    except (DiskSpaceError, StorageError) as exc:
+        row.reason_kind, row.reason = rows.DISK, str(exc)
+    except (ConfigError, ToolError) as exc:
+        row.reason_kind, row.reason = rows.CONFIG, str(exc).strip().splitlines()[0]
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        row.reason_kind, row.reason = rows.NETWORK, f"the index could not be reached: {exc}"
+    except Exception as exc:  # a bug, met on one project: its row says so, the survey goes on
+        if os.environ.get("HARNESS_TRACEBACK"):
+            raise
+        row.reason_kind, row.reason = rows.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        _drop_envs(folder / "reports")
+        row.duration_s = round(time.monotonic() - start, 1)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        row.measured_at = now.isoformat(timespec="seconds")
+    return measured
+
+
+def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progress) -> list:
+    """Run the cells through the pipeline; their results in the cells' order, the project's
+    compat reports written."""
+    store = Store(reports)
+    store.acquire("survey")
+    interrupted, outcome = False, None
+    try:
+        run = pipeline.RunOptions(
+            project=source, reports=store.reports, cells=cells, resume=options.resume,
+            timeout_s=options.timeout_s, jobs=options.jobs, signatures=options.signatures,
+            disk_budget=options.disk_budget, skip_disk_check=options.skip_disk_check,
+        )  # fmt: skip
+        try:
+            outcome = pipeline.run(run, store, progress or pipeline.Silent())
+            interrupted = outcome.interrupted
+        except (KeyboardInterrupt, processes.Interrupted):
+            interrupted = True
+        processes.LIVE.stopping = False  # every process of the project is gone; now report
+        done = {r.cell.name for r in outcome.results} if outcome else set()
+        publish.publish(store, source, [c.name for c in cells if c.name not in done], interrupted,
+                        {}, options.signatures, expectations.NONE)  # fmt: skip
+    finally:
+        store.release()
+    if interrupted:
+        raise processes.Interrupted()
+    found = {r.cell.name: r for r in outcome.results}
+    return [found[c.name] for c in cells]
+
+
+def _drop_envs(reports: Path) -> None:
+    """The project's envs, once measured: its results, locks and logs stay."""
+    store = Store(reports)
+    if store.envs_marked():
+        shutil.rmtree(store.envs, ignore_errors=True)
+
+
+def cell_summary(result: CellResult, role: str, pins: str) -> dict:
+    """What a row says of one cell."""
+    watched = {n: v for n, v in result.versions.items() if n == "python" or n in result.cell.pins}
+    problem = result.problem
+    return {
+        "cell": result.cell.name, "role": role, "with": pins, "verdict": result.verdict,
+        "tests": dict(vars(result.tests), total=result.tests.total),
+        "signatures": result.signature_counts(), "interpreter": result.interpreter,
+        "versions": watched, "duration_s": round(result.duration_s, 1),
+        "problem": f"{problem.signature}: {problem.evidence}" if problem else "",
+    }  # fmt: skip
+
+
+def _judged(row: rows.Row, groups: list, control: CellResult, changes: list) -> None:
+    row.cells = [cell_summary(r, "control" if i == 0 else "change", groups[i])
+                 for i, r in enumerate([control, *changes])]  # fmt: skip
+    found = judge.judge(control, changes)
+    row.outcome, row.reason, row.reason_kind = found.outcome, found.reason, found.reason_kind
+    row.broken_tests = [vars(b) for b in found.broken]
+    row.fixed_tests = found.fixed
