@@ -43,7 +43,10 @@ class PlainProgress:
 
     def _say(self, text: str) -> None:
         with self._lock:
-            print(text, file=self.stream, flush=True)
+            try:
+                print(text, file=self.stream, flush=True)
+            except (ValueError, OSError):  # the stream is gone: so is whoever read it
+                self._stop.set()
 
     def _begin(self, key: str, text: str) -> None:
         now = self.clock()

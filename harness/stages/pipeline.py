@@ -131,18 +131,23 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     budget, cache entries and envs are released between groups (``budget``).
     """
     progress = progress or Silent()
-    todo = prepare.plan(options, store, progress)
-    remaining = [c for c in todo.cells if c.name not in todo.kept]
-    runnable = [c for c in remaining if todo.problem(c) is None]
-    cache, tox_dir = environments.uv_cache_dir(), store.make_envs()
-    groups = budget.schedule(remaining, todo.paths)
-    disk = None
-    if not options.skip_disk_check:
-        heaviest = [c for c in max((g for _, g in groups), key=len, default=[]) if c in runnable]
-        disk = environments.plan(
-            heaviest if options.disk_budget else runnable, todo.paths, tox_dir, cache
-        )
-        environments.check(disk, options.disk_budget)
+    try:  # locking, planning and the disk check can stop the run: the display stops with it
+        todo = prepare.plan(options, store, progress)
+        remaining = [c for c in todo.cells if c.name not in todo.kept]
+        runnable = [c for c in remaining if todo.problem(c) is None]
+        cache, tox_dir = environments.uv_cache_dir(), store.make_envs()
+        groups = budget.schedule(remaining, todo.paths)
+        disk = None
+        if not options.skip_disk_check:
+            heaviest = [c for c in max((g for _, g in groups), key=len, default=[])
+                        if c in runnable]  # fmt: skip
+            disk = environments.plan(
+                heaviest if options.disk_budget else runnable, todo.paths, tox_dir, cache
+            )
+            environments.check(disk, options.disk_budget)
+    except BaseException:
+        progress.close()
+        raise
     progress.planned(todo.cells, list(todo.kept), disk.describe() if disk else "")
     for result in todo.kept.values():
         progress.finished(result, reused=True)

@@ -217,3 +217,13 @@ def test_the_plan_reports_the_cells_it_locks_before_locking_them(tmp_path, monke
     options = pipeline.RunOptions(project=tmp_path, reports=tmp_path / ".harness", cells=cells)
     prepare.plan(options, Store(tmp_path / ".harness"), Recorder())
     assert events == [("locking", ["b"], ["a", "b"]), ("lock_all", ["b"])]
+
+
+def test_the_heartbeat_stops_when_its_stream_is_closed():
+    stream = io.StringIO()
+    shown = PlainProgress(stream, every_s=0.0)
+    shown._begin("a", "a: installing")
+    stream.close()
+    shown.beat()  # no ValueError from a thread, and no more beats
+    assert shown._stop.is_set()
+    shown.close()
