@@ -14,6 +14,7 @@ TIMEOUT = "timeout"
 UNSATISFIABLE = "unsatisfiable"
 INFRA_ERROR = "infra-error"
 VERDICTS = (PASS, FAIL, CRASH, NO_TESTS, TIMEOUT, UNSATISFIABLE, INFRA_ERROR)
+UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether the cell works
 SUITE, PROBE = "suite", "probe"  # what a cell ran: the env's own commands, or the stack checks
 
 

@@ -8,14 +8,12 @@ from pathlib import Path
 
 from harness import processes
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED
-from harness.model import INFRA_ERROR, NO_TESTS, PROBE, SUITE, TIMEOUT
+from harness.model import PROBE, SUITE, UNMEASURED
 from harness.report import progress, publish, terminal
 from harness.stages import budget, expectations, lock, pipeline, provision
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
 from harness.state import RUNNING, State, add, say_unreadable, write_junit
-
-UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # the run could not say whether these work
 
 
 def add_parser(commands) -> None:

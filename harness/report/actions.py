@@ -15,12 +15,17 @@ import os
 import re
 from pathlib import Path
 
-from harness.model import CRASH, FAIL, INFRA_ERROR, NO_TESTS, TIMEOUT, UNSATISFIABLE, CellResult
+from harness.model import (
+    CRASH,
+    FAIL,
+    UNMEASURED,
+    UNSATISFIABLE,
+    CellResult,
+)
 from harness.stages import expectations
 from harness.stages.classify import clean
 
 FAILED = (FAIL, CRASH, UNSATISFIABLE)  # an ::error each
-UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)  # a ::warning each: the run could not say
 SHOWN = 5  # failing tests named in an annotation; the report holds them all
 ENDGROUP = "::endgroup::"
 TOX_CONFIGS = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")  # tox's own order

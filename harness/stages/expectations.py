@@ -27,10 +27,8 @@ from harness.errors import ConfigError
 from harness.model import (
     CRASH,
     FAIL,
-    INFRA_ERROR,
-    NO_TESTS,
     PASS,
-    TIMEOUT,
+    UNMEASURED,
     UNSATISFIABLE,
     VERDICTS,
     CellResult,
@@ -39,7 +37,6 @@ from harness.model import (
 PYPROJECT, STANDALONE = "pyproject.toml", "harness-expected.toml"
 TABLES = {PYPROJECT: "[tool.harness.expected]", STANDALONE: "[expected]"}
 DECLARABLE = (FAIL, CRASH, UNSATISFIABLE)  # a pass needs no declaration; the rest are unmeasured
-UNMEASURED = (INFRA_ERROR, TIMEOUT, NO_TESTS)
 KEYS = ("verdict", "signature", "reason")
 
 # What a check finds. The first four are differences: the run exits 1 for them.

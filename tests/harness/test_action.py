@@ -135,6 +135,18 @@ def summary(env) -> str:
     return path.read_text() if path.exists() else ""
 
 
+def regression_outputs(reports: Path) -> dict:
+    """The step's outputs for a gate that found a regression (one passing, one failing cell)."""
+    return {
+        "exit-code": "1",
+        "result": "regression",
+        "verdicts": '{"fail": 1, "pass": 1}',
+        "reports": str(reports),
+        "junit": str(reports / "junit.xml"),
+        "summary": str(reports / "gate.md"),
+    }
+
+
 def test_a_regression_fails_the_step_with_the_gates_report_in_the_summary(runner):
     workspace, env = runner
     done, out, ran = step(
@@ -146,14 +158,7 @@ def test_a_regression_fails_the_step_with_the_gates_report_in_the_summary(runner
                            "--junit", str(reports / "junit.xml"), "--base", "origin/main"]  # fmt: skip
     assert not ran["summary_env"]  # the harness's own summary is off: the step writes it once
     assert summary(env) == "## REGRESSION\n"
-    assert out == {
-        "exit-code": "1",
-        "result": "regression",
-        "verdicts": '{"fail": 1, "pass": 1}',
-        "reports": str(reports),
-        "junit": str(reports / "junit.xml"),
-        "summary": str(reports / "gate.md"),
-    }
+    assert out == regression_outputs(reports)
 
 
 @pytest.mark.parametrize("code, word", [(0, "pass"), (2, "usage"), (3, "unmeasured"),
@@ -442,14 +447,7 @@ def test_the_action_gates_a_real_bump_and_keeps_its_reports(installed, tmp_path)
     assert "::error file=requirements.txt,line=1::" in done.stderr
     out = outputs(env)
     reports = workspace / ".harness"
-    assert out == {
-        "exit-code": "1",
-        "result": "regression",
-        "verdicts": '{"fail": 1, "pass": 1}',
-        "reports": str(reports),
-        "junit": str(reports / "junit.xml"),
-        "summary": str(reports / "gate.md"),
-    }
+    assert out == regression_outputs(reports)
     gate = json.loads((reports / "gate.json").read_text())
     assert gate["result"] == "regression"
     assert [r["test"] for r in gate["regressions"]] == ["tests/test_it.py::test_needs_packaging_23"]
