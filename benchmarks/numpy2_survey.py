@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--first-compatible", action="store_true")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--timeout", default="1200", help="seconds per cell")
+    parser.add_argument("--parallel", default="0", help="projects at once (0: one per CPU)")
     args = parser.parse_args()
     if args.check:
         return check(args.list)
@@ -67,7 +68,7 @@ def main() -> int:
         listed.write_text("\n".join(entries(args.list)[: args.only]) + "\n")
     reports = args.reports or Path(tempfile.mkdtemp(prefix="numpy2-survey-"))
     command = [sys.executable, "-m", "harness", "survey", "--from-file", str(listed), *CELLS,
-               "--reports", str(reports), "--timeout", args.timeout,
+               "--reports", str(reports), "--timeout", args.timeout, "--parallel", args.parallel,
                *(["--first-compatible"] if args.first_compatible else []),
                *(["--resume"] if args.resume else [])]  # fmt: skip
     print(
@@ -77,6 +78,9 @@ def main() -> int:
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT)
     wall = time.monotonic() - start
+    if not (reports / "survey.json").is_file() or done.returncode not in (0, 130):
+        print(f"exit {done.returncode}: no survey to report", file=sys.stderr)
+        return done.returncode or 1
     doc = json.loads((reports / "survey.json").read_text())
     summary = doc["summary"]
     print(f"exit {done.returncode}; wall {wall / 60:.1f} min for {summary['projects']} projects: "

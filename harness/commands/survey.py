@@ -8,15 +8,19 @@ sha256, and set up the way it tests itself (``survey.discover``); its env runs o
 tests the change breaks, their signatures and evidence. ``--first-compatible`` bisects a
 breaking project's newer releases for the first that no longer breaks. The table
 (survey.json, .md, .html) accumulates across runs; ``--resume`` keeps each finished row.
-Projects run one after another, each project's cells in parallel (``--jobs``); the exit code
+Projects run side by side (``--parallel``, one per CPU by default), each project's cells in
+parallel too (``--jobs``); the exit code
 is 0 once every project has its row (a row's outcome is its answer), 130 when interrupted.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,6 +65,9 @@ def add_parser(commands) -> None:
                         help="for each project that breaks, bisect its newer releases for the "
                         "first that no longer breaks")  # fmt: skip
     add(parser, "resume", "jobs", "timeout", "disk_budget", "skip_disk_check", "signatures")
+    parser.add_argument("--parallel", type=int, default=0, metavar="N",
+                        help="projects measured at once (0, the default: one per CPU); with "
+                        "--disk-budget each gets an equal share of it")  # fmt: skip
     parser.set_defaults(handler=command, reports=Path(SURVEY_REPORTS))
     shared = parser._option_string_actions  # the shared options, told in a survey's words
     shared[
@@ -120,6 +127,8 @@ def _options(state: State) -> measure.SurveyOptions:
         raise HarnessError("survey needs two --with or more: the control first, then the change")
     for group in state.adhoc:
         matrix.parse_pins([group])  # a bad --with stops here, before any work
+    if args.parallel < 0:
+        raise HarnessError(f"--parallel must be 0 (one per CPU) or more, not {args.parallel}")
     if args.python and not PYTHON.fullmatch(args.python):
         raise HarnessError(f"--python {args.python!r} is not a version such as 3.11")
     return measure.SurveyOptions(
@@ -157,35 +166,38 @@ def _resolve(wanted: list) -> dict:
 
 def command(state: State) -> int:
     wanted, options = listed(state.args), _options(state)
-    start, measured, interrupted = time.monotonic(), [], False
+    start, measured, interrupted, lock = time.monotonic(), [], False, threading.Lock()
+    at_once = min(state.args.parallel or os.cpu_count() or 1, len(wanted))
+    if options.disk_budget:
+        options = replace(options, disk_budget=options.disk_budget // at_once)  # a share each
     with state.folder("survey") as store:
         stored = _stored(store.reports, options)
         previous = {(r.project, r.version): r for r in stored}
         resolved = _resolve(wanted)
 
         def save() -> dict:
-            found = output.merged(stored, measured)
-            doc = output.document(found, options.changes, options.python,
-                                  time.monotonic() - start, interrupted)  # fmt: skip
-            return output.save(doc, store.reports)
+            with lock:
+                found = output.merged(stored, measured)
+                doc = output.document(found, options.changes, options.python,
+                                      time.monotonic() - start, interrupted)  # fmt: skip
+                return output.save(doc, store.reports)
 
         def record(row: rows.Row) -> None:
-            nonlocal measured
-            measured = [r for r in measured if (r.project, r.version) != (row.project, row.version)]
-            measured.append(row)
+            with lock:
+                key = (row.project, row.version)
+                measured[:] = [r for r in measured if (r.project, r.version) != key] + [row]
             save()
 
-        try:
-            for number, want in enumerate(wanted, 1):
-                counter = f"[{number}/{len(wanted)}]"
-                row = _one(want, resolved[want], previous, options, state.args, counter)
-                record(row)  # written before a bisection, which may take long
-                if _bisects(row, state.args):
-                    _first_compatible(row, options, counter)
-                    record(row)
-        except (KeyboardInterrupt, processes.Interrupted):
-            interrupted = True
-            processes.LIVE.stopping = False
+        def survey_one(number: int, want: Wanted) -> None:
+            counter = f"[{number}/{len(wanted)}]"
+            label = f"{counter} {want}: " if at_once > 1 else ""
+            row = _one(want, resolved[want], previous, options, state.args, counter, label)
+            record(row)  # written before a bisection, which may take long
+            if _bisects(row, state.args):
+                _first_compatible(row, options, counter, label)
+                record(row)
+
+        interrupted = _each(survey_one, list(enumerate(wanted, 1)), at_once)
         paths = save()
     for row in measured:
         print(_line(row))
@@ -196,7 +208,31 @@ def command(state: State) -> int:
     return EXIT_OK
 
 
-def _one(want: Wanted, found, previous: dict, options, args, counter: str) -> rows.Row:
+def _each(work, items: list, at_once: int) -> bool:
+    """``work(*item)`` for every item, ``at_once`` at a time, in order of the list; whether an
+    interrupt stopped it (every process of every project is gone by then)."""
+    pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="project")
+    futures = [pool.submit(work, *item) for item in items]
+    interrupted = False
+    try:
+        for future in futures:
+            try:
+                future.result()
+            except processes.Interrupted:
+                interrupted = True
+    except KeyboardInterrupt:  # the main thread's: cli's handler has killed every process
+        interrupted = True
+    finally:
+        for future in futures:
+            future.cancel()
+        processes.LIVE.kill_all() if interrupted else None
+        pool.shutdown(wait=True)
+    if interrupted:
+        processes.LIVE.stopping = False
+    return interrupted
+
+
+def _one(want: Wanted, found, previous: dict, options, args, counter: str, label: str) -> rows.Row:
     """The row of one project: kept (``--resume``), or measured."""
     if isinstance(found, rows.Unmeasurable):
         say(f"{counter} {want}: not measurable: {found.reason}")
@@ -206,7 +242,7 @@ def _one(want: Wanted, found, previous: dict, options, args, counter: str) -> ro
         say(f"{counter} {found.project} {found.version}: kept ({row.outcome})")
         return row
     say(f"{counter} {found.project} {found.version}: measuring")
-    row = measure.measure(found, options, progress.choose()).row
+    row = measure.measure(found, options, progress.choose(prefix=label)).row
     say(f"{counter} {found.project} {found.version}: {row.outcome} ({row.duration_s:.0f}s) "
         f"{row.reason}")  # fmt: skip
     return row
@@ -218,7 +254,7 @@ def _bisects(row: rows.Row, args) -> bool:
     return args.first_compatible and row.outcome == rows.BREAKS and not (args.resume and searched)
 
 
-def _first_compatible(row: rows.Row, options, counter: str) -> None:
+def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
     say(
         f"{counter} {row.project}: bisecting its newer releases for the first that no longer breaks"
     )
@@ -231,7 +267,8 @@ def _first_compatible(row: rows.Row, options, counter: str) -> None:
                                        "monotone": True}  # fmt: skip
         return
     compatible.first_compatible(
-        row, data, lambda sdist: measure.measure(sdist, stepping, progress.choose()), say,
+        row, data, lambda sdist: measure.measure(sdist, stepping, progress.choose(prefix=label)),
+        say,
         options.python,
     )  # fmt: skip
     say(f"{counter} {row.project}: {row.first_compatible_search['note']}")

@@ -32,8 +32,9 @@ def summary_line(result: CellResult) -> str:
 class PlainProgress:
     """One line per event; a phase that lasts is said again every ``every_s`` seconds."""
 
-    def __init__(self, stream=None, clock=time.monotonic, every_s: float = HEARTBEAT_S) -> None:
-        self.stream = stream or sys.stdout
+    def __init__(self, stream=None, clock=time.monotonic, every_s: float = HEARTBEAT_S,
+                 prefix: str = "") -> None:  # fmt: skip
+        self.stream, self.prefix = stream or sys.stdout, prefix
         self.total = self.done = 0
         self.clock, self.every_s = clock, every_s
         self.active = {}  # key -> [what is going on, since, last said]
@@ -44,7 +45,7 @@ class PlainProgress:
     def _say(self, text: str) -> None:
         with self._lock:
             try:
-                print(text, file=self.stream, flush=True)
+                print(self.prefix + text, file=self.stream, flush=True)
             except (ValueError, OSError):  # the stream is gone: so is whoever read it
                 self._stop.set()
 
@@ -185,16 +186,17 @@ class LiveProgress:
         self.live.stop()
 
 
-def choose(stream=None):
+def choose(stream=None, prefix: str = ""):
     """Progress on stderr (stdout is for results): live on an interactive terminal, plain lines
-    in CI, when piped, with ``NO_COLOR`` set (no-color.org) or ``TERM=dumb``."""
+    in CI, when piped, with ``NO_COLOR`` set (no-color.org) or ``TERM=dumb``, or with a
+    ``prefix`` (one of several runs side by side, each line saying whose it is)."""
     stream = stream or sys.stderr
     interactive = (
         stream.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR")
         and os.environ.get("TERM") != "dumb"
     )  # fmt: skip
-    if not interactive:
-        return PlainProgress(stream)
+    if prefix or not interactive:
+        return PlainProgress(stream, prefix=prefix)
     from rich.console import Console
 
     return LiveProgress(Console(file=stream))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import threading
 import time
 import urllib.error
 from dataclasses import dataclass, field, replace
@@ -93,6 +94,8 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
         row.reason_kind, row.reason = rows.CONFIG, str(exc).strip().splitlines()[0]
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
         row.reason_kind, row.reason = rows.NETWORK, f"the index could not be reached: {exc}"
+    except processes.Interrupted:
+        raise
     except Exception as exc:  # a bug, met on one project: its row says so, the survey goes on
         if os.environ.get("HARNESS_TRACEBACK"):
             raise
@@ -122,10 +125,14 @@ def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progr
             interrupted = outcome.interrupted
         except (KeyboardInterrupt, processes.Interrupted):
             interrupted = True
-        processes.LIVE.stopping = False  # every process of the project is gone; now report
+        if threading.current_thread() is threading.main_thread():
+            processes.LIVE.stopping = False  # every process is gone; now report
         done = {r.cell.name for r in outcome.results} if outcome else set()
-        publish.publish(store, source, [c.name for c in cells if c.name not in done], interrupted,
-                        {}, options.signatures, expectations.NONE)  # fmt: skip
+        try:
+            publish.publish(store, source, [c.name for c in cells if c.name not in done],
+                            interrupted, {}, options.signatures, expectations.NONE)  # fmt: skip
+        except processes.Interrupted:  # one project of several: the survey's interrupt
+            interrupted = True
     finally:
         store.release()
     if interrupted:

@@ -1,6 +1,6 @@
 """``harness survey`` on two small real projects from the index, across two packaging releases:
 one tests itself with a dependency group (the harness writes its tox.ini), the other with its
-own ``[tool.tox]``; then ``--resume`` keeps both rows without running a cell."""
+own ``[tool.tox]``, the two measured side by side; then ``--resume`` keeps both rows without running a cell."""
 
 import json
 import subprocess
@@ -22,8 +22,10 @@ def survey(*arguments) -> subprocess.CompletedProcess:
 @pytest.mark.integration
 def test_a_survey_of_two_real_projects_then_resumed(tmp_path):
     reports = tmp_path / "survey"
-    done = survey(*PROJECTS, *CELLS, "--reports", str(reports))
+    done = survey(*PROJECTS, *CELLS, "--reports", str(reports), "--parallel", "2")
     assert done.returncode == 0, done.stdout + done.stderr
+    for number, project in enumerate(PROJECTS, 1):  # side by side, each line saying whose
+        assert f"[{number}/2] {project}: [2/2] " in done.stderr, done.stderr
     doc = output.check(json.loads((reports / "survey.json").read_text()))
     rows = {row["project"]: row for row in doc["rows"]}
     assert sorted(rows) == ["dependency-groups", "pyproject-metadata"]
