@@ -57,3 +57,23 @@ def write_atomic(path: Path, text: str) -> None:
         if isinstance(exc, OSError):  # ENOSPC, EDQUOT, EROFS, EACCES, ...
             raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
+
+
+def copy_plain_tree(source: Path, target: Path) -> None:
+    """Copy a folder's plain files and folders, never through a link nor anything else (a FIFO),
+    and never over something already at ``target``; a failed copy is a StorageError."""
+    import shutil
+
+    if source.is_symlink() or not source.is_dir() or os.path.lexists(target):
+        return
+    try:
+        shutil.copytree(source, target, ignore=_not_plain)
+    except OSError as exc:  # shutil.Error too: a full disk, an unreadable file
+        raise StorageError(f"cannot copy {source} to {target}: "
+                           f"{exc.strerror or 'some files failed'}") from exc  # fmt: skip
+
+
+def _not_plain(folder: str, names: list) -> list:
+    paths = [os.path.join(folder, name) for name in names]
+    return [os.path.basename(p) for p in paths
+            if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))]  # fmt: skip

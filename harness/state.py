@@ -120,7 +120,7 @@ class State:
         for name, check in CHECKS.items():
             if name in given:
                 check(given[name])
-        project = _project(args.project) if given.get("project") is not None else None
+        project = project_folder(args.project) if given.get("project") is not None else None
         reports = given.get("reports")
         if isinstance(reports, Path) or reports is None:
             base = project if project is not None else Path(".")
@@ -165,7 +165,8 @@ def _listed(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def _project(folder: Path) -> Path:
+def project_folder(folder: Path) -> Path:
+    """``folder`` resolved, when it holds a tox config; else a HarnessError naming it."""
     folder = folder.resolve()
     if not any((folder / name).is_file() for name in CONFIG_FILES):
         raise HarnessError(f"{folder} has no tox.ini, tox.toml or pyproject.toml")

@@ -1,17 +1,19 @@
-"""``harness merge``: join the results the CI shards uploaded into one reports folder."""
+"""``harness merge``: join the results the CI shards uploaded into one reports folder: cell
+results of ``harness run --shard``, or the folders of a survey's shards (``survey.json``)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
-from harness.errors import EXIT_OK, EXIT_UNMEASURED, HarnessError, StorageError
+from harness.errors import EXIT_OK, EXIT_UNMEASURED, HarnessError
+from harness.files import copy_plain_tree
 from harness.names import log_parts
 from harness.report import publish
 from harness.state import State, add
 from harness.store import Store, result_key
+from harness.survey import merge as survey_merge
+from harness.survey import output as survey_output
 
 
 def add_parser(commands) -> None:
@@ -41,6 +43,12 @@ def command(state: State) -> int:
             raise HarnessError(
                 f"merge: {links[0]} is a symbolic link; the harness does not follow it"
             )
+    surveys = [survey_merge.is_survey(source) for source in args.sources]
+    if any(surveys):
+        if not all(surveys):
+            mixed = args.sources[surveys.index(False)]
+            raise HarnessError(f"merge: {mixed} holds no survey.json; merge surveys with surveys")
+        return _surveys(state)
     conflicts, unreadable, seen = [], [], {}
     with state.folder("merge") as target:
         for source in args.sources:
@@ -56,7 +64,9 @@ def command(state: State) -> int:
                 seen[key] = result
                 _copy_run(source, target.reports, result)
                 target.save(result)
-        paths, more = publish.publish(target, state.project, [], False, {})
+        recorded = (publish.recorded_control(source) for source in args.sources)
+        control = next(filter(None, recorded), None)  # the shard that ran --control's cell names it
+        paths, more = publish.publish(target, state.project, [], False, {}, control=control)
     for path in unreadable + more:
         print(f"harness merge: cannot read {path}; it is left out", file=sys.stderr)
     for key, first, second in conflicts:
@@ -66,6 +76,25 @@ def command(state: State) -> int:
         f"harness merge: {len(seen)} cell result(s) from {len(args.sources)} folder(s) -> {paths['json']}"
     )
     return EXIT_UNMEASURED if conflicts or unreadable or more else EXIT_OK
+
+
+def _surveys(state: State) -> int:
+    """Join the folders of a survey's shards: their rows and each project's evidence."""
+    with state.folder("merge") as target:
+        joined = survey_merge.join(state.args.sources, target.reports)
+        if not joined.rows and not joined.changes:
+            raise HarnessError("merge: no survey.json could be read; nothing to merge")
+        doc = survey_output.document(joined.rows, joined.changes, joined.python, joined.wall_s,
+                                     joined.interrupted)  # fmt: skip
+        paths = survey_output.save(doc, target.reports)
+    for path in joined.unreadable:
+        print(f"harness merge: cannot read {path}; it is left out", file=sys.stderr)
+    for key, first, other in joined.conflicts:
+        print(f"harness merge: {key} conflicts: {first[0]} against {other[0]}; the first is kept",
+              file=sys.stderr)  # fmt: skip
+    print(f"harness merge: {len(joined.rows)} project row(s) from {len(state.args.sources)} "
+          f"folder(s) -> {paths['json']}")  # fmt: skip
+    return EXIT_UNMEASURED if joined.conflicts or joined.unreadable else EXIT_OK
 
 
 def _summary(result) -> tuple:
@@ -82,16 +111,4 @@ def _copy_run(source: Path, target: Path, result) -> None:
     paths = [Path("runs"), Path("runs", parts[0]), Path("runs", *parts)]
     if any((base / p).is_symlink() for base in (source, target) for p in paths):
         return
-    if (source / paths[2]).is_dir() and not os.path.lexists(target / paths[2]):
-        try:
-            shutil.copytree(source / paths[2], target / paths[2], ignore=_not_plain)
-        except OSError as exc:  # shutil.Error too: a full disk, an unreadable file
-            raise StorageError(f"cannot copy {source / paths[2]} to {target / paths[2]}: "
-                               f"{exc.strerror or 'some files failed'}") from exc  # fmt: skip
-
-
-def _not_plain(folder: str, names: list) -> list:
-    """What copytree leaves out: links, and anything neither a file nor a folder (a FIFO)."""
-    paths = [os.path.join(folder, name) for name in names]
-    return [os.path.basename(p) for p in paths
-            if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))]  # fmt: skip
+    copy_plain_tree(source / paths[2], target / paths[2])

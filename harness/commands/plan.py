@@ -4,21 +4,25 @@ uploaded."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
 
+from harness.commands import survey
 from harness.errors import EXIT_OK, HarnessError
 from harness.report import compat as reports
 from harness.stages import select as matrix
 from harness.stages.shard import GITHUB_MAX_JOBS, MIN_SHARD_S, group_key, shard_count, shards, work
-from harness.state import SELECTION, State, add
+from harness.state import SELECTION, State, add, project_folder
+from harness.survey import output as survey_output
+from harness.survey import shards as survey_shards
 
 
 def add_parser(commands) -> None:
     planner = commands.add_parser("plan", help="print the selection as CI shards (JSON only)")
     add(planner, *SELECTION)
-    planner.set_defaults(handler=command)
+    planner.set_defaults(handler=command, project=None)  # a survey's plan reads no project
     planner.add_argument(
         "--list", action="store_true", help="a plain JSON list, not GitHub's matrix"
     )
@@ -28,9 +32,12 @@ def add_parser(commands) -> None:
                          help=f"at least S seconds of estimated work per shard (default "
                          f"{MIN_SHARD_S:.0f}; 0: a shard per group)")  # fmt: skip
     planner.add_argument("--durations", action="append", default=[], type=Path, metavar="REPORT",
-                         help="a compat.json (or a reports folder holding one) whose cells' "
-                         "recorded durations replace the default estimate for cells of the same "
-                         "name")  # fmt: skip
+                         help="a compat.json or survey.json (or a reports folder holding one) "
+                         "whose recorded durations replace the default estimate for cells or "
+                         "projects of the same name")  # fmt: skip
+    planner.add_argument("--survey", type=Path, default=None, metavar="FILE",
+                         help="shard a survey instead: its projects, one PROJECT[==VERSION] a "
+                         "line (as survey --from-file); each shard lists its projects")  # fmt: skip
 
 
 def command(state: State) -> int:
@@ -39,8 +46,11 @@ def command(state: State) -> int:
         raise HarnessError(f"--max-jobs must be between 1 and {GITHUB_MAX_JOBS}")
     if not math.isfinite(args.min_work) or args.min_work < 0:
         raise HarnessError(f"--min-work must be 0 or more seconds, not {args.min_work}")
+    if args.survey is not None:
+        return _survey(args)
     durations = recorded(args.durations)
-    cells = matrix.select(state.project, state.envs, state.labels, state.adhoc)
+    project = state.project or project_folder(Path("."))
+    cells = matrix.select(project, state.envs, state.labels, state.adhoc)
     count = shard_count(cells, args.max_jobs, durations, args.min_work)
     listed = [
         {"shard": f"{number}/{count}", "groups": sorted({group_key(c) for c in members}),
@@ -52,6 +62,34 @@ def command(state: State) -> int:
     else:
         print(json.dumps({"include": [{"shard": s["shard"], "groups": ", ".join(s["groups"]),
                                        "cells": len(s["cells"])} for s in listed]}))  # fmt: skip
+    return EXIT_OK
+
+
+def _survey(args) -> int:
+    """The survey's projects as shards; each shard's ``projects`` are survey's arguments."""
+    if not args.survey.is_file():
+        raise HarnessError(f"--survey {args.survey}: no such file")
+    wanted = [str(w) for w in survey.listed(argparse.Namespace(projects=[], from_file=args.survey))]
+    durations = {}
+    for path in args.durations:
+        path = path / "survey.json" if path.is_dir() else path
+        try:
+            durations.update(
+                survey_shards.recorded(survey_output.check(json.loads(path.read_text())))
+            )
+        except (OSError, ValueError) as exc:
+            raise HarnessError(f"--durations {path}: {exc}") from exc
+    count = survey_shards.count(wanted, args.max_jobs, durations, args.min_work)
+    listed = [
+        {"shard": f"{number}/{count}", "projects": members,
+         "estimated_s": round(sum(survey_shards.estimate(p, durations) for p in members))}
+        for number, members in enumerate(survey_shards.split(wanted, count, durations), 1)
+    ]  # fmt: skip
+    if args.list:
+        print(json.dumps(listed, indent=2))
+    else:
+        print(json.dumps({"include": [{"shard": s["shard"], "projects": " ".join(s["projects"]),
+                                       "count": len(s["projects"])} for s in listed]}))  # fmt: skip
     return EXIT_OK
 
 

@@ -275,7 +275,8 @@ def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
 
 
 def say(text: str) -> None:
-    print(f"harness survey: {text}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"harness survey: {text}\n")  # one write: projects run side by side
+    sys.stderr.flush()
 
 
 def _line(row: rows.Row) -> str:

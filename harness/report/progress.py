@@ -45,7 +45,8 @@ class PlainProgress:
     def _say(self, text: str) -> None:
         with self._lock:
             try:
-                print(self.prefix + text, file=self.stream, flush=True)
+                self.stream.write(f"{self.prefix}{text}\n")  # one write: whole lines, side by side
+                self.stream.flush()
             except (ValueError, OSError):  # the stream is gone: so is whoever read it
                 self._stop.set()
 

@@ -1,0 +1,46 @@
+"""A survey over CI runners: ``harness plan --survey FILE`` cuts its project list into shards,
+each runner surveys its projects (``harness survey PROJECTS...``), and ``harness merge`` joins
+their folders (``survey.merge``). Pure: no I/O.
+
+As with a tox matrix (``stages.shard``), no more shards than the work warrants: at least
+``min_work`` seconds of estimated work each, at most one per project and ``limit`` in all. A
+project's work is what a stored survey recorded for it (its row's duration and its
+first-compatible steps), else ``DEFAULT_PROJECT_S``. The longest project goes first onto the
+shard with the least work, so shards end together; ties keep the list's order.
+"""
+
+from __future__ import annotations
+
+DEFAULT_PROJECT_S = 300.0  # fetch, build and install twice, run its suite twice
+
+
+def recorded(doc: dict) -> dict:
+    """``{"name==version": seconds}`` from a stored survey: each row with its bisection steps."""
+    found = {}
+    for row in doc["rows"]:
+        steps = (row.get("first_compatible_search") or {}).get("steps") or []
+        seconds = row["duration_s"] + sum(s.get("seconds", 0) for s in steps)
+        found[f"{row['project']}=={row['version']}"] = seconds
+        found.setdefault(row["project"], seconds)  # a project listed without its version
+    return found
+
+
+def estimate(project: str, durations: dict) -> float:
+    return durations.get(project) or DEFAULT_PROJECT_S
+
+
+def count(projects: list, limit: int, durations: dict, min_work: float) -> int:
+    total = sum(estimate(p, durations) for p in projects)
+    warranted = int(total // min_work) if min_work > 0 else len(projects)
+    return max(1, min(limit, len(projects), warranted))
+
+
+def split(projects: list, shards: int, durations: dict) -> list:
+    """``shards`` lists of projects, each in the list's order, their work balanced."""
+    loads = [[0.0, []] for _ in range(shards)]
+    order = sorted(range(len(projects)), key=lambda i: -estimate(projects[i], durations))
+    for index in order:
+        emptiest = min(loads, key=lambda load: load[0])
+        emptiest[0] += estimate(projects[index], durations)
+        emptiest[1].append(index)
+    return [[projects[i] for i in sorted(members)] for _, members in loads]
