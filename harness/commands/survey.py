@@ -258,7 +258,6 @@ def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
     say(
         f"{counter} {row.project}: bisecting its newer releases for the first that no longer breaks"
     )
-    stepping = replace(options, resume=True)  # a release measured before is not measured again
     try:
         data = fetch.release(row.project)
     except rows.Unmeasurable as exc:
@@ -267,7 +266,8 @@ def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
                                        "monotone": True}  # fmt: skip
         return
     compatible.first_compatible(
-        row, data, lambda sdist: measure.measure(sdist, stepping, progress.choose(prefix=label)),
+        row, data,
+        lambda sdist: measure.change_first(sdist, options, lambda: progress.choose(prefix=label)),
         say,
         options.python,
     )  # fmt: skip

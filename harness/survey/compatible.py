@@ -3,8 +3,9 @@ no longer breaks with the change, and the last one that still does.
 
 The releases searched are the project's final releases newer than the surveyed one that ship
 an sdist (the index's JSON API). Each step measures one release as the survey measures a
-project (its sdist, its own test setup, the control and the changed cells) and reads it with
-``judge.step_verdict``: it passes when nothing breaks with the change. The search is
+project (its sdist, its own test setup), the changed cells first: when they pass whole the
+step passes, else the control is measured too and ``judge.step_verdict`` reads the pair: it
+passes when nothing breaks with the change. The search is
 ``harness bisect``'s (``harness.bisection``): the newest release first, then halving, so at
 most ceil(log2 n) + 1 steps; a release that cannot be measured is dropped and named.
 """
@@ -16,6 +17,7 @@ import time
 from packaging.version import Version
 
 from harness.bisection import MEASURED, Step, answer, search
+from harness.model import PASS
 from harness.survey import fetch, judge
 from harness.survey import row as rows
 
@@ -34,7 +36,9 @@ def step(project: str, version, measure) -> Step:
     except rows.Unmeasurable as exc:
         return Step(str(version), rows.NOT_MEASURABLE, exc.kind, round(time.monotonic() - start, 1))
     found = measure(sdist)
-    if found.control is None:
+    if found.control is None and found.changes and all(r.verdict == PASS for r in found.changes):
+        verdict, signature = PASS, ""  # the change passes whole: nothing broke (change_first)
+    elif found.control is None:
         verdict, signature = rows.NOT_MEASURABLE, found.row.reason_kind
     else:
         verdict = judge.step_verdict(found.control, found.changes)

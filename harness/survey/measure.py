@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness import processes
 from harness.errors import ConfigError, DiskSpaceError, StorageError, ToolError
-from harness.model import CellResult
+from harness.model import PASS, CellResult
 from harness.names import safe_name
 from harness.report import publish
 from harness.stages import expectations, pipeline
@@ -48,6 +48,7 @@ class SurveyOptions:
     disk_budget: int = 0
     skip_disk_check: bool = False
     choose_env: object = None  # (folder, python) -> the env of a project's own tox config
+    changes_only: bool = False  # measure the changed cells alone, without the control
 
 
 @dataclass
@@ -82,10 +83,13 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
         cells = matrix.adhoc_cells(source, options.changes, setup.env)
         for cell in cells:
             matrix.check_deps(cell)
-        results = _run(source, folder / "reports", cells, options, progress)
+        results = _run(source, folder / "reports", cells[options.changes_only :], options, progress)
         row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
-        measured.control, measured.changes = results[0], results[1:]
-        _judged(row, options.changes, measured.control, measured.changes)
+        if options.changes_only:
+            measured.changes = results
+        else:
+            measured.control, measured.changes = results[0], results[1:]
+            _judged(row, options.changes, measured.control, measured.changes)
     except rows.Unmeasurable as exc:
         row.reason_kind, row.reason = exc.kind, exc.reason
     except (DiskSpaceError, StorageError) as exc:
@@ -106,6 +110,17 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
         now = datetime.datetime.now(datetime.timezone.utc)
         row.measured_at = now.isoformat(timespec="seconds")
     return measured
+
+
+def change_first(sdist: fetch.Sdist, options: SurveyOptions, progress=lambda: None) -> Surveyed:
+    """A release measured for a bisection step: its changed cells first, and its control only
+    when one of them does not pass whole (a change that passes breaks nothing), the changed
+    cells then kept (``resume``). ``progress()`` makes each measurement's display."""
+    options = replace(options, resume=True)
+    alone = measure(sdist, replace(options, changes_only=True), progress())
+    if alone.changes and all(r.verdict == PASS for r in alone.changes):
+        return alone
+    return measure(sdist, options, progress())
 
 
 def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progress) -> list:

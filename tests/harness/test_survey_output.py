@@ -198,3 +198,21 @@ def test_the_env_of_a_project_s_own_tox_config(monkeypatch, tmp_path):
     assert command.choose_env(tmp_path, "3.13") == "py313"  # tox's own env for that Python
     monkeypatch.setattr(command, "default_env", lambda folder: f"gate's choice in {folder.name}")
     assert command.choose_env(tmp_path, "") == f"gate's choice in {tmp_path.name}"
+
+
+@pytest.mark.parametrize(("changes", "verdict"), [
+    (["pass"], "pass"),  # the change passes whole: nothing can break, no control needed
+    (["pass", "pass"], "pass"),
+    (["fail"], "not-measurable"),  # change_first measures the control then; alone, no verdict
+    (["pass", "crash"], "not-measurable"),
+    ([], "not-measurable"),
+])  # fmt: skip
+def test_a_step_without_its_control_passes_only_when_every_change_passes(monkeypatch, changes,
+                                                                        verdict):  # fmt: skip
+    from harness.model import Cell, CellResult
+
+    monkeypatch.setattr(fetch, "release", lambda name, version=None: {"version": version})
+    monkeypatch.setattr(fetch, "choose", lambda d: fetch.Sdist("pkg", d["version"], "f", "u", "s"))
+    results = [CellResult(Cell(f"c{i}", {}), v) for i, v in enumerate(changes)]
+    found = measure.Surveyed(rows.Row("pkg", "1.0", reason_kind="timeout"), None, results)
+    assert compatible.step("pkg", "1.0", lambda sdist: found).verdict == verdict
