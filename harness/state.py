@@ -80,6 +80,11 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         action="store_true",
         help="run each selected cell as a forced twin (ENV-forced): its pins override package "
         "metadata, to learn whether a bound that makes it unsatisfiable is real")),
+    "control": (("--control",), dict(
+        default=None, metavar="CELL",
+        help="the cell the others are read against: the report lists, for each other cell, the "
+        "tests that fail there and not in CELL (run: by default, with --with, the first -e env, "
+        "else the first --with cell; report: the one compat.json names)")),
     "junit": (("--junit",), dict(
         type=Path, default=None, metavar="FILE",
         help="also write the cells as JUnit XML to FILE, one test case per cell, for CI test "
@@ -88,7 +93,7 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
 CHECKS = {"timeout": _positive_seconds, "jobs": _jobs}
 SELECTION = ("project", "reports", "envs", "labels", "adhoc")
 RUNNING = (*SELECTION, "shard", "jobs", "timeout", "resume", "fresh", "strict", "skip_disk_check",
-           "signatures", "disk_budget", "force", "junit")  # fmt: skip
+           "signatures", "disk_budget", "force", "control", "junit")  # fmt: skip
 
 
 def add(parser: argparse.ArgumentParser, *names: str) -> None:

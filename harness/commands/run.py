@@ -50,6 +50,7 @@ def run_options(state: State) -> pipeline.RunOptions:
         posargs=state.posargs, force=args.force, mode=PROBE if state.command == "probe" else SUITE,
         shard=sharding.parse(args.shard),
         disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
+        control=args.control or "",
     )  # fmt: skip
 
 
@@ -72,7 +73,7 @@ def command(state: State) -> int:
         not_run = [name for name in selected if name not in finished]
         paths, unreadable = publish.publish(
             store, options.project, not_run, interrupted, tools(options.project),
-            options.signatures, declared,
+            options.signatures, declared, control=(outcome.control if outcome else options.control) or None,
         )  # fmt: skip
     if outcome:
         terminal.show(outcome.results, options.project, declared)  # groups, annotations in CI

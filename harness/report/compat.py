@@ -2,7 +2,8 @@
 Markdown and HTML reports share (the grid's axes, counts, the commands of a cell).
 
 A run replaces the results of the cells it ran and keeps the others; each cell says when it
-was measured and whether its inputs have changed since (``stale``).
+was measured and whether its inputs have changed since (``stale``). With a control cell, the
+report reads every other cell against it (``control``: ``harness.control.view``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from harness import __version__
+from harness import control as against
 from harness.model import CRASH, FAIL, PASS, PROBE, SUITE, VERDICTS, CellResult
 from harness.stages import expectations
 from harness.stages.classify import clean
@@ -58,10 +60,12 @@ def agrees(suite: str, probe: str):
 
 
 def notes(report: dict) -> dict:
-    """``{cell name: "forced, stale, probe: pass"}``: what the grids print after a verdict."""
-    found = {}
+    """``{cell name: "control, forced, stale, probe: pass"}``: what the grids print after a
+    verdict."""
+    found, control = {}, control_name(report)
     for cell in report["cells"]:
-        words = [w for w, on in (("forced", cell["cell"].get("forced")), ("stale", cell.get("stale")),
+        words = [w for w, on in (("control", cell["cell"]["name"] == control),
+                                 ("forced", cell["cell"].get("forced")), ("stale", cell.get("stale")),
                                  ("probe only", cell.get("mode") == PROBE)) if on]  # fmt: skip
         probe = cell.get("probe")
         if probe:
@@ -82,9 +86,11 @@ def project_name(project: Path) -> str:
 
 def build(results: list, project: Path, not_run: list, interrupted: bool, tools: dict,
           table: tuple = BUILTIN, stale: set = frozenset(),
-          declared: expectations.Declarations = expectations.NONE) -> dict:  # fmt: skip
+          declared: expectations.Declarations = expectations.NONE, control: str = "") -> dict:  # fmt: skip
     """The report of ``results``; each cell's ``expected`` is its declaration compared with its
-    result (``Check.to_dict``), None when the project declares nothing for it."""
+    result (``Check.to_dict``), None when the project declares nothing for it. ``control``: the
+    cell the others are read against; the report has no ``control`` when none of ``results``
+    is that cell."""
     suites = {r.cell.name: r for r in results if r.mode == SUITE}
     probes = {r.cell.name: r for r in results if r.mode == PROBE}
     cells = []
@@ -97,7 +103,7 @@ def build(results: list, project: Path, not_run: list, interrupted: bool, tools:
                               "measured_at": probe.measured_at, "stale": result_key(probe) in stale}  # fmt: skip
             entry["agrees"] = agrees(main.verdict, probe.verdict)
         cells.append(entry)
-    return {
+    report = {
         "schema": SCHEMA,
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "project": str(project),
@@ -114,6 +120,30 @@ def build(results: list, project: Path, not_run: list, interrupted: bool, tools:
         "signatures": {s.id: {"title": s.title, "kind": s.kind, "hint": s.hint} for s in table},
         "cells": cells,
     }
+    return with_control(report, control)
+
+
+def control_name(report: dict) -> str:
+    """The cell a report reads the others against, '' for none."""
+    found = report.get("control")
+    name = found.get("cell") if isinstance(found, dict) else ""
+    return name if isinstance(name, str) else ""
+
+
+def with_control(report: dict, name: str) -> dict:
+    """``report`` read against its cell ``name``, the view made again from its cells; without
+    ``control`` when ``name`` is '' or names none of them."""
+    report = {k: v for k, v in report.items() if k != "control"}
+    results = results_of(report) if name else []
+    main = next((r for r in results if r.cell.name == name), None)
+    if main is None:
+        return report
+    ordered = {}
+    for key, value in report.items():
+        if key == "cells":  # the view just before the cells: compat.json reads top down
+            ordered["control"] = against.view(main, results)
+        ordered[key] = value
+    return ordered
 
 
 def load(path: Path) -> dict:
@@ -129,7 +159,9 @@ def load(path: Path) -> dict:
         results_of(data)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"{path} holds a cell of the wrong shape: {exc!r}") from exc
-    return data
+    if data.get("control") is not None and not control_name(data):
+        raise ValueError(f"{path} has no valid 'control' (an object naming a cell expected)")
+    return with_control(data, control_name(data))  # the view made again from the cells
 
 
 def results_of(report: dict) -> list:
@@ -229,6 +261,20 @@ def invocation_rows(result: CellResult) -> list:
         tests = counts_text(step.tests) if step.is_pytest else ""
         rows.append((f"{step.run_id}: {step.command}", exit_code, tests, "; ".join(notes)))
     return rows
+
+
+def only_here(change: dict) -> str:
+    """``7 break only here (numpy2-removed-name ×7)``, the cell as a whole first when it broke
+    as a whole: what a changed cell fails that its control does not."""
+    if not change["measured"]:
+        return "not compared: not measured"
+    whole = [b for b in change["broken"] if b["test"] == against.WHOLE_CELL]
+    tests = len(change["broken"]) - len(whole)
+    counts = ", ".join(f"{sig} ×{n}" for sig, n in change["signatures"].items())
+    text = f"{tests} break only here" + (f" ({counts})" if counts else "")
+    if whole:
+        text = f"the cell breaks ({whole[0]['signature'] or whole[0]['now']}); {text}"
+    return text
 
 
 def summary_text(report: dict) -> str:

@@ -18,11 +18,13 @@ from harness.report.compat import (
     headings,
     invocation_rows,
     notes,
+    only_here,
     results_of,
     summary_text,
     tests_text,
 )
 from harness.report.suggest import reason
+from harness.stages.classify import clean
 
 COLOURS = {
     "pass": "#2e7d32", "fail": "#c62828", "crash": "#6a1b9a", "no-tests": "#f9a825",
@@ -30,6 +32,7 @@ COLOURS = {
 }  # fmt: skip
 DARK_TEXT = ("no-tests", "timeout")  # light backgrounds
 FAILING_SHOWN, TESTS_SHOWN = 10, 3  # in the failure list above the grid
+BROKEN_SHOWN = 25  # per cell, in the folded list of the tests that fail only outside the control
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222}
@@ -37,7 +40,7 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 th{text-align:left;white-space:nowrap}td.square{vertical-align:top;min-width:8rem}
 td.empty{background:#eee}.cell{cursor:pointer;color:#fff;padding:.2rem .4rem;margin:.1rem 0;
 border-radius:3px;overflow-wrap:anywhere}.cell:hover,.cell:focus{outline:3px solid #000}
-.legend .cell,.failures .cell{display:inline-block;margin-right:.3rem;cursor:default}
+.legend .cell,.failures .cell,.control .cell{display:inline-block;margin-right:.3rem;cursor:default}
 .failures ul{margin:.3rem 0;padding-left:1.2rem}.failures li{margin:.15rem 0}
 #details{border-top:2px solid #333;margin-top:1rem;padding-top:1rem}
 code,pre{background:#f4f4f4;padding:.1rem .3rem;white-space:pre-wrap;word-break:break-word}
@@ -202,6 +205,41 @@ def _failures(results: list, marked: dict) -> str:
             f"<ul>{''.join(items)}</ul>{more}</section>")  # fmt: skip
 
 
+def _control(control) -> str:
+    """Each changed cell read against the control, a row each, then the tests that fail only
+    outside the control, folded; the same view as compat.md's."""
+    if not control:
+        return ""
+    name = html.escape(control["cell"])
+    head = f'<section class="control"><h2>Against the control ({name})</h2>'
+    if not control["measured"]:
+        return (f"{head}<p>The control was not measured ({html.escape(control['verdict'])}): "
+                "nothing to compare.</p></section>")  # fmt: skip
+    rows = "".join(
+        f'<tr><td><a href="#{html.escape(quote(c["cell"], safe=""))}">{html.escape(c["cell"])}</a>'
+        f'</td><td><span class="cell {html.escape(c["verdict"])}">{html.escape(c["verdict"])}</span>'
+        f"</td><td>{html.escape(only_here(c))}</td><td>"
+        + (f"{len(c['fixed'])} fail in the control only" if c["measured"] else "") + "</td></tr>"
+        for c in control["changes"]
+    )  # fmt: skip
+    folded = "".join(
+        f"<h3>{html.escape(c['cell'])}</h3><table><tr><th>test</th><th>signature</th>"
+        "<th>evidence</th></tr>"
+        + "".join(f"<tr><td><code>{html.escape(b['test'])}</code></td><td>{html.escape(b['signature'])}"
+                  f"</td><td><code>{html.escape(clean(b['evidence']))}</code></td></tr>"
+                  for b in c["broken"][:BROKEN_SHOWN])
+        + (f"<p>… {len(c['broken']) - BROKEN_SHOWN} more in compat.json</p>"
+           if len(c["broken"]) > BROKEN_SHOWN else "")
+        for c in control["changes"] if c["broken"]
+    )  # fmt: skip
+    details = (f"<details><summary>The tests that fail only outside the control</summary>{folded}"
+               "</details>" if folded else "")  # fmt: skip
+    return (f"{head}<p>Each cell read against {name} ({html.escape(control['verdict'])}): the tests "
+            "that fail there and did not fail in the control, and the ones that fail only in the "
+            "control.</p><table><tr><th>cell</th><th>verdict</th><th>fails only here</th>"
+            f"<th>fails only in the control</th></tr>{rows}</table>{details}</section>")  # fmt: skip
+
+
 def render_html(report: dict) -> str:
     results = results_of(report)
     stale = {c["cell"]["name"] for c in report["cells"] if c.get("stale")}
@@ -236,7 +274,7 @@ def render_html(report: dict) -> str:
 <h1>{html.escape(title)}</h1>
 <p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
 {html.escape(report["host"]["platform"])}.{remarks}</p>
-{_failures(results, marked)}
+{_failures(results, marked)}{_control(report.get("control"))}
 <p class="legend">{legend}</p>
 {tables}
 <p>Click a cell for its commands, failing tests and evidence.</p>{_suggestions(report.get("suggestions"))}{_audit(report.get("audit"))}

@@ -19,6 +19,7 @@ from harness.report.compat import (
     headings,
     invocation_rows,
     notes,
+    only_here,
     results_of,
     summary_text,
     tests_text,
@@ -68,11 +69,46 @@ def render_markdown(report: dict) -> str:
                   "Installed with their pins as uv overrides, against what their packages' metadata "
                   "allows; they say whether a bound is real, never what users get.", ""]  # fmt: skip
         lines += _grid(forced, marked)
+    lines += _control_section(report.get("control"))
     lines += _cells_tables(results, marked)
     lines += _suggestions_section(report.get("suggestions"))
     lines += _audit_section(report.get("audit"))
     lines += _failure_sections(results, report["signatures"])
     return "\n".join(lines) + "\n"
+
+
+def _control_section(control) -> list:
+    """Each changed cell read against the control: a row each, then the tests that break only
+    outside the control, folded."""
+    if not control:
+        return []
+    name = code(control["cell"])
+    lines = ["", f"## Against the control ({name})", ""]
+    if not control["measured"]:
+        verdict = control["verdict"]
+        return lines + [
+            f"The control was not measured ({MARKS[verdict]} {verdict}): nothing to compare."
+        ]
+    lines += [f"Each cell read against {name} ({MARKS[control['verdict']]} {control['verdict']}): the tests "
+              "that fail there and did not fail in the control, and the ones that fail only in the "
+              "control.", "", "| cell | verdict | fails only here | fails only in the control |",
+              "|---" * 4 + "|"]  # fmt: skip
+    for change in control["changes"]:
+        fixed = f"{len(change['fixed'])} fail in the control only" if change["measured"] else ""
+        lines.append(f"| {code(change['cell'])} | {MARKS[change['verdict']]} {change['verdict']} | "
+                     f"{only_here(change)} | {fixed} |")  # fmt: skip
+    broken = [c for c in control["changes"] if c["broken"]]
+    if not broken:
+        return lines
+    lines += ["", "<details><summary>The tests that fail only outside the control</summary>"]
+    for change in broken:
+        lines += ["", f"**{code(change['cell'])}**", "", "| test | signature | evidence |",
+                  "|---|---|---|"]  # fmt: skip
+        for b in change["broken"][:FAILURES_SHOWN]:
+            lines.append(f"| {code(b['test'])} | {code(b['signature'])} | {code(b['evidence'])} |")
+        if len(change["broken"]) > FAILURES_SHOWN:
+            lines.append(f"| … {len(change['broken']) - FAILURES_SHOWN} more in compat.json | | |")
+    return lines + ["", "</details>"]
 
 
 def _suggestions_section(found) -> list:

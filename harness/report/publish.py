@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.report import suggest
-from harness.report.compat import build
+from harness.report.compat import build, control_name
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.report.where import dependency_files
@@ -22,21 +22,24 @@ from harness.store import Store, write_atomic
 
 def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools: dict,
             table: tuple = BUILTIN, declared: expectations.Declarations = None,
-            to_summary: bool = True) -> tuple:  # fmt: skip
+            to_summary: bool = True, control: str = None) -> tuple:  # fmt: skip
     """Write compat.json, .md and .html from every stored result: ``(paths, unreadable)``.
     Run folders no stored result points to any more are deleted.
 
     Staleness needs the project (its files and the cells' locks); without one it is unknown.
     So do the expected cells, when ``declared`` is not given: they are read from the project.
     ``to_summary``: also append the Markdown to CI's job summary (the gate writes its own).
+    ``control``: the cell the others are read against; None keeps the one compat.json names.
     """
     results, unreadable = store.load_all()
     store.prune_runs(results)
     stale = stale_cells(results, project, store.reports) if project else set()
     if declared is None:
         declared = _declared(project)
+    if control is None:
+        control = recorded_control(store.reports)
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale,
-                   declared)  # fmt: skip
+                   declared, control)  # fmt: skip
     report["suggestions"] = suggest.place(suggest.to_dicts(suggest.suggest(results, stale)),
                                           dependency_files(project) if project else {})  # fmt: skip
     for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run
@@ -45,6 +48,16 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
         except (OSError, ValueError):
             pass
     return write(report, store.reports, to_summary), unreadable
+
+
+def recorded_control(reports: Path) -> str:
+    """The control cell the compat.json in ``reports`` names; '' for none, none readable, or a
+    link in its place (never followed)."""
+    path = Path(reports) / "compat.json"
+    try:
+        return "" if path.is_symlink() else control_name(json.loads(path.read_text()))
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _declared(project: Path) -> expectations.Declarations:

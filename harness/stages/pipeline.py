@@ -42,6 +42,7 @@ class RunOptions:
     mode: str = SUITE  # or PROBE: seconds of stack checks instead of the env's commands
     disk_budget: int = 0  # bytes the cache and the envs may take (0: no budget)
     shard: tuple = None  # (K, N): run only shard K of N
+    control: str = ""  # --control: the cell the others are read against ('' : by --with, or none)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RunOutcome:
     results: list  # CellResult, in selection order, for the cells that finished
     reused: list  # names of cells kept from an earlier run
     interrupted: bool = False
+    control: str = ""  # the cell the report reads the others against ('' for none)
 
 
 class Silent:
@@ -187,7 +189,8 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
         written_during(before, options.project, options.reports), options, store, todo,
     )  # fmt: skip
     ordered = [finished[c.name] for c in todo.cells if c.name in finished]
-    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping)
+    return RunOutcome(todo.cells, ordered, list(todo.kept), interrupted or LIVE.stopping,
+                      todo.control)  # fmt: skip
 
 
 def _leave_out_what_the_run_wrote(results: list, written: list, options: RunOptions,

@@ -1,11 +1,12 @@
-"""Before any cell runs: the selection, each cell's Python, its lock (made when stale), its
-input fingerprint, and the finished results ``--resume`` keeps."""
+"""Before any cell runs: the selection, its control cell, each cell's Python, its lock (made
+when stale), its input fingerprint, and the finished results ``--resume`` keeps."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 
+from harness import control as against
 from harness.model import INFRA_ERROR, TIMEOUT, Cell, Failure
 from harness.stages import interpreters, lock, python_fit
 from harness.stages import select as matrix
@@ -24,6 +25,7 @@ class Plan:
     locks: dict  # cell name -> LockOutcome, for the cells locked in this run
     prints: dict  # cell name -> input fingerprint
     kept: dict  # cell name -> CellResult kept by --resume
+    control: str = ""  # the cell the report reads the others against ('' for none)
 
     def problem(self, cell: Cell):
         """Why the cell cannot run, known before it runs: no interpreter, or no lock."""
@@ -54,11 +56,27 @@ def identity(python: str) -> str:
     return " ".join(found) if found else ""
 
 
+def control_of(options, selected: list, store: Store) -> str:
+    """The run's control cell: ``--control``, checked against the selection (every shard of it)
+    and the stored results (exit 2 naming them); else, with ``--with``, the first ``-e`` env,
+    or the first ``--with`` cell without one; '' for none (a lone cell has nothing to compare)."""
+    suffix = "-forced" if options.force else ""
+    if options.control:
+        found = [] if store.results.is_symlink() else store.results.glob("*.json")
+        stored = [path.stem.partition("@")[0] for path in found]
+        return against.checked(options.control, [c.name + suffix for c in selected] + stored)
+    adhoc = [c for c in selected if c.adhoc]
+    if options.cells or not adhoc or len(selected) < 2:
+        return ""
+    return (options.envs[0] if options.envs else adhoc[0].name) + suffix
+
+
 def plan(options, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
-    cells = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
-    cells = sharding.select(cells, options.shard)
+    selected = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
+    control = control_of(options, selected, store)
+    cells = sharding.select(selected, options.shard)
     if options.force:
         cells = matrix.forced(cells)
     pythons = find_pythons(cells)
@@ -87,4 +105,4 @@ def plan(options, store: Store, progress) -> Plan:
             and previous.fingerprint == printed(cell, tuple(previous.excluded))
         ):
             kept[cell.name] = previous
-    return Plan(cells, paths, pythons, locks, prints, kept)
+    return Plan(cells, paths, pythons, locks, prints, kept, control)

@@ -1,11 +1,8 @@
 """A project's outcome from its cells' results: the control and each changed cell. Pure: no I/O.
 
-A test *breaks* when it fails (or errors) in a changed cell and did not fail in the control:
-it passed there, was skipped, or did not exist under that id (a collection error of a module
-whose tests ran in the control, a parametrized id that printed differently). A module or
-folder that already failed to collect in the control covers the tests inside it. A changed cell that
-crashes, or whose commands went wrong in a way the control's did not, breaks as a whole
-(``(the cell)``).
+What breaks is read as ``harness.control`` reads a cell against its control (a test that
+fails in a changed cell and did not fail in the control; a cell that crashes, or whose
+commands went wrong as the control's did not, as a whole: ``(the cell)``).
 
 - ``breaks``: some test breaks in some changed cell, whatever the control did;
 - ``broken-regardless``: nothing breaks, but the control fails too (the tests that differ
@@ -21,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.control import FAILING, MEASURED, WHOLE_CELL, broken_tests, fixed_tests
 from harness.model import (
-    CRASH,
     FAIL,
     INFRA_ERROR,
     NO_TESTS,
@@ -33,21 +30,7 @@ from harness.model import (
 )  # fmt: skip
 from harness.survey import row as rows
 
-MEASURED = (PASS, FAIL, CRASH)
-FAILING = ("failed", "error")
-WHOLE_CELL = "(the cell)"
 BUILD_WORDS = ("build", "backend", "setup.py", "metadata-generation", "egg_info", ".pkg")
-
-
-@dataclass
-class BrokenTest:
-    """A test that fails in a changed cell and did not fail in the control."""
-
-    test: str
-    cell: str
-    now: str  # failed, error, or the cell's verdict for WHOLE_CELL
-    signature: str = ""
-    evidence: str = ""
 
 
 @dataclass
@@ -57,54 +40,6 @@ class Outcome:
     reason_kind: str = ""
     broken: list = field(default_factory=list)  # BrokenTest
     fixed: list = field(default_factory=list)  # {test, cell}: failing in the control only
-
-
-def _collected_in_failing(control: CellResult, test: str) -> bool:
-    """Whether a folder or module holding ``test`` failed to collect in the control."""
-    parts = test.split("::")[0].split("/")
-    return any(
-        control.outcomes.get("/".join(parts[:n])) in FAILING for n in range(1, len(parts) + 1)
-    )
-
-
-def broken_tests(control: CellResult, change: CellResult) -> list:
-    """What breaks in ``change``, read against ``control`` (both measured)."""
-    failures = {f.test: f for f in change.failures}
-    found = []
-    for test, now in sorted(change.outcomes.items()):
-        if now not in FAILING:
-            continue
-        before = control.outcomes.get(test)
-        if before in FAILING or (before is None and _collected_in_failing(control, test)):
-            continue  # it failed already, or its whole module did
-        why = failures.get(test)
-        found.append(
-            BrokenTest(
-                test, change.cell.name, now, *((why.signature, why.evidence) if why else ("", ""))
-            )
-        )
-    problem = change.problem
-    same = (
-        control.problem is not None
-        and problem is not None
-        and control.problem.signature == problem.signature
-    )
-    if (change.verdict == CRASH and control.verdict != CRASH) or (problem is not None and not same):
-        found.insert(0, BrokenTest(WHOLE_CELL, change.cell.name, change.verdict,
-                                   problem.signature if problem else "",
-                                   problem.evidence if problem else ""))  # fmt: skip
-    if not found and control.verdict == PASS and change.verdict != PASS:
-        found.append(BrokenTest(WHOLE_CELL, change.cell.name, change.verdict))  # nothing named why
-    return found
-
-
-def fixed_tests(control: CellResult, change: CellResult) -> list:
-    """Tests that fail in the control and pass in ``change``: they differ too."""
-    return [
-        {"test": test, "cell": change.cell.name}
-        for test, before in sorted(control.outcomes.items())
-        if before in FAILING and change.outcomes.get(test) == "passed"
-    ]
 
 
 def unmeasured(result: CellResult, role: str) -> tuple:
