@@ -144,8 +144,10 @@ def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progr
             processes.LIVE.stopping = False  # every process is gone; now report
         done = {r.cell.name for r in outcome.results} if outcome else set()
         try:
+            control = "" if options.changes_only else cells[0].name  # the first --with
             publish.publish(store, source, [c.name for c in cells if c.name not in done],
-                            interrupted, {}, options.signatures, expectations.NONE)  # fmt: skip
+                            interrupted, {}, options.signatures, expectations.NONE,
+                            to_summary=False, control=control)  # fmt: skip
         except processes.Interrupted:  # one project of several: the survey's interrupt
             interrupted = True
     finally:

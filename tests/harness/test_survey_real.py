@@ -18,15 +18,19 @@ PROJECTS = ["pyproject-metadata==0.12.1", "dependency-groups==1.3.2"]
 CELLS = ["--with", "packaging==24.2", "--with", "packaging==25.0", "--python", "3.11"]
 
 
-def survey(*arguments) -> subprocess.CompletedProcess:
+def survey(*arguments, **env) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "harness", "survey", *arguments],
-                          capture_output=True, text=True, timeout=1500)  # fmt: skip
+                          capture_output=True, text=True, timeout=1500,
+                          env={**os.environ, **env})  # fmt: skip
 
 
 @pytest.mark.integration
 def test_a_survey_of_two_real_projects_then_resumed(tmp_path):
     reports = tmp_path / "survey"
-    done = survey(*PROJECTS, *CELLS, "--reports", str(reports), "--parallel", "2")
+    summary = tmp_path / "step-summary.md"  # under GitHub Actions: no project's page goes there
+    summary.write_text("")
+    done = survey(*PROJECTS, *CELLS, "--reports", str(reports), "--parallel", "2",
+                  GITHUB_STEP_SUMMARY=str(summary))  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     for number, project in enumerate(PROJECTS, 1):  # side by side, each line saying whose
         assert f"[{number}/2] {project}: [2/2] " in done.stderr, done.stderr
@@ -43,9 +47,12 @@ def test_a_survey_of_two_real_projects_then_resumed(tmp_path):
         assert control["tests"]["passed"] > 10 and control["tests"]["failed"] == 0
         assert control["interpreter"].startswith("cpython 3.11")
         assert (reports / row["evidence"]).is_file()
+        page = (reports / row["evidence"]).with_suffix(".md").read_text()
+        assert f"Against the control (`{control['cell']}`)" in page
         assert len(row["sdist"]["sha256"]) == 64
         assert not (reports / row["evidence"]).parent.joinpath("envs").exists()  # removed once done
     assert doc["summary"]["works"] == 2 and "2 works" in (reports / "survey.md").read_text()
+    assert summary.read_text() == ""
     again = survey(*PROJECTS, *CELLS, "--reports", str(reports), "--resume")
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stderr.count(": kept (works)") == 2 and "locking" not in again.stderr
