@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -67,7 +67,7 @@ def add_parser(commands) -> None:
     add(parser, "resume", "jobs", "timeout", "disk_budget", "skip_disk_check", "signatures")
     parser.add_argument("--parallel", type=int, default=0, metavar="N",
                         help="projects measured at once (0, the default: one per CPU); with "
-                        "--disk-budget each gets an equal share of it")  # fmt: skip
+                        "--disk-budget, one at a time")  # fmt: skip
     parser.set_defaults(handler=command, reports=Path(SURVEY_REPORTS))
     shared = parser._option_string_actions  # the shared options, told in a survey's words
     shared[
@@ -167,9 +167,11 @@ def _resolve(wanted: list) -> dict:
 def command(state: State) -> int:
     wanted, options = listed(state.args), _options(state)
     start, measured, interrupted, lock = time.monotonic(), [], False, threading.Lock()
-    at_once = min(state.args.parallel or os.cpu_count() or 1, len(wanted))
-    if options.disk_budget:
-        options = replace(options, disk_budget=options.disk_budget // at_once)  # a share each
+    # under a disk budget one project at a time: each evicts from uv's cache what its own
+    # cells do not need, which may be what another project is installing
+    at_once = (
+        1 if options.disk_budget else min(state.args.parallel or os.cpu_count() or 1, len(wanted))
+    )
     with state.folder("survey") as store:
         stored = _stored(store.reports, options)
         previous = {(r.project, r.version): r for r in stored}
@@ -212,7 +214,13 @@ def _each(work, items: list, at_once: int) -> bool:
     """``work(*item)`` for every item, ``at_once`` at a time, in order of the list; whether an
     interrupt stopped it (every process of every project is gone by then)."""
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="project")
-    futures = [pool.submit(work, *item) for item in items]
+
+    def unless_stopping(*item) -> None:  # a project queued when the interrupt came never starts
+        if processes.LIVE.stopping:
+            raise processes.Interrupted()
+        work(*item)
+
+    futures = [pool.submit(unless_stopping, *item) for item in items]
     interrupted = False
     try:
         for future in futures:
