@@ -57,12 +57,8 @@ def command(state: State) -> int:
          "cells": [c.name for c in members], "estimated_s": round(work(members, durations))}
         for number, members in enumerate(shards(cells, count), 1)
     ]  # fmt: skip
-    if args.list:
-        print(json.dumps(listed, indent=2))
-    else:
-        print(json.dumps({"include": [{"shard": s["shard"], "groups": ", ".join(s["groups"]),
-                                       "cells": len(s["cells"])} for s in listed]}))  # fmt: skip
-    return EXIT_OK
+    return _printed(listed, args.list, lambda s: {"shard": s["shard"],
+                    "groups": ", ".join(s["groups"]), "cells": len(s["cells"])})  # fmt: skip
 
 
 def _survey(args) -> int:
@@ -85,11 +81,15 @@ def _survey(args) -> int:
          "estimated_s": round(sum(survey_shards.estimate(p, durations) for p in members))}
         for number, members in enumerate(survey_shards.split(wanted, count, durations), 1)
     ]  # fmt: skip
-    if args.list:
-        print(json.dumps(listed, indent=2))
-    else:
-        print(json.dumps({"include": [{"shard": s["shard"], "projects": " ".join(s["projects"]),
-                                       "count": len(s["projects"])} for s in listed]}))  # fmt: skip
+    return _printed(listed, args.list, lambda s: {"shard": s["shard"],
+                    "projects": " ".join(s["projects"]), "count": len(s["projects"])})  # fmt: skip
+
+
+def _printed(listed: list, plain: bool, entry) -> int:
+    """The shards as a plain JSON list, or as GitHub's matrix (one ``entry(shard)`` each)."""
+    print(
+        json.dumps(listed, indent=2) if plain else json.dumps({"include": list(map(entry, listed))})
+    )
     return EXIT_OK
 
 
