@@ -5,10 +5,15 @@ In order: its own tox config (``tox.ini`` with a ``[tox]`` or ``[testenv…]`` s
 ``setup.cfg``'s ``[tox:tox]``, pyproject's ``[tool.tox]``, ``tox.toml``: tox's own order);
 else pytest with its test extra or dependency group, the first of ``test``, ``tests``,
 ``testing``, ``dev`` that it declares (an extra before a group of one name); else a test
-requirements file it ships. Extras are read from every place an sdist keeps them (PKG-INFO,
-pyproject's ``[project.optional-dependencies]``, setup.cfg, ``*.egg-info/requires.txt``).
-A project that ships no test file at all, or declares no way to install its tests'
-requirements, is not measurable, and says which.
+requirements file it ships; else, guessed, plain pytest with the plugins and test libraries
+its own files name (``needs``: its pytest config's options and plugins, its test modules'
+imports of well-known test libraries), kind ``pytest``, which the row's setup says. Extras are
+read from every place an sdist keeps them (PKG-INFO, pyproject's
+``[project.optional-dependencies]``, setup.cfg, ``*.egg-info/requires.txt``). A project that
+ships no test file at all is not measurable (``no-tests-shipped``).
+
+A guessed setup may miss a library some tests need: those tests then fail in the control and
+the changes alike, which the survey's judge does not count as a break.
 
 The sdist is the harness's own copy, so a config written into it changes nothing of the
 project's; a ``tox.ini`` that holds only other tools' sections (``[flake8]``, ``[pytest]``)
@@ -20,17 +25,19 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from packaging.metadata import parse_email
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness._toml import tomllib
-from harness.survey.row import NO_TEST_SETUP, NO_TESTS_SHIPPED, Unmeasurable
+from harness.survey import needs
+from harness.survey.row import NO_TESTS_SHIPPED, Unmeasurable
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
-TOX, EXTRA, GROUP, REQUIREMENTS = "tox", "extra", "group", "requirements"
+TOX, EXTRA, GROUP, REQUIREMENTS, PYTEST = "tox", "extra", "group", "requirements", "pytest"
 REQUIREMENT_FILES = (
     "requirements-test.txt", "requirements-tests.txt", "requirements_test.txt",
     "test-requirements.txt", "test_requirements.txt", "tests/requirements.txt",
@@ -46,20 +53,27 @@ MARK = "# written by harness survey"
 class SuiteSetup:
     """How the project's tests are installed and run."""
 
-    kind: str  # TOX, EXTRA, GROUP or REQUIREMENTS
+    kind: str  # TOX, EXTRA, GROUP, REQUIREMENTS, or PYTEST (the guessed fallback)
     source: str  # where it was found: "tox.ini", "extra 'test' (PKG-INFO)", ...
     name: str = ""  # the extra's, group's or requirements file's name
     generated: bool = False  # the harness wrote the tox config
     env: str = ""  # the tox env the cells start from
+    deps: tuple = ()  # PYTEST: what it installs besides pytest ("pytest-cov", ...)
+    why: tuple = ()  # PYTEST: what named each ("pytest-cov: setup.cfg [tool:pytest] addopts --cov")
 
     def describe(self) -> str:
         how = f"tox env {self.env}" if self.env else "tox"
         if self.kind == TOX:
             return f"{how} ({self.source})"
+        if self.kind == PYTEST:
+            names = ["pytest", *(Requirement(d).name for d in self.deps)]
+            return f"guessed: {', '.join(names)} for {self.source} ({how}, tox.ini written by the harness)"
         return f"pytest with {self.source} ({how}, tox.ini written by the harness)"
 
     def to_dict(self) -> dict:
-        return dict(asdict(self), describe=self.describe())
+        return dict(
+            asdict(self), deps=list(self.deps), why=list(self.why), describe=self.describe()
+        )
 
 
 def tests_shipped(folder: Path) -> bool:
@@ -152,11 +166,31 @@ def find(folder: Path) -> SuiteSetup:
     for name in REQUIREMENT_FILES:
         if (folder / name).is_file():
             return SuiteSetup(REQUIREMENTS, f"requirements file {name}", name, True)
-    raise Unmeasurable(
-        NO_TEST_SETUP,
-        "no test setup found: no tox config, no test/tests/testing/dev extra or dependency "
-        "group, no test requirements file",
-    )
+    return fallback(folder)
+
+
+def fallback(folder: Path) -> SuiteSetup:
+    """Plain pytest, with what the project's own files show its tests need (``needs``)."""
+    found = needs.needs(folder, _own_name(folder))
+    target = _target(folder)
+    where = f"{target}/" if target else "its test modules"
+    source = f"{where} (no test extra: pytest and the plugins its files name)"
+    deps, why = tuple(r for r, _ in found), tuple(f"{Requirement(r).name}: {w}" for r, w in found)
+    return SuiteSetup(PYTEST, source, "", True, deps=deps, why=why)
+
+
+def _own_name(folder: Path) -> str:
+    pkg_info = folder / "PKG-INFO"
+    if pkg_info.is_file():
+        raw, _ = parse_email(pkg_info.read_text(encoding="utf-8", errors="replace"))
+        if raw.get("name"):
+            return raw["name"]
+    project = _toml(folder / "pyproject.toml").get("project", {})
+    return str(project.get("name", "")) if isinstance(project, dict) else ""
+
+
+def _target(folder: Path) -> str:
+    return next((d for d in ("tests", "test") if (folder / d).is_dir()), "")
 
 
 def _test_paths_configured(folder: Path) -> bool:
@@ -184,12 +218,18 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
     package then import one copy of it (a second, installed copy makes pytest refuse every
     module with "import file mismatch")."""
     env = f"py{python.replace('.', '')}" if python else "py"
-    target = next((d for d in ("tests", "test") if (folder / d).is_dir()), "")
+    target = _target(folder)
     where = "" if _test_paths_configured(folder) or not target else f" {target}"
-    lines = [
-        f"{MARK}: the sdist ships no tox config; its tests run with pytest and {setup.source}",
-        "[tox]", f"env_list = {env}", "", "[testenv]", "package = editable", "deps =", "    pytest",
-    ]  # fmt: skip
+    if setup.kind == PYTEST:
+        head = [f"{MARK}: the sdist ships no tox config, no test extra, dependency group or test "
+                "requirements file; its tests run with pytest and what its own files name"]  # fmt: skip
+        head += [f"#   {' '.join(line.split())}" for line in setup.why]
+    else:
+        head = [
+            f"{MARK}: the sdist ships no tox config; its tests run with pytest and {setup.source}"
+        ]
+    lines = [*head, "[tox]", f"env_list = {env}", "", "[testenv]", "package = editable", "deps =",
+             "    pytest", *(f"    {dep}" for dep in setup.deps)]  # fmt: skip
     if setup.kind == REQUIREMENTS:
         lines.append(f"    -r {setup.name}")
     elif setup.kind == EXTRA:
@@ -207,4 +247,4 @@ def write_tox(folder: Path, setup: SuiteSetup, python: str = "") -> SuiteSetup:
     path = folder / "tox.ini"
     kept = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
     path.write_text((kept.rstrip() + "\n\n" if kept.strip() else "") + text, encoding="utf-8")
-    return SuiteSetup(setup.kind, setup.source, setup.name, True, env)
+    return replace(setup, generated=True, env=env)

@@ -50,7 +50,9 @@ class Row:
     fixed_tests: list = field(default_factory=list)  # {test, cell}: failing in the control only
     first_compatible: str | None = None  # the first newer release that no longer breaks
     first_compatible_search: dict | None = None  # last_failing, steps, dropped, monotone, note
-    setup: dict = field(default_factory=dict)  # kind, source, env, detail, generated
+    setup: dict = field(
+        default_factory=dict
+    )  # kind (tox, extra, group, requirements, pytest: guessed), source, env, deps, why
     cells: list = field(default_factory=list)  # per cell: role, pins, verdict, tests, ...
     evidence: str = ""  # the project's compat.html, relative to the survey folder
     sdist: dict = field(default_factory=dict)  # filename, url, sha256

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from harness.survey import discover
+from harness.survey import discover, output, page
 from harness.survey import row as rows
 
 TEST = "def test_one():\n    assert True\n"
@@ -88,13 +88,175 @@ def test_test_comes_before_dev_and_an_extra_before_a_group_of_its_name(tmp_path)
     assert (found.kind, found.name) == (discover.GROUP, "tests")
 
 
-def test_nothing_to_install_the_tests_with_is_no_test_setup(tmp_path):
+def written(folder, python="3.11"):
+    """The setup found and written for ``folder``, and the tox.ini's testenv."""
+    setup = discover.write_tox(folder, discover.find(folder), python)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(folder / "tox.ini")
+    return setup, parser["testenv"]
+
+
+def test_tests_without_a_way_to_install_them_fall_back_to_plain_pytest(tmp_path):
     folder = sdist(
         tmp_path, {"PKG-INFO": "Metadata-Version: 2.1\nName: pkg\nProvides-Extra: docs\n"}
     )
+    setup, testenv = written(folder)
+    assert (setup.kind, setup.generated, setup.env, setup.deps) == (
+        discover.PYTEST,
+        True,
+        "py311",
+        (),
+    )
+    assert setup.source == "tests/ (no test extra: pytest and the plugins its files name)"
+    assert testenv["deps"].split() == ["pytest"] and "extras" not in testenv
+    assert testenv["commands"] == "pytest tests {posargs}"
+    assert testenv["package"] == "editable"
+    assert setup.describe().startswith("guessed: pytest for tests/")
+    assert "no test extra" in (folder / "tox.ini").read_text().splitlines()[0]
+    row = rows.Row("pkg", "1.0", setup=setup.to_dict())  # the survey's schema takes the kind
+    doc = output.document([row], ["numpy==1.26.4", "numpy==2.2.6"], "3.11", 1.0, False)
+    assert output.check(doc)["rows"][0]["setup"]["kind"] == "pytest"
+    assert "guessed: pytest" in output.markdown(doc) and "guessed: pytest" in page.render(doc)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"setup.cfg": "[tool:pytest]\naddopts = --cov=x -n auto --doctest-modules -p no:cacheprovider\n"},
+        {"pytest.ini": "[pytest]\naddopts =\n    --cov=x\n    -n auto\n",
+         "setup.cfg": "[tool:pytest]\naddopts = --timeout=5\n"},  # pytest reads pytest.ini alone
+        {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["--cov-report=xml", "--cov", "-nauto"]\n'},
+        {"tox.ini": "[pytest]\naddopts = -ra --cov x --dist loadgroup -p pytester\n"},
+    ],
+)  # fmt: skip
+def test_options_of_the_pytest_config_bring_their_plugins(tmp_path, files):
+    setup, testenv = written(sdist(tmp_path, files))
+    assert setup.kind == discover.PYTEST
+    assert setup.deps == ("pytest-cov", "pytest-xdist")
+    assert testenv["deps"].split() == ["pytest", "pytest-cov", "pytest-xdist"]
+    assert setup.why[0].startswith("pytest-cov: ") and "addopts" in setup.why[0]
+    assert all(f"#   {why}" in (tmp_path / "pkg-1.0" / "tox.ini").read_text() for why in setup.why)
+
+
+def test_plugins_the_config_names_and_its_plugin_keys(tmp_path):
+    folder = sdist(tmp_path, {"pyproject.toml": """
+        [tool.pytest.ini_options]
+        addopts = "-p pytest_randomly -p tests.plugin -p unknown_plugin --timeout 60 --flakes"
+        required_plugins = ["pytest-benchmark>=4", "pytest-env"]
+        asyncio_mode = "auto"
+    """, "tests/plugin.py": ""})  # fmt: skip
+    found = discover.find(folder)
+    assert found.deps == ("pytest-asyncio", "pytest-benchmark>=4", "pytest-env",
+                          "pytest-flakes", "pytest-randomly", "pytest-timeout")  # fmt: skip
+
+
+def test_an_option_or_key_the_projects_conftest_adds_brings_no_plugin(tmp_path):
+    folder = sdist(tmp_path, {
+        "setup.cfg": "[tool:pytest]\naddopts = --remote-data=none --cov\ntimeout = 5\n",
+        "conftest.py": """
+            def pytest_addoption(parser):
+                parser.addoption("--remote-data", default="none")
+                parser.addini("timeout", "the project's own")
+        """,
+    })  # fmt: skip
+    assert discover.find(folder).deps == ("pytest-cov",)
+
+
+def test_imports_of_test_libraries_bring_them(tmp_path):
+    folder = sdist(tmp_path, {
+        "tests/test_pkg.py": "import hypothesis.strategies as st\nfrom pytest_mock import MockerFixture\n" + TEST,
+        "tests/test_more.py": """
+            import os, unittest.mock, numpy, pkg, helpers
+            from . import sibling
+            try:
+                import freezegun
+            except ImportError:
+                freezegun = None
+            def test_late():
+                import responses
+        """,
+        "tests/helpers.py": "import nose.tools\n",  # a helper under tests/ is read too
+        "tests/conftest.py": "pytest_plugins = ['pytester', 'pytest_asyncio']\n",
+        "pkg/__init__.py": "import parameterized\n",  # the package's own code is not a test's
+    })  # fmt: skip
+    setup, testenv = written(folder, "3.12")
+    assert setup.deps == (
+        "hypothesis",
+        'nose; python_version < "3.12"',
+        "pytest-asyncio",
+        "pytest-mock",
+    )
+    assert "hypothesis: import hypothesis in tests/test_pkg.py" in setup.why
+    assert testenv["deps"].splitlines()[1:] == ["pytest", *setup.deps]
+    assert setup.describe().startswith(
+        "guessed: pytest, hypothesis, nose, pytest-asyncio, pytest-mock for"
+    )
+
+
+def test_fixtures_and_markers_of_plugins_unless_the_project_defines_them(tmp_path):
+    folder = sdist(tmp_path, {"tests/test_pkg.py": """
+        import pytest
+        @pytest.mark.asyncio
+        async def test_a(mocker, benchmark):
+            pass
+        @pytest.fixture
+        def benchmark():
+            pass
+    """, "tests/test_more.py": """
+        import pytest
+        @pytest.mark.parametrize("inp, httpserver", [(1, 2)])
+        def test_b(inp, httpserver, session_mocker=None):
+            pass
+        def check(benchmark):  # a helper, not a test: its arguments are no fixtures
+            pass
+    """})  # fmt: skip
+    assert discover.find(folder).deps == ("pytest-asyncio", "pytest-mock")
+
+
+@pytest.mark.filterwarnings(
+    "ignore:invalid escape"
+)  # pytest's own filters come before the harness's
+def test_a_file_that_does_not_parse_or_is_a_link_is_left_out(tmp_path):
+    folder = sdist(tmp_path, {
+        "tests/test_py2.py": 'import hypothesis\nprint "python 2"\n',
+        "tests/test_escape.py": 'import mock\nPATTERN = "\\d+"\n' + TEST,  # parses, with a warning
+        "elsewhere/test_x.py": "import freezegun\n",
+    })  # fmt: skip
+    (folder / "tests" / "test_link.py").symlink_to(folder / "elsewhere" / "test_x.py")
+    found = discover.find(folder)
+    assert found.deps == ("freezegun", "mock")
+    assert found.why == ("freezegun: import freezegun in elsewhere/test_x.py",
+                         "mock: import mock in tests/test_escape.py")  # fmt: skip
+
+
+def test_the_projects_own_modules_are_never_installed_from_the_index(tmp_path):
+    folder = sdist(tmp_path, {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: pytest-cov\n",
+        "setup.cfg": "[tool:pytest]\naddopts = --cov=pytest_cov\n",
+        "src/mock/__init__.py": "",
+        "tests/test_pkg.py": "import mock\nimport pytest_cov\n" + TEST,
+        "tests/hypothesis/test_props.py": "import hypothesis\n",  # a folder of tests, not a module
+    })  # fmt: skip
+    assert discover.find(folder).deps == ("hypothesis",)
+
+
+def test_a_test_extra_is_still_taken_before_the_fallback(tmp_path):
+    folder = sdist(tmp_path, {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: pkg\nProvides-Extra: test\n",
+        "setup.cfg": "[tool:pytest]\naddopts = --cov=x\n",
+        "tests/test_pkg.py": "import hypothesis\n" + TEST,
+    })  # fmt: skip
+    setup, testenv = written(folder)
+    assert (setup.kind, setup.deps) == (discover.EXTRA, ())
+    assert testenv["deps"].split() == ["pytest"] and testenv["extras"] == "test"
+
+
+def test_no_tests_shipped_is_not_measurable_whatever_the_config_names(tmp_path):
+    folder = sdist(tmp_path, {"setup.cfg": "[tool:pytest]\naddopts = --cov=x\n",
+                              "pkg/__init__.py": "import hypothesis\n"}, tests=False)  # fmt: skip
     with pytest.raises(rows.Unmeasurable) as caught:
         discover.find(folder)
-    assert caught.value.kind == rows.NO_TEST_SETUP
+    assert caught.value.kind == rows.NO_TESTS_SHIPPED
 
 
 def test_an_sdist_without_test_modules_ships_no_tests(tmp_path):
