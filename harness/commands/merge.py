@@ -43,11 +43,11 @@ def command(state: State) -> int:
             raise HarnessError(
                 f"merge: {links[0]} is a symbolic link; the harness does not follow it"
             )
-    surveys = [survey_merge.is_survey(source) for source in args.sources]
-    if any(surveys):
-        if not all(surveys):
-            mixed = args.sources[surveys.index(False)]
-            raise HarnessError(f"merge: {mixed} holds no survey.json; merge surveys with surveys")
+    if any(survey_merge.is_survey(source) for source in args.sources):
+        runs = [s for s in [*args.sources, state.reports] if survey_merge.holds_a_run(s)]
+        if runs:
+            raise HarnessError(f"merge: {runs[0]} holds a run's cell results, not a survey; "
+                               "merge surveys with surveys, into a folder of their own")  # fmt: skip
         return _surveys(state)
     conflicts, unreadable, seen = [], [], {}
     with state.folder("merge") as target:
@@ -79,19 +79,22 @@ def command(state: State) -> int:
 
 
 def _surveys(state: State) -> int:
-    """Join the folders of a survey's shards: their rows and each project's evidence."""
+    """Join the folders of a survey's shards: their rows and each project's evidence. A shard
+    without a readable survey.json (one that crashed before its first row) is named, exit 3."""
     with state.folder("merge") as target:
         joined = survey_merge.join(state.args.sources, target.reports)
-        if not joined.rows and not joined.changes:
-            raise HarnessError("merge: no survey.json could be read; nothing to merge")
-        doc = survey_output.document(joined.rows, joined.changes, joined.python, joined.wall_s,
-                                     joined.interrupted)  # fmt: skip
-        paths = survey_output.save(doc, target.reports)
+        if joined.changes:
+            doc = survey_output.document(joined.rows, joined.changes, joined.python,
+                                         joined.wall_s, joined.interrupted)  # fmt: skip
+            paths = survey_output.save(doc, target.reports)
     for path in joined.unreadable:
         print(f"harness merge: cannot read {path}; it is left out", file=sys.stderr)
     for key, first, other in joined.conflicts:
-        print(f"harness merge: {key} conflicts: {first[0]} against {other[0]}; the first is kept",
+        print(f"harness merge: {key} conflicts: {first} against {other}; the first is kept",
               file=sys.stderr)  # fmt: skip
+    if not joined.changes:
+        print("harness merge: no survey.json could be read; nothing merged", file=sys.stderr)
+        return EXIT_UNMEASURED
     print(f"harness merge: {len(joined.rows)} project row(s) from {len(state.args.sources)} "
           f"folder(s) -> {paths['json']}")  # fmt: skip
     return EXIT_UNMEASURED if joined.conflicts or joined.unreadable else EXIT_OK

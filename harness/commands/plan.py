@@ -4,12 +4,10 @@ uploaded."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
 
-from harness.commands import survey
 from harness.errors import EXIT_OK, HarnessError
 from harness.report import compat as reports
 from harness.stages import select as matrix
@@ -17,6 +15,7 @@ from harness.stages.shard import GITHUB_MAX_JOBS, MIN_SHARD_S, group_key, shard_
 from harness.state import SELECTION, State, add, project_folder
 from harness.survey import output as survey_output
 from harness.survey import shards as survey_shards
+from harness.survey import wanted as listing
 
 
 def add_parser(commands) -> None:
@@ -65,7 +64,12 @@ def _survey(args) -> int:
     """The survey's projects as shards; each shard's ``projects`` are survey's arguments."""
     if not args.survey.is_file():
         raise HarnessError(f"--survey {args.survey}: no such file")
-    wanted = [str(w) for w in survey.listed(argparse.Namespace(projects=[], from_file=args.survey))]
+    wanted = [
+        str(w)
+        for w in dict.fromkeys(map(listing.wanted_of, listing.read_list(args.survey, "--survey")))
+    ]
+    if not wanted:
+        raise HarnessError(f"--survey {args.survey} lists no project")
     durations = {}
     for path in args.durations:
         path = path / "survey.json" if path.is_dir() else path

@@ -20,35 +20,24 @@ import re
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
 
 from harness import index, processes
 from harness.commands.gate import default_env
 from harness.errors import EXIT_INTERRUPTED, EXIT_OK, HarnessError
 from harness.report import progress
-from harness.stages import budget, interpreters
+from harness.stages import budget, interpreters, pipeline
 from harness.stages import select as matrix
 from harness.state import State, add
-from harness.survey import compatible, fetch, measure, output
+from harness.survey import compatible, fetch, measure, output, side_by_side
 from harness.survey import row as rows
+from harness.survey.wanted import Wanted, listed
 
 SURVEY_REPORTS = ".harness-survey"
 PYTHON = re.compile(r"3\.\d{1,2}")
 TOOLS = {"lint", "docs", "doc", "type", "typing", "mypy", "flake8", "style", "fix", "format",
          "pkg_meta", "readme", "build", "release", "bench", "benchmark", "coverage"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Wanted:
-    name: str  # canonical
-    version: str = ""  # "" for the latest release
-
-    def __str__(self) -> str:
-        return f"{self.name}=={self.version}" if self.version else self.name
 
 
 def add_parser(commands) -> None:
@@ -74,36 +63,6 @@ def add_parser(commands) -> None:
         "--with"
     ].help = "a cell: these pins in each project's env; the first --with is the control"
     shared["--reports"].help = f"the survey's folder (default: {SURVEY_REPORTS})"
-
-
-def wanted_of(text: str) -> Wanted:
-    """``NAME`` or ``NAME==VERSION``; anything else is bad input."""
-    try:
-        requirement = Requirement(text.strip())
-    except InvalidRequirement as exc:
-        raise HarnessError(f"{text!r} is not a project, e.g. pandas or pandas==2.2.3") from exc
-    specifiers = list(requirement.specifier)
-    exact = (
-        len(specifiers) == 1 and specifiers[0].operator == "==" and "*" not in specifiers[0].version
-    )
-    if requirement.extras or requirement.url or requirement.marker or (specifiers and not exact):
-        raise HarnessError(f"{text!r}: give a project name, optionally ==VERSION")
-    return Wanted(index.project_name(requirement.name), specifiers[0].version if exact else "")
-
-
-def listed(args) -> list:
-    """The projects asked for, in order, each once."""
-    texts = list(args.projects)
-    if args.from_file is not None:
-        try:
-            lines = args.from_file.read_text().splitlines()
-        except OSError as exc:
-            raise HarnessError(f"--from-file {args.from_file}: {exc.strerror or exc}") from exc
-        texts += [line.split("#")[0].strip() for line in lines]
-    found = list(dict.fromkeys(wanted_of(t) for t in texts if t.strip()))
-    if not found:
-        raise HarnessError("survey needs projects: name them, or pass --from-file FILE")
-    return found
 
 
 def choose_env(folder: Path, python: str) -> str:
@@ -172,36 +131,57 @@ def command(state: State) -> int:
     at_once = (
         1 if options.disk_budget else min(state.args.parallel or os.cpu_count() or 1, len(wanted))
     )
+    if not options.jobs:  # the machine's memory shared by the projects side by side
+        options = replace(options, jobs=pipeline.default_jobs(runs=at_once))
     with state.folder("survey") as store:
         stored = _stored(store.reports, options)
         previous = {(r.project, r.version): r for r in stored}
         resolved = _resolve(wanted)
+        wanted = _once_each(wanted, resolved)
+        found = {(s.project, s.version) for s in resolved.values() if isinstance(s, fetch.Sdist)}
+        stored[:] = [r for r in stored if r.version or not any(p == r.project for p, _ in found)]
+        listed_at = {}  # (project, version) -> its place in the list: the table's order
+
+        def in_order(some: list) -> list:
+            return sorted(some, key=lambda r: listed_at[(r.project, r.version)])
 
         def save() -> dict:
             with lock:
-                found = output.merged(stored, measured)
-                doc = output.document(found, options.changes, options.python,
+                rows_now = output.merged(stored, in_order(measured))
+                doc = output.document(rows_now, options.changes, options.python,
                                       time.monotonic() - start, interrupted)  # fmt: skip
                 return output.save(doc, store.reports)
 
-        def record(row: rows.Row) -> None:
+        def record(row: rows.Row, number: int) -> None:
             with lock:
                 key = (row.project, row.version)
+                listed_at[key] = number
                 measured[:] = [r for r in measured if (r.project, r.version) != key] + [row]
             save()
 
         def survey_one(number: int, want: Wanted) -> None:
             counter = f"[{number}/{len(wanted)}]"
             label = f"{counter} {want}: " if at_once > 1 else ""
-            row = _one(want, resolved[want], previous, options, state.args, counter, label)
-            record(row)  # written before a bisection, which may take long
-            if _bisects(row, state.args):
-                _first_compatible(row, options, counter, label)
-                record(row)
+            try:
+                row = _one(want, resolved[want], previous, options, state.args, counter, label)
+                record(row, number)  # written before a bisection, which may take long
+                if _bisects(row, state.args):
+                    _first_compatible(row, options, counter, at_once > 1)
+                    record(row, number)
+            except processes.Interrupted:
+                raise
+            except Exception as exc:  # a bug, met on one project: its row says so
+                if os.environ.get("HARNESS_TRACEBACK"):
+                    raise
+                say(f"{counter} {want}: {measure.internal(exc)}")
+                record(rows.Row(want.name, want.version, reason_kind=rows.INTERNAL,
+                                reason=measure.internal(exc)), number)  # fmt: skip
 
-        interrupted = _each(survey_one, list(enumerate(wanted, 1)), at_once)
-        paths = save()
-    for row in measured:
+        try:
+            interrupted = side_by_side.each(survey_one, list(enumerate(wanted, 1)), at_once)
+        finally:
+            paths = save()  # the table, whatever ended the survey
+    for row in in_order(measured):
         print(_line(row))
     print(f"harness survey: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
     if interrupted:
@@ -210,34 +190,16 @@ def command(state: State) -> int:
     return EXIT_OK
 
 
-def _each(work, items: list, at_once: int) -> bool:
-    """``work(*item)`` for every item, ``at_once`` at a time, in order of the list; whether an
-    interrupt stopped it (every process of every project is gone by then)."""
-    pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="project")
-
-    def unless_stopping(*item) -> None:  # a project queued when the interrupt came never starts
-        if processes.LIVE.stopping:
-            raise processes.Interrupted()
-        work(*item)
-
-    futures = [pool.submit(unless_stopping, *item) for item in items]
-    interrupted = False
-    try:
-        for future in futures:
-            try:
-                future.result()
-            except processes.Interrupted:
-                interrupted = True
-    except KeyboardInterrupt:  # the main thread's: cli's handler has killed every process
-        interrupted = True
-    finally:
-        for future in futures:
-            future.cancel()
-        processes.LIVE.kill_all() if interrupted else None
-        pool.shutdown(wait=True)
-    if interrupted:
-        processes.LIVE.stopping = False
-    return interrupted
+def _once_each(wanted: list, resolved: dict) -> list:
+    """The projects asked for, each release once: ``foo`` and ``foo==1.0`` may be one sdist."""
+    seen, kept = set(), []
+    for want in wanted:
+        sdist = resolved[want]
+        key = (sdist.project, sdist.version) if isinstance(sdist, fetch.Sdist) else want
+        if key not in seen:
+            seen.add(key)
+            kept.append(want)
+    return kept
 
 
 def _one(want: Wanted, found, previous: dict, options, args, counter: str, label: str) -> rows.Row:
@@ -262,7 +224,7 @@ def _bisects(row: rows.Row, args) -> bool:
     return args.first_compatible and row.outcome == rows.BREAKS and not (args.resume and searched)
 
 
-def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
+def _first_compatible(row: rows.Row, options, counter: str, labelled: bool) -> None:
     say(
         f"{counter} {row.project}: bisecting its newer releases for the first that no longer breaks"
     )
@@ -275,7 +237,8 @@ def _first_compatible(row: rows.Row, options, counter: str, label: str) -> None:
         return
     compatible.first_compatible(
         row, data,
-        lambda sdist: measure.change_first(sdist, options, lambda: progress.choose(prefix=label)),
+        lambda sdist: measure.change_first(sdist, options, lambda: progress.choose(
+            prefix=f"{counter} {sdist.project}=={sdist.version}: " if labelled else "")),
         say,
         options.python,
     )  # fmt: skip

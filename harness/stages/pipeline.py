@@ -70,13 +70,15 @@ class Silent:
     def close(self) -> None: ...
 
 
-def default_jobs() -> int:
+def default_jobs(runs: int = 1) -> int:
+    """Cells at once for one of ``runs`` runs side by side: one per core, while the memory
+    holds every run's cells (``CELL_MEMORY_BYTES`` each)."""
     cores = os.cpu_count() or 1
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - not on Linux
         return cores
-    return max(1, min(cores, memory // CELL_MEMORY_BYTES))
+    return max(1, min(cores, memory // CELL_MEMORY_BYTES // max(1, runs)))
 
 
 def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, threads: int,

@@ -17,7 +17,7 @@ import time
 from packaging.version import Version
 
 from harness.bisection import MEASURED, Step, answer, search
-from harness.model import PASS
+from harness.model import CRASH, FAIL, PASS
 from harness.survey import fetch, judge
 from harness.survey import row as rows
 
@@ -36,8 +36,10 @@ def step(project: str, version, measure) -> Step:
     except rows.Unmeasurable as exc:
         return Step(str(version), rows.NOT_MEASURABLE, exc.kind, round(time.monotonic() - start, 1))
     found = measure(sdist)
-    if found.control is None and found.changes and all(r.verdict == PASS for r in found.changes):
-        verdict, signature = PASS, ""  # the change passes whole: nothing broke (change_first)
+    unread = [r.verdict for r in found.changes if r.verdict in (FAIL, CRASH)]
+    if found.control is None and found.changes and not unread:  # change_first's changes alone
+        verdict = next((r.verdict for r in found.changes if r.verdict != PASS), PASS)
+        signature = ""  # a change that passes whole broke nothing; else what kept it unmeasured
     elif found.control is None:
         verdict, signature = rows.NOT_MEASURABLE, found.row.reason_kind
     else:

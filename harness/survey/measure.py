@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import processes
-from harness.errors import ConfigError, DiskSpaceError, StorageError, ToolError
-from harness.model import PASS, CellResult
+from harness.errors import ConfigError, DiskSpaceError, HarnessError, StorageError, ToolError
+from harness.model import CRASH, FAIL, CellResult
 from harness.names import safe_name
 from harness.report import publish
 from harness.stages import expectations, pipeline
@@ -32,8 +32,10 @@ from harness.stages.signatures import BUILTIN
 from harness.store import Store
 from harness.survey import discover, fetch, judge
 from harness.survey import row as rows
+from harness.survey.side_by_side import Folders
 
 PROJECTS = "projects"
+FOLDERS = Folders()  # one measurement at a time in a release's folder
 
 
 @dataclass
@@ -69,56 +71,72 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
     row = rows.Row(sdist.project, sdist.version,
                    sdist={"filename": sdist.filename, "url": sdist.url, "sha256": sdist.sha256})  # fmt: skip
     measured = Surveyed(row)
-    folder = folder_of(options.reports, sdist.project, sdist.version)
     try:
-        archive = fetch.download(sdist)
-        folder.mkdir(parents=True, exist_ok=True)
-        source = fetch.extract(archive, folder / "src")
-        setup = discover.find(source)
-        if setup.kind == discover.TOX:
-            setup = replace(setup, env=options.choose_env(source, options.python))
-        else:
-            setup = discover.write_tox(source, setup, options.python)
-        row.setup = setup.to_dict()
-        cells = matrix.adhoc_cells(source, options.changes, setup.env)
-        for cell in cells:
-            matrix.check_deps(cell)
-        results = _run(source, folder / "reports", cells[options.changes_only :], options, progress)
-        row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
-        if options.changes_only:
-            measured.changes = results
-        else:
-            measured.control, measured.changes = results[0], results[1:]
-            _judged(row, options.changes, measured.control, measured.changes)
-    except rows.Unmeasurable as exc:
-        row.reason_kind, row.reason = exc.kind, exc.reason
-    except (DiskSpaceError, StorageError) as exc:
-        row.reason_kind, row.reason = rows.DISK, str(exc)
-    except (ConfigError, ToolError) as exc:
-        row.reason_kind, row.reason = rows.CONFIG, str(exc).strip().splitlines()[0]
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-        row.reason_kind, row.reason = rows.NETWORK, f"the index could not be reached: {exc}"
-    except processes.Interrupted:
-        raise
-    except Exception as exc:  # a bug, met on one project: its row says so, the survey goes on
-        if os.environ.get("HARNESS_TRACEBACK"):
+        folder = folder_of(options.reports, sdist.project, sdist.version)
+    except HarnessError as exc:
+        row.reason_kind, row.reason = rows.BAD_SDIST, f"the release cannot name a folder: {exc}"
+        return measured
+    with FOLDERS.lock(folder):
+        try:
+            _measure_in(folder, sdist, options, progress, measured)
+        except rows.Unmeasurable as exc:
+            row.reason_kind, row.reason = exc.kind, exc.reason
+        except (DiskSpaceError, StorageError) as exc:
+            row.reason_kind, row.reason = rows.DISK, str(exc)
+        except (ConfigError, ToolError) as exc:
+            row.reason_kind, row.reason = rows.CONFIG, str(exc).strip().splitlines()[0]
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            row.reason_kind, row.reason = rows.NETWORK, f"the index could not be reached: {exc}"
+        except processes.Interrupted:
             raise
-        row.reason_kind, row.reason = rows.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
-    finally:
-        _drop_envs(folder / "reports")
-        row.duration_s = round(time.monotonic() - start, 1)
-        now = datetime.datetime.now(datetime.timezone.utc)
-        row.measured_at = now.isoformat(timespec="seconds")
+        except Exception as exc:  # a bug, met on one project: its row says so, the survey goes on
+            if os.environ.get("HARNESS_TRACEBACK"):
+                raise
+            row.reason_kind, row.reason = rows.INTERNAL, internal(exc)
+        finally:
+            _drop_envs(folder / "reports")
+            row.duration_s = round(time.monotonic() - start, 1)
+            now = datetime.datetime.now(datetime.timezone.utc)
+            row.measured_at = now.isoformat(timespec="seconds")
     return measured
+
+
+def internal(exc: BaseException) -> str:
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progress,
+                measured: Surveyed) -> None:  # fmt: skip
+    row = measured.row
+    archive = fetch.download(sdist)
+    folder.mkdir(parents=True, exist_ok=True)
+    source = fetch.extract(archive, folder / "src")
+    setup = discover.find(source)
+    if setup.kind == discover.TOX:
+        setup = replace(setup, env=options.choose_env(source, options.python))
+    else:
+        setup = discover.write_tox(source, setup, options.python)
+    row.setup = setup.to_dict()
+    cells = matrix.adhoc_cells(source, options.changes, setup.env)
+    for cell in cells:
+        matrix.check_deps(cell)
+    results = _run(source, folder / "reports", cells[options.changes_only :], options, progress)
+    row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
+    if options.changes_only:
+        measured.changes = results
+    else:
+        measured.control, measured.changes = results[0], results[1:]
+        _judged(row, options.changes, measured.control, measured.changes)
 
 
 def change_first(sdist: fetch.Sdist, options: SurveyOptions, progress=lambda: None) -> Surveyed:
     """A release measured for a bisection step: its changed cells first, and its control only
-    when one of them does not pass whole (a change that passes breaks nothing), the changed
-    cells then kept (``resume``). ``progress()`` makes each measurement's display."""
+    when one of them fails or crashes (a change that passes breaks nothing; one that could not
+    be measured leaves the step unmeasured whatever the control does), the changed cells then
+    kept (``resume``). ``progress()`` makes each measurement's display."""
     options = replace(options, resume=True)
     alone = measure(sdist, replace(options, changes_only=True), progress())
-    if alone.changes and all(r.verdict == PASS for r in alone.changes):
+    if not any(r.verdict in (FAIL, CRASH) for r in alone.changes):
         return alone
     return measure(sdist, options, progress())
 
@@ -144,7 +162,7 @@ def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progr
             processes.LIVE.stopping = False  # every process is gone; now report
         done = {r.cell.name for r in outcome.results} if outcome else set()
         try:
-            control = "" if options.changes_only else cells[0].name  # the first --with
+            control = None if options.changes_only else cells[0].name  # None: as recorded
             publish.publish(store, source, [c.name for c in cells if c.name not in done],
                             interrupted, {}, options.signatures, expectations.NONE,
                             to_summary=False, control=control)  # fmt: skip

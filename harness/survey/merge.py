@@ -4,7 +4,9 @@ uploaded): their rows, and each row's evidence folder (``projects/NAME-VERSION``
 Every folder is input: its survey.json is checked against the schema, a folder of another
 comparison is refused, a project's folder name is recomputed from the row (never read from
 it) and copied without following links. A project in two folders with two different answers
-is a conflict: the first folder's row stays and the conflict is named.
+is a conflict: the first folder's row stays and the conflict is named, unless one of them could
+not be measured for a cause that may pass (a timeout, the network, the disk): the measured one
+stays.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Joined:
     wall_s: float = 0.0  # the longest shard's: they ran side by side
     interrupted: bool = False
     conflicts: list = field(default_factory=list)  # (project==version, first answer, other)
+    # a row measured again (a timeout, then a measurement) replaces the earlier one
     unreadable: list = field(default_factory=list)  # folders whose survey.json was left out
 
 
@@ -33,39 +36,57 @@ def is_survey(folder: Path) -> bool:
     return (folder / "survey.json").is_file()
 
 
-def answer(row: rows.Row) -> tuple:
-    return (row.outcome, row.reason_kind, sorted(b["test"] for b in row.broken_tests),
-            row.first_compatible)  # fmt: skip
+def holds_a_run(folder: Path) -> bool:
+    """Whether ``folder`` holds ``harness run``'s results (never merged with a survey)."""
+    return (folder / "compat.json").exists() or (folder / "cells").is_dir()
+
+
+def answer(row: rows.Row) -> str:
+    """What a row answers, in words: two rows of one release compare by it."""
+    text = row.outcome + (f" ({row.reason_kind})" if row.reason_kind else "")
+    if row.broken_tests:
+        text += f", {len(row.broken_tests)} broken: {row.broken_tests[0]['test']!r}…"
+    return text + (f", first compatible {row.first_compatible}" if row.first_compatible else "")
+
+
+def _better(first: rows.Row, other: rows.Row) -> bool:
+    """Whether ``other`` replaces ``first``: a measurement over one whose cause may have passed
+    (a timeout, the network, the disk: what ``--resume`` measures again)."""
+    return first.retried and not other.retried
 
 
 def join(sources: list, target: Path) -> Joined:
     """The rows of ``sources`` (and of a survey ``target`` already holds, first), their
     evidence copied into ``target``."""
-    joined, seen = Joined(), {}
+    joined, seen, first = Joined(), {}, None
     for source in ([target] if is_survey(target) else []) + list(sources):
         try:
             doc = output.load(source)
+            if doc is None:
+                raise ValueError("no survey.json: did its survey stop before its first row?")
         except (OSError, ValueError) as exc:
             joined.unreadable.append(f"{source / 'survey.json'} ({exc})")
             continue
         comparison = [doc["comparison"]["control"], *doc["comparison"]["changes"]]
         if not joined.changes:
-            joined.changes, joined.python = comparison, doc["python"]
+            joined.changes, joined.python, first = comparison, doc["python"], source
         elif (comparison, doc["python"]) != (joined.changes, joined.python):
-            raise HarnessError(f"merge: {source} holds a survey of {' vs '.join(comparison)}, "
-                               f"not of {' vs '.join(joined.changes)}")  # fmt: skip
+            raise HarnessError(f"merge: {source} holds a survey of {' vs '.join(comparison)} "
+                               f"(python {doc['python'] or 'as chosen'}), {first} one of "
+                               f"{' vs '.join(joined.changes)} (python {joined.python or 'as chosen'})")  # fmt: skip
         joined.wall_s = max(joined.wall_s, doc["summary"]["wall_s"])
         joined.interrupted |= doc["interrupted"]
         for row in map(rows.Row.from_dict, doc["rows"]):
-            key = f"{row.project}=={row.version}"
-            if key in seen:
-                if answer(seen[key]) != answer(row):
-                    joined.conflicts.append((key, answer(seen[key]), answer(row)))
+            key = f"{row.project}=={row.version}"  # plain names: the schema's patterns
+            earlier = seen.get(key)
+            if earlier is not None and not _better(earlier, row):
+                if answer(earlier) != answer(row) and not _better(row, earlier):
+                    joined.conflicts.append((key, answer(earlier), answer(row)))
                 continue
             seen[key] = row
             if source != target:
                 _copy_evidence(source, target, row)
-            joined.rows.append(row)
+            joined.rows = [r for r in joined.rows if r is not earlier] + [row]
     return joined
 
 

@@ -11,6 +11,8 @@ shard with the least work, so shards end together; ties keep the list's order.
 
 from __future__ import annotations
 
+import math
+
 DEFAULT_PROJECT_S = 300.0  # fetch, build and install twice, run its suite twice
 
 
@@ -20,6 +22,8 @@ def recorded(doc: dict) -> dict:
     for row in doc["rows"]:
         steps = (row.get("first_compatible_search") or {}).get("steps") or []
         seconds = row["duration_s"] + sum(s.get("seconds", 0) for s in steps)
+        if not math.isfinite(seconds) or seconds <= 0 or not row["version"]:
+            continue  # a hand-edited or a not-found row estimates nothing
         found[f"{row['project']}=={row['version']}"] = seconds
         found.setdefault(row["project"], seconds)  # a project listed without its version
     return found

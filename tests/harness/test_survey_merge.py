@@ -56,8 +56,10 @@ def test_a_project_answered_two_ways_keeps_the_first_and_exits_3(tmp_path, capsy
     one = shard(tmp_path / "one", [breaking_row("pint", "0.23")])
     two = shard(tmp_path / "two", [works], evidence=False)
     assert main(["merge", str(one), str(two), "--reports", str(tmp_path / "merged")]) == 3
+    err = capsys.readouterr().err
     assert (
-        "pint==0.23 conflicts: breaks against works; the first is kept" in capsys.readouterr().err
+        "pint==0.23 conflicts: breaks, 1 broken: 't.py::test_<script>x'… against works; the "
+        "first is kept" in err
     )
     assert [r["outcome"] for r in merged(tmp_path)["rows"]] == ["breaks"]
 
@@ -83,11 +85,73 @@ def test_a_broken_survey_is_left_out_and_named(tmp_path, capsys):
     assert [r["project"] for r in merged(tmp_path)["rows"]] == ["pint"]
 
 
-def test_surveys_and_cell_results_are_not_mixed(tmp_path, capsys):
+@pytest.mark.parametrize("where", ["source", "target"])
+def test_surveys_and_cell_results_are_not_mixed(tmp_path, capsys, where):
     one = shard(tmp_path / "one", [breaking_row("pint", "0.23")])
-    (tmp_path / "cells").mkdir()
-    assert main(["merge", str(one), str(tmp_path / "cells"), "--reports", str(tmp_path / "m")]) == 2
-    assert "merge surveys with surveys" in capsys.readouterr().err
+    run = tmp_path / "run"
+    (run / "cells").mkdir(parents=True)  # what harness run --shard leaves
+    sources, target = ([one, run], tmp_path / "m") if where == "source" else ([one], run)
+    assert main(["merge", *map(str, sources), "--reports", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"{run} holds a run's cell results" in err and len(err.splitlines()) == 1
+
+
+def test_a_shard_that_stopped_before_its_first_row_is_named_and_the_rest_merged(tmp_path, capsys):
+    one = shard(tmp_path / "one", [breaking_row("pint", "0.23")])
+    crashed = tmp_path / "crashed"
+    (crashed / "projects").mkdir(parents=True)
+    (crashed / ".harness-reports").write_text("survey\n")
+    assert main(["merge", str(one), str(crashed), "--reports", str(tmp_path / "merged")]) == 3
+    assert "crashed/survey.json (no survey.json" in capsys.readouterr().err
+    assert [r["project"] for r in merged(tmp_path)["rows"]] == ["pint"]
+
+
+def test_nothing_readable_says_why_and_exits_3(tmp_path, capsys):
+    crashed = tmp_path / "crashed"
+    (crashed / "projects").mkdir(parents=True)
+    bad = shard(tmp_path / "bad", [breaking_row("pint", "0.23")])
+    (bad / "survey.json").write_text("{")
+    assert main(["merge", str(bad), str(crashed), "--reports", str(tmp_path / "merged")]) == 3
+    err = capsys.readouterr().err
+    assert err.count("cannot read") == 2 and "nothing merged" in err
+    assert not (tmp_path / "merged" / "survey.json").exists()
+
+
+def test_a_measurement_replaces_a_timeout_whichever_folder_comes_first(tmp_path, capsys):
+    timed_out = rows.Row("pint", "0.23", reason_kind=rows.TIMED_OUT, reason="cell timed out")
+    one = shard(tmp_path / "one", [timed_out])
+    two = shard(tmp_path / "two", [breaking_row("pint", "0.23")])
+    assert main(["merge", str(one), str(two), "--reports", str(tmp_path / "merged")]) == 0
+    (row,) = merged(tmp_path)["rows"]
+    assert row["outcome"] == "breaks" and "conflicts" not in capsys.readouterr().err
+    assert main(["merge", str(one), "--reports", str(tmp_path / "merged")]) == 0  # and after it
+    assert [r["outcome"] for r in merged(tmp_path)["rows"]] == ["breaks"]
+
+
+def test_a_target_of_another_comparison_is_named_beside_the_shard(tmp_path, capsys):
+    other = ["numpy==1.26.4", "numpy==2.1.0"]
+    shard(tmp_path / "merged", [breaking_row("pint", "0.24")], groups=other)
+    one = shard(tmp_path / "one", [breaking_row("pint", "0.23")])
+    assert main(["merge", str(one), "--reports", str(tmp_path / "merged")]) == 2
+    err = capsys.readouterr().err
+    assert f"{one} holds a survey of numpy==1.26.4 vs numpy==2.2.6" in err
+    assert f"{tmp_path / 'merged'} one of numpy==1.26.4 vs numpy==2.1.0" in err
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("project", "pint\n::error::forged"), ("project", "[x](https://evil.example)"),
+    ("version", "1.0 | <b>"), ("project", "../../etc"),
+])  # fmt: skip
+def test_a_row_with_an_odd_name_makes_its_shard_unreadable(tmp_path, capsys, field, value):
+    one = shard(tmp_path / "one", [breaking_row("pint", "0.23")], evidence=False)
+    doc = json.loads((one / "survey.json").read_text())
+    doc["rows"][0][field] = value
+    (one / "survey.json").write_text(json.dumps(doc))
+    good = shard(tmp_path / "good", [breaking_row("quantities", "0.15.0")], evidence=False)
+    assert main(["merge", str(good), str(one), "--reports", str(tmp_path / "merged")]) == 3
+    err = capsys.readouterr().err
+    assert f"rows/0/{field}" in err and len(err.splitlines()) == 1
+    assert [r["project"] for r in merged(tmp_path)["rows"]] == ["quantities"]
 
 
 @pytest.mark.parametrize("linked", ["projects", "projects/pint-0.23", "projects/pint-0.23/reports"])

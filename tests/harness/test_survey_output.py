@@ -205,9 +205,11 @@ def test_the_env_of_a_project_s_own_tox_config(monkeypatch, tmp_path):
     (["pass", "pass"], "pass"),
     (["fail"], "not-measurable"),  # change_first measures the control then; alone, no verdict
     (["pass", "crash"], "not-measurable"),
+    (["unsatisfiable"], "unsatisfiable"),  # the release pins numpy<2: dropped by the search
+    (["pass", "timeout"], "timeout"),
     ([], "not-measurable"),
 ])  # fmt: skip
-def test_a_step_without_its_control_passes_only_when_every_change_passes(monkeypatch, changes,
+def test_a_step_without_its_control_passes_when_every_change_passes_else_is_unread(monkeypatch, changes,
                                                                         verdict):  # fmt: skip
     from harness.model import Cell, CellResult
 
@@ -216,3 +218,63 @@ def test_a_step_without_its_control_passes_only_when_every_change_passes(monkeyp
     results = [CellResult(Cell(f"c{i}", {}), v) for i, v in enumerate(changes)]
     found = measure.Surveyed(rows.Row("pkg", "1.0", reason_kind="timeout"), None, results)
     assert compatible.step("pkg", "1.0", lambda sdist: found).verdict == verdict
+
+
+def test_rows_follow_the_list_whatever_order_the_projects_finish_in(
+    tmp_path, stood_in, monkeypatch
+):
+    measured, _ = stood_in
+    done = {}
+    original = measure.measure
+
+    def slow_first(sdist, options, progress=None):  # "a" finishes last
+        if sdist.project == "a":
+            while "c" not in done:
+                __import__("time").sleep(0.01)
+        found = original(sdist, options, progress)
+        done[sdist.project] = True
+        return found
+
+    monkeypatch.setattr(measure, "measure", slow_first)
+    reports = ["--reports", str(tmp_path / "s"), "--parallel", "3"]
+    assert main(["survey", "a", "b", "c", *WITH, *reports]) == 0
+    doc = json.loads((tmp_path / "s" / "survey.json").read_text())
+    assert [r["project"] for r in doc["rows"]] == ["a", "b", "c"] and measured[-1] == "a"
+
+
+def test_one_release_listed_twice_is_measured_once(tmp_path, stood_in):
+    measured, _ = stood_in
+    assert main(["survey", "a", "a==1.0", "b", *WITH, "--reports", str(tmp_path / "s")]) == 0
+    assert sorted(measured) == ["a", "b"]
+
+
+def test_a_project_whose_measurement_raises_is_its_own_row(tmp_path, stood_in, monkeypatch):
+    measured, _ = stood_in
+    original = measure.measure
+
+    def broken_for_b(sdist, options, progress=None):
+        if sdist.project == "b":
+            raise RuntimeError("a bug met on b")
+        return original(sdist, options, progress)
+
+    monkeypatch.setattr(measure, "measure", broken_for_b)
+    assert main(["survey", "a", "b", "c", *WITH, "--reports", str(tmp_path / "s")]) == 0
+    doc = json.loads((tmp_path / "s" / "survey.json").read_text())
+    found = {r["project"]: r for r in doc["rows"]}
+    assert (
+        found["b"]["reason_kind"] == "internal-error" and "a bug met on b" in found["b"]["reason"]
+    )
+    assert (found["a"]["outcome"], found["c"]["outcome"]) == ("works", "works")
+
+
+def test_a_project_not_found_then_found_keeps_one_row(tmp_path, stood_in, monkeypatch):
+    resolve = command._resolve
+    monkeypatch.setattr(command, "_resolve", lambda wanted: {
+        w: rows.Unmeasurable(rows.NETWORK, "the index could not be read") for w in wanted})  # fmt: skip
+    assert main(["survey", "a", *WITH, "--reports", str(tmp_path / "s")]) == 0
+    monkeypatch.setattr(command, "_resolve", resolve)
+    assert main(["survey", "a", *WITH, "--reports", str(tmp_path / "s"), "--resume"]) == 0
+    doc = json.loads((tmp_path / "s" / "survey.json").read_text())
+    assert [(r["project"], r["version"], r["outcome"]) for r in doc["rows"]] == [
+        ("a", "1.0", "works")
+    ]

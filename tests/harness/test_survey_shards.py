@@ -71,7 +71,8 @@ def test_plan_reads_durations_from_a_survey_folder(tmp_path, capsys):
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: None, "--survey .*: no such file"),
     (lambda p: p.write_text("pint>=1\n"), "give a project name, optionally ==VERSION"),
-    (lambda p: p.write_text("# nothing\n"), "survey needs projects"),
+    (lambda p: p.write_text("# nothing\n"), "--survey .* lists no project"),
+    (lambda p: p.write_bytes(b"\xff\xfe"), "--survey .*: 'utf-8' codec"),
 ])  # fmt: skip
 def test_a_bad_list_is_one_line_and_exit_2(tmp_path, capsys, make, message):
     listed = tmp_path / "list.txt"
@@ -80,3 +81,10 @@ def test_a_bad_list_is_one_line_and_exit_2(tmp_path, capsys, make, message):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert __import__("re").search(message, err), err
+
+
+def test_a_duration_that_is_no_number_estimates_nothing():
+    row = breaking_row("pint", "0.23")
+    row.duration_s = float("nan")
+    doc = output.document([row], ["numpy==1.26.4", "numpy==2.2.6"], "3.11", 60.0, False)
+    assert shards.recorded(doc) == {}

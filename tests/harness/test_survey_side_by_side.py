@@ -1,4 +1,4 @@
-"""``harness survey``'s projects side by side (``commands.survey._each``): at most ``at_once`` at a
+"""A survey's projects side by side (``survey.side_by_side.each``): at most ``at_once`` at a
 time, in the list's order; an interrupt, whether a project's or the main thread's, ends it
 with every started project finished and the rest never started. No process, no network."""
 
@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness import cli, processes
-from harness.commands.survey import _each
+from harness.survey.side_by_side import each as _each
 
 WAIT_S = 10  # bounds every wait below: a hang fails the test instead of stalling the suite
 
