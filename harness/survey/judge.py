@@ -4,7 +4,9 @@ What breaks is read as ``harness.control`` reads a cell against its control (a t
 fails in a changed cell and did not fail in the control; a cell that crashes, or whose
 commands went wrong as the control's did not, as a whole: ``(the cell)``).
 
-- ``breaks``: some test breaks in some changed cell, whatever the control did;
+- ``breaks``: some test breaks in some changed cell, whatever the control did; when the
+  changed cells ran twice (``again``), only a test that broke in both runs counts: one that
+  broke in one run of two is ``flaky`` (a timing test on a loaded machine), listed, not counted;
 - ``broken-regardless``: nothing breaks, but the control fails too (the tests that differ
   are listed: the ones only the control fails);
 - ``works``: nothing breaks and the control passes;
@@ -40,6 +42,7 @@ class Outcome:
     reason_kind: str = ""
     broken: list = field(default_factory=list)  # BrokenTest
     fixed: list = field(default_factory=list)  # {test, cell}: failing in the control only
+    flaky: list = field(default_factory=list)  # BrokenTest that broke in one run of two
 
 
 def unmeasured(result: CellResult, role: str) -> tuple:
@@ -75,8 +78,9 @@ def _nothing_passed(control: CellResult) -> str:
     return f"no test passed in the control cell {control.cell.name}: {control.verdict}{why}"
 
 
-def judge(control: CellResult, changes: list) -> Outcome:
-    """The project's outcome: ``control`` (the first ``--with``) against each changed cell."""
+def judge(control: CellResult, changes: list, again: list = None) -> Outcome:
+    """The project's outcome: ``control`` (the first ``--with``) against each changed cell;
+    ``again``: the changed cells run a second time, to tell a break from a flaky test."""
     if control.verdict not in MEASURED:
         return Outcome(rows.NOT_MEASURABLE, *reversed(unmeasured(control, "control")))
     if not control.tests.passed:  # nothing to compare a change with
@@ -86,6 +90,7 @@ def judge(control: CellResult, changes: list) -> Outcome:
             return Outcome(rows.NOT_MEASURABLE, *reversed(unmeasured(change, "changed")))
     broken = [b for change in changes for b in broken_tests(control, change)]
     fixed = [f for change in changes for f in fixed_tests(control, change)]
+    broken, flaky = _repeated(control, broken, again)
     if broken:
         tests = sum(b.test != WHOLE_CELL for b in broken)
         cells = sorted({b.cell for b in broken})
@@ -94,14 +99,34 @@ def judge(control: CellResult, changes: list) -> Outcome:
         )
         fewer = [f"{c.cell.name} ran {c.tests.ran} test(s) of the control's {control.tests.ran}"
                  for c in changes if c.tests.ran < control.tests.ran]  # fmt: skip
-        reason = "; ".join([f"{what} in {', '.join(cells)}", *fewer])
-        return Outcome(rows.BREAKS, reason, "", broken, fixed)
+        reason = "; ".join([f"{what} in {', '.join(cells)}", *fewer, *_flaky_note(flaky)])
+        return Outcome(rows.BREAKS, reason, "", broken, fixed, flaky)
     if control.verdict != PASS:
         failing = sum(1 for o in control.outcomes.values() if o in FAILING)
-        return Outcome(rows.BROKEN_REGARDLESS,
-                       f"the control {control.verdict}s too ({failing} failing); nothing more fails "
-                       "with the change", "", [], fixed)  # fmt: skip
+        reason = "; ".join([f"the control {control.verdict}s too ({failing} failing); nothing more "
+                            "fails with the change", *_flaky_note(flaky)])  # fmt: skip
+        return Outcome(rows.BROKEN_REGARDLESS, reason, "", [], fixed, flaky)
+    if flaky:
+        return Outcome(rows.WORKS, "; ".join(["nothing breaks twice with the change",
+                                              *_flaky_note(flaky)]), "", [], fixed, flaky)  # fmt: skip
     return Outcome(rows.WORKS, "every changed cell passes, as the control does")
+
+
+def _repeated(control: CellResult, broken: list, again) -> tuple:
+    """``(broken, flaky)``: with a second run of the changed cells, the tests that broke in both,
+    and those that broke in the first only; without one (or with one not measured), all."""
+    if not again or not broken or any(c.verdict not in MEASURED for c in again):
+        return broken, []
+    twice = {(b.cell, b.test) for change in again for b in broken_tests(control, change)}
+    return ([b for b in broken if (b.cell, b.test) in twice],
+            [b for b in broken if (b.cell, b.test) not in twice])  # fmt: skip
+
+
+def _flaky_note(flaky: list) -> list:
+    if not flaky:
+        return []
+    return [f"{len(flaky)} test(s) broke in one run of two and passed in the other (flaky): "
+            f"not counted, e.g. {flaky[0].test}"]  # fmt: skip
 
 
 def step_verdict(control: CellResult, changes: list) -> str:

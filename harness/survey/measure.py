@@ -124,9 +124,14 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
     row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
     if options.changes_only:
         measured.changes = results
-    else:
-        measured.control, measured.changes = results[0], results[1:]
-        _judged(row, options.changes, measured.control, measured.changes)
+        return
+    measured.control, measured.changes = results[0], results[1:]
+    _judged(row, options.changes, measured.control, measured.changes)
+    if row.outcome == rows.BREAKS:  # a break counts once it repeats: run the changed cells again
+        again = _run(
+            source, folder / "reports", cells[1:], replace(options, resume=False), progress
+        )
+        _judged(row, options.changes, measured.control, measured.changes, again)
 
 
 def change_first(sdist: fetch.Sdist, options: SurveyOptions, progress=lambda: None) -> Surveyed:
@@ -196,10 +201,12 @@ def cell_summary(result: CellResult, role: str, pins: str) -> dict:
     }  # fmt: skip
 
 
-def _judged(row: rows.Row, groups: list, control: CellResult, changes: list) -> None:
+def _judged(row: rows.Row, groups: list, control: CellResult, changes: list,
+            again: list = None) -> None:  # fmt: skip
     row.cells = [cell_summary(r, "control" if i == 0 else "change", groups[i])
-                 for i, r in enumerate([control, *changes])]  # fmt: skip
-    found = judge.judge(control, changes)
+                 for i, r in enumerate([control, *(again or changes)])]  # fmt: skip
+    found = judge.judge(control, changes, again)
     row.outcome, row.reason, row.reason_kind = found.outcome, found.reason, found.reason_kind
     row.broken_tests = [vars(b) for b in found.broken]
     row.fixed_tests = found.fixed
+    row.flaky_tests = [vars(b) for b in found.flaky]

@@ -130,6 +130,8 @@ def markdown(doc: dict) -> str:
         outcome = row["outcome"] + (
             f": {code(row['reason'])}" if row["outcome"] == rows.NOT_MEASURABLE else ""
         )
+        if row.get("flaky_tests"):
+            outcome += f" ({len(row['flaky_tests'])} flaky, not counted)"
         first = row["first_compatible"] or (
             (row["first_compatible_search"] or {}).get("note") or ""
         )

@@ -48,6 +48,7 @@ class Row:
     reason_kind: str = ""  # for not-measurable rows: NO_SDIST, TIMED_OUT, ...
     broken_tests: list = field(default_factory=list)  # {test, cell, now, signature, evidence}
     fixed_tests: list = field(default_factory=list)  # {test, cell}: failing in the control only
+    flaky_tests: list = field(default_factory=list)  # broke in one run of two: not counted
     first_compatible: str | None = None  # the first newer release that no longer breaks
     first_compatible_search: dict | None = None  # last_failing, steps, dropped, monotone, note
     setup: dict = field(

@@ -173,3 +173,52 @@ def test_a_control_in_which_no_test_passed_has_nothing_to_compare_with():
             found.reason.startswith("no test passed in the control cell c: fail")
             and words in found.reason
         )
+
+
+def timing(test):
+    return Failure(test, "other", "assert 1.14 < (1.1 * 1.0)")
+
+
+def test_a_test_that_breaks_in_one_run_of_two_is_flaky_and_not_counted():
+    control = result("c", "pass", {"t::a": PASSED, "t::perf": PASSED})
+    once = result("n", "fail", {"t::a": PASSED, "t::perf": FAILED}, [timing("t::perf")])
+    again = result("n", "pass", {"t::a": PASSED, "t::perf": PASSED})
+    found = judge.judge(control, [once], [again])
+    assert (found.outcome, found.broken) == (rows.WORKS, [])
+    assert [(b.test, b.cell) for b in found.flaky] == [("t::perf", "n")]
+    assert "1 test(s) broke in one run of two" in found.reason and "t::perf" in found.reason
+
+
+def test_a_break_that_repeats_counts_and_a_flaky_one_beside_it_is_named():
+    control = result("c", "pass", {"t::a": PASSED, "t::perf": PASSED})
+    once = result(
+        "n", "fail", {"t::a": FAILED, "t::perf": FAILED}, [bridge("t::a"), timing("t::perf")]
+    )
+    again = result("n", "fail", {"t::a": FAILED, "t::perf": PASSED}, [bridge("t::a")])
+    found = judge.judge(control, [once], [again])
+    assert found.outcome == rows.BREAKS
+    assert [b.test for b in found.broken] == ["t::a"] and [b.test for b in found.flaky] == [
+        "t::perf"
+    ]
+
+
+def test_a_second_run_that_was_not_measured_leaves_the_first_run_s_breaks():
+    control = result("c", "pass", {"t::a": PASSED})
+    once = result("n", "fail", {"t::a": FAILED}, [bridge("t::a")])
+    again = result("n", "timeout", {})
+    found = judge.judge(control, [once], [again])
+    assert (found.outcome, [b.test for b in found.broken], found.flaky) == (
+        rows.BREAKS,
+        ["t::a"],
+        [],
+    )
+
+
+def test_a_flaky_break_beside_a_failing_control_is_broken_regardless():
+    control = result("c", "fail", {"t::a": FAILED, "t::perf": PASSED}, [timing("t::a")])
+    once = result(
+        "n", "fail", {"t::a": FAILED, "t::perf": FAILED}, [timing("t::a"), timing("t::perf")]
+    )
+    again = result("n", "fail", {"t::a": FAILED, "t::perf": PASSED}, [timing("t::a")])
+    found = judge.judge(control, [once], [again])
+    assert found.outcome == rows.BROKEN_REGARDLESS and [b.test for b in found.flaky] == ["t::perf"]

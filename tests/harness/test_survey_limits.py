@@ -97,6 +97,29 @@ def test_hangs():
     time.sleep(3600)
 """
 
+FLAKY_TESTS = """
+from pathlib import Path
+
+import packaging
+
+from {name} import newer
+
+
+def test_newer():
+    assert newer("2", "1")
+
+
+def test_breaks_once_with_packaging_25():  # a timing test on a loaded machine, say
+    marker = Path(__file__).parent / ("ran-" + packaging.__version__)
+    first = not marker.exists()
+    marker.touch()
+    assert not (first and packaging.__version__ == "25.0")
+
+
+def test_breaks_with_packaging_25():
+    assert packaging.__version__ != "25.0"
+"""
+
 
 def sdist(name: str, tests: str, backend: str = HATCHLING, dependencies=("packaging>=24",),
           version: str = "1.0") -> tuple:  # fmt: skip
@@ -343,3 +366,29 @@ def test_an_interrupt_ends_a_parallel_survey_cleanly_and_resume_finishes_it(inde
     assert "cell timed out after 20s" in rows["hangs"]["reason"], rows["hangs"]["reason"]
     assert_works_across_the_change(rows["fine"])
     assert left_behind(str(tmp_path)) == []
+
+
+@pytest.mark.integration
+def test_a_break_counts_once_it_repeats_and_a_flaky_one_is_named(tmp_path):
+    """The changed cell runs again when something breaks: the test that broke only in its first
+    run is flaky (named, not counted); the one that broke in both runs is the break."""
+    served = Index()
+    try:
+        served.add("flaky", "1.0", *sdist("flaky", FLAKY_TESTS))
+        reports = tmp_path / "survey"
+        done = survey(environment(served, tmp_path), tmp_path, "flaky", *CELLS,
+                      "--timeout", "120", "--reports", str(reports))  # fmt: skip
+    finally:
+        served.close()
+    assert done.returncode == 0, done.stdout + done.stderr
+    _, rows = rows_of(reports)
+    row = rows["flaky"]
+    assert row["outcome"] == "breaks", row
+    assert [b["test"] for b in row["broken_tests"]] == [
+        "tests/test_flaky.py::test_breaks_with_packaging_25"
+    ]
+    assert [b["test"] for b in row["flaky_tests"]] == [
+        "tests/test_flaky.py::test_breaks_once_with_packaging_25"]  # fmt: skip
+    assert "1 test(s) broke in one run of two" in row["reason"]
+    assert (reports / "projects/flaky-1.0/src/tests/ran-25.0").exists()
+    assert "(1 flaky, not counted)" in (reports / "survey.md").read_text()
