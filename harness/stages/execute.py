@@ -59,7 +59,12 @@ def cell_settings(run: CellRun) -> dict:
     """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
     cell = run.cell
     replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if cell.forced else [])]}
-    if cell.runner.startswith("uv-venv") and calls_pip(cell):
+    if cell.runner.startswith("uv-venv") and calls_pip(cell.install_command):
+        # tox-uv hands a pip install_command uv's --reinstall: tox's own runner and packager
+        replace.update(runner="virtualenv", package_env=".pkg-virtualenv")
+    elif cell.runner.startswith("uv-venv") and calls_pip(
+        [*cell.install_command, *(line for lines in cell.commands.values() for line in lines)]
+    ):
         replace["uv_seed"] = "true"  # pip in the env, as virtualenv has
     if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
         paths = [*cell.constraints, str(run.lock)]
@@ -83,10 +88,9 @@ def chose_python(run: CellRun) -> bool:
     return bool(run.python and named and run.python not in named and all(map(os.path.isabs, named)))
 
 
-def calls_pip(cell: Cell) -> bool:
-    """Whether the env's commands or its install command use pip, which uv does not put into
-    envs unless asked (``uv pip`` is uv's own)."""
-    lines = [*cell.install_command, *(line for lines in cell.commands.values() for line in lines)]
+def calls_pip(lines: list) -> bool:
+    """Whether command lines use pip, which uv does not put into envs unless asked (``uv pip``
+    is uv's own)."""
     for words in (line.split() for line in lines):
         names = [os.path.basename(word) for word in words]
         if any(name in ("pip", "pip3") and (i == 0 or names[i - 1] != "uv")

@@ -40,12 +40,19 @@ def test_tox_is_told_the_python_the_harness_chose_for_an_env_that_names_none(tmp
     "cell",
     [
         Cell("p", {}, commands={"commands_pre": ["python -m pip install -e ."]}),
-        Cell("q", {}, install_command=["python -I -m pip install {opts} {packages}"]),
         Cell("r", {}, commands={"commands": ["/env/bin/pip3 freeze"]}),
     ],
 )
 def test_an_env_that_calls_pip_gets_pip(cell, tmp_path):
     assert cell_settings(CellRun(cell, tmp_path, tmp_path))["set"] == {"uv_seed": "true"}
+
+
+def test_an_env_that_installs_with_pip_runs_under_tox_s_own_virtualenv_runner(tmp_path):
+    """tox-uv runs a pip ``install_command`` but hands it uv's ``--reinstall`` for the package
+    (nibabel 5.3.2: "no such option: --reinstall"); tox's own runner gives pip its own options."""
+    cell = Cell("q", {}, install_command=["python -I -m pip install -v {opts} {packages}"])
+    assert cell_settings(CellRun(cell, tmp_path, tmp_path))["set"] == {
+        "runner": "virtualenv", "package_env": ".pkg-virtualenv"}  # fmt: skip
 
 
 def test_uv_s_own_pip_needs_no_pip(tmp_path):
@@ -79,3 +86,34 @@ def test_cell_environment(tmp_path, monkeypatch):
     )
     assert env[PLAN_VARIABLE] == str(tmp_path / "cell" / "tox-plan.json")
     assert env["PATH"] == "/opt/py310/bin:/usr/bin"
+
+
+PIP_PROJECT = {
+    "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+                      '[project]\nname = "piponly"\nversion = "1.0"\ndependencies = ["packaging"]\n',
+    "piponly/__init__.py": "import packaging\n\nVERSION = packaging.__version__\n",
+    "tests/test_it.py": "import piponly\n\n\ndef test_pinned():\n    assert piponly.VERSION == '24.2'\n",
+    "tox.ini": "[tox]\nenv_list = py\n[testenv]\ninstall_command = python -I -m pip install {opts} "
+               "{packages}\ndeps = pytest\ncommands = pytest -q\n",
+}  # fmt: skip
+
+
+@pytest.mark.integration
+def test_a_package_installed_by_a_pip_install_command_is_measured(tmp_path):
+    """nibabel's shape: a pip ``install_command`` and a package to install. Under tox-uv it
+    failed to install ("no such option: --reinstall"); tox's own runner installs it with pip,
+    under the cell's lock."""
+    import json
+    import subprocess
+    import sys
+
+    for name, text in PIP_PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "--project", str(tmp_path),
+                           "--with", "packaging==24.2", "--reports", str(tmp_path / "r")],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "r" / "compat.json").read_text())
+    (cell,) = [c for c in report["cells"] if c["cell"]["name"].endswith("packaging24.2")]
+    assert cell["verdict"] == "pass" and cell["tests"]["passed"] == 1, cell
