@@ -10,7 +10,8 @@ environment is unaffected. The plan gives:
   tox under the env's own section, whichever the format (tox.ini, tox.toml,
   ``[tool.tox]``), so every format is configured alike and no path is split by a shell;
 - ``sessions``: the folder the probe writes each pytest session's record into;
-- ``watch``: packages whose installed versions each session records, besides the probe's own.
+- ``watch``: packages whose installed versions each session records, besides the probe's own;
+- ``past_collection_errors``: pytest runs the collected tests when a module fails to collect.
 
 The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
 module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
@@ -76,7 +77,8 @@ def tox_add_core_config(core_conf, state) -> None:
         state.conf.overrides[section.key].extend(overrides(cell, base_sections))
 
 
-def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: list = ()) -> Path:
+def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: list = (),
+                  past_collection_errors: bool = False) -> Path:  # fmt: skip
     """Put the probe where pytest finds it in this env; returns the ``.pth`` file."""
     home = env_dir / ".harness-probe"
     shutil.rmtree(home, ignore_errors=True)
@@ -89,7 +91,8 @@ def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: lis
     )  # the checks run with no config of the project
     (info / "METADATA").write_text(METADATA, encoding="utf-8")
     (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
-    config = {"sessions": str(sessions), "watch": list(watch)}
+    config = {"sessions": str(sessions), "watch": list(watch),
+              "past_collection_errors": past_collection_errors}  # fmt: skip
     (home / "harness-probe.json").write_text(json.dumps(config), encoding="utf-8")
     sessions.mkdir(parents=True, exist_ok=True)
     pth = site_packages / PTH_NAME
@@ -113,7 +116,8 @@ def tox_before_run_commands(tox_env) -> None:
         return
     (site_packages / PTH_NAME).unlink(missing_ok=True)  # left by a run that was killed
     if sessions:
-        install_probe(Path(tox_env.env_dir), site_packages, Path(sessions), plan.get("watch", []))
+        install_probe(Path(tox_env.env_dir), site_packages, Path(sessions), plan.get("watch", []),
+                      bool(plan.get("past_collection_errors")))  # fmt: skip
         _load_without_autoload(tox_env.environment_variables)
 
 

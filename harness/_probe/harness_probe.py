@@ -9,6 +9,9 @@ a folder of its own under the folder named in ``harness-probe.json`` (next to th
 - ``events.jsonl``: each test outcome as pytest's own summary counts it, appended as it
   happens, so a session that dies midway still shows how far it got.
 
+With ``past_collection_errors`` set, pytest runs the collected tests even when a module
+failed to collect (``--continue-on-collection-errors``); that module still counts as an error.
+
 A pytest started inside a test (pytester, a subprocess) is left alone: the outer session
 is the one the harness counts.
 """
@@ -32,7 +35,11 @@ def _config():
     try:
         with open(CONFIG, encoding="utf-8") as handle:
             config = json.load(handle)
-        return {"sessions": str(config["sessions"]), "watch": list(config.get("watch") or [])}
+        return {
+            "sessions": str(config["sessions"]),
+            "watch": list(config.get("watch") or []),
+            "past_collection_errors": config.get("past_collection_errors") is True,
+        }
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -99,6 +106,9 @@ class Recorder:
             "interrupted": None,
             "python": platform.python_version(),
             "implementation": platform.python_implementation(),
+            "continue_on_collection_errors": bool(
+                getattr(config.option, "continue_on_collection_errors", False)
+            ),
         }
         self._save()
 
@@ -157,6 +167,8 @@ def pytest_configure(config):
     settings = _config()
     if settings is None:
         return
+    if settings["past_collection_errors"]:  # read by pytest when collection ends
+        config.option.continue_on_collection_errors = True
     recorder = Recorder(config, settings["sessions"], settings["watch"])
     os.environ[ACTIVE] = recorder.folder
     config.pluginmanager.register(recorder, "harness_probe_recorder")

@@ -102,7 +102,8 @@ def calls_pip(lines: list) -> bool:
 def tox_plan(run: CellRun) -> dict:
     """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
     return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions),
-            "watch": sorted(run.cell.pins)}  # fmt: skip
+            "watch": sorted(run.cell.pins),
+            "past_collection_errors": run.cell.past_collection_errors}  # fmt: skip
 
 
 def cell_environment(run: CellRun, threads: int) -> dict:

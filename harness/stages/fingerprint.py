@@ -93,6 +93,7 @@ def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),
     settings = [cell.name, deps, cell.pins, cell.base_python, cell.commands, cell.package,
                 cell.extras, cell.groups, list(posargs), interpreter]  # fmt: skip
     settings += [mode] if mode != SUITE else []  # suite fingerprints stay what they were
+    settings += ["past-collection-errors"] if cell.past_collection_errors else []
     digest = hashlib.sha256(json.dumps(settings).encode())
     digest.update(lock.read_bytes() if lock.is_file() else b"(no lock)")
     digest.update(project_hash.encode())

@@ -117,7 +117,8 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
     else:
         setup = discover.write_tox(source, setup, options.python)
     row.setup = setup.to_dict()
-    cells = matrix.adhoc_cells(source, options.changes, setup.env)
+    cells = [replace(cell, past_collection_errors=True)  # a stale module costs itself alone
+             for cell in matrix.adhoc_cells(source, options.changes, setup.env)]  # fmt: skip
     for cell in cells:
         matrix.check_deps(cell)
     results = _run(source, folder / "reports", cells[options.changes_only :], options, progress)

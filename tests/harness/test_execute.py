@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from harness.model import Cell
@@ -73,7 +75,10 @@ def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
     settings = cell_settings(run)
     assert settings["base"] == "base" and settings["set"]["deps"] == "pytest\ntorch==2.2.2"
     assert tox_plan(run) == {"cells": {cell.name: settings}, "watch": ["torch"],
-                             "sessions": str(tmp_path / "cell" / "sessions")}  # fmt: skip
+                             "sessions": str(tmp_path / "cell" / "sessions"),
+                             "past_collection_errors": False}  # fmt: skip
+    past = replace(run, cell=replace(cell, past_collection_errors=True))
+    assert tox_plan(past)["past_collection_errors"] is True
 
 
 def test_cell_environment(tmp_path, monkeypatch):

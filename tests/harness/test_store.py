@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -93,6 +94,8 @@ def test_fingerprint_follows_every_input(tmp_path):
     assert fingerprint(CELL, lock, digest, interpreter="cpython 3.12.1") != fingerprint(
         CELL, lock, digest
     )
+    past = replace(CELL, past_collection_errors=True)
+    assert fingerprint(past, lock, digest) != fingerprint(CELL, lock, digest)
 
 
 def test_documentation_and_lock_location_do_not_count(tmp_path):

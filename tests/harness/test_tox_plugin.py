@@ -25,7 +25,31 @@ def test_install_probe_puts_a_pytest11_entry_point_on_the_path(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, home], capture_output=True, text=True)
     assert done.stdout.strip() == "['harness_probe']"
     config = json.loads((tmp_path / "env" / ".harness-probe" / "harness-probe.json").read_text())
-    assert config == {"sessions": str(tmp_path / "out" / "sessions"), "watch": ["packaging"]}
+    assert config == {"sessions": str(tmp_path / "out" / "sessions"), "watch": ["packaging"],
+                      "past_collection_errors": False}  # fmt: skip
+
+
+@pytest.mark.parametrize("past", [False, True])
+def test_the_probe_runs_past_a_module_that_fails_to_collect_only_when_asked(tmp_path, past):
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_stale.py").write_text("import pytz_gone_from_this_env\n")
+    (project / "tests" / "test_fine.py").write_text("def test_fine():\n    pass\n")
+    site, sessions = tmp_path / "site", tmp_path / "sessions"
+    site.mkdir()
+    home = install_probe(tmp_path / "env", site, sessions, (), past).read_text().strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "harness_probe", "-q", "tests"],
+                          cwd=project, capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": home})  # fmt: skip
+    (session,) = sessions.iterdir()
+    record = json.loads((session / "session.json").read_text())
+    events = [json.loads(line) for line in (session / "events.jsonl").read_text().splitlines()]
+    outcomes = {e["nodeid"]: e["category"] for e in events}
+    assert record["continue_on_collection_errors"] is past and record["finished"]
+    assert outcomes["tests/test_stale.py"] == "error"
+    assert ("tests/test_fine.py::test_fine" in outcomes) is past
+    assert done.returncode == (1 if past else 2), done.stdout
 
 
 FORMATS = {
