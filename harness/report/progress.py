@@ -74,7 +74,7 @@ class PlainProgress:
             self._say(text)
 
     def locking(self, cells: list, selected: list) -> None:
-        self.total = len(selected)
+        self.total, self.done = len(selected), 0  # a display can serve a second run (surveys)
         if not cells:
             return
         self._say(f"harness: locking {len(cells)} of {len(selected)} cell(s)")

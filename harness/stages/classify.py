@@ -35,7 +35,8 @@ def classify(text: str, table: tuple = BUILTIN) -> tuple:
         for line in lines:
             if regex.search(line):
                 return signature, line[:EVIDENCE_LIMIT]
-    return _fallback(table), (lines[0][:EVIDENCE_LIMIT] if lines else "(no output)")
+    got = [after for before, after in zip(lines, lines[1:]) if before == "Got:"]  # a doctest's
+    return _fallback(table), ((got or lines or ["(no output)"])[0][:EVIDENCE_LIMIT])
 
 
 def _fallback(table: tuple) -> Signature:

@@ -73,14 +73,14 @@ BUILTIN = (
     ),
     Signature(  # before numpy-abi-import: numpy.core._multiarray_umath's shim quotes its message
         "numpy2-removed-module", "module or private name removed in NumPy 2",
-        r"No module named '?numpy\.(?:compat|core\.(?!_multiarray_umath\b)\w+)"
+        r"No module named '?numpy\.(?:compat|array_api|core\.(?!_multiarray_umath\b)\w+)"
         r"|cannot import name '?\w+'? from '?numpy\.core\b"
         r"|AttributeError: [Mm]odule 'numpy\._?core\b[\w.]*' has no attribute"
         r"|`np\.compat`, which was used during the Python 2 to 3 transition",
         INCOMPATIBILITY,
         "NumPy 2 made numpy.core private (numpy._core): its shims forward only what numpy._core "
         "still has, and modules such as numpy.core._methods are gone; numpy.compat warns in 2.2 "
-        "and is gone from 2.3. Use the public API (numpy, numpy.exceptions, numpy.lib), or pin "
+        "and is gone from 2.3; numpy.array_api is gone (array-api-strict replaces it). Use the public API (numpy, numpy.exceptions, numpy.lib), or pin "
         "numpy<2",
     ),
     Signature(
@@ -143,8 +143,9 @@ BUILTIN = (
     ),
     Signature(
         "numpy2-scalar-repr", "NumPy 2 scalar representation",
-        r"(?:^|['\"])np\.(?:float|u?int|complex|bool|str_|bytes_|longdouble|clongdouble|datetime64"
-        r"|timedelta64)\w*\((?:-?[\d.]+(?:e[-+]?\d+)?j?|True|False|nan|inf|'[^']*')\)",
+        r"^(?!>>>|\.\.\.)(?:.*?(?:['\"\[({]|[,:] ))?np\.(?:float|u?int|complex|bool|str_|bytes_"
+        r"|longdouble|clongdouble|datetime64|timedelta64)\w*\((?:-?[\d.]+(?:e[-+]?\d+)?j?|True"
+        r"|False|-?nan|-?inf|'[^']*')\)",
         INCOMPATIBILITY,
         "NumPy 2 prints scalars as np.float64(1.5); compare values, not strings, or use "
         "np.set_printoptions(legacy='1.25') in doctests",

@@ -14,11 +14,17 @@ commands went wrong as the control's did not, as a whole: ``(the cell)``).
   installed or built, it timed out, it ran no test), or no test passed in the control (its
   test setup is broken today: nothing to compare a change with); the reason names the cell
   and its evidence. Never counted as an incompatibility.
+
+A break's reason also names the packages whose locked versions moved with the change besides
+its own pins (``moved``): a numpy 2 cell's lock may carry a newer pandas that needs numpy 2,
+and the reader must see that the comparison mixes the two.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
 
 from harness.control import FAILING, MEASURED, WHOLE_CELL, broken_tests, fixed_tests
 from harness.model import (
@@ -78,9 +84,26 @@ def _nothing_passed(control: CellResult) -> str:
     return f"no test passed in the control cell {control.cell.name}: {control.verdict}{why}"
 
 
-def judge(control: CellResult, changes: list, again: list = None) -> Outcome:
+def moved(control_lock: set, change_lock: set, pinned) -> dict:
+    """``{name: [control's version, change's version]}`` (None: not in that lock) for each
+    package of the two locks (``{(name, version)}``) that differs, the change's pins aside."""
+    before, after = dict(control_lock), dict(change_lock)
+    own = {canonicalize_name(name) for name in pinned}
+    return {name: [before.get(name), after.get(name)] for name in sorted({*before, *after})
+            if name not in own and before.get(name) != after.get(name)}  # fmt: skip
+
+
+def _moved_note(cells: list, moved_with: dict) -> list:
+    return [f"{cell}'s lock also moves " + ", ".join(
+                f"{name} {old or '(none)'} -> {new or '(none)'}" for name, (old, new) in found.items())
+            for cell in cells if (found := moved_with.get(cell))]  # fmt: skip
+
+
+def judge(control: CellResult, changes: list, again: list = None, moved_with: dict = None
+          ) -> Outcome:  # fmt: skip
     """The project's outcome: ``control`` (the first ``--with``) against each changed cell;
-    ``again``: the changed cells run a second time, to tell a break from a flaky test."""
+    ``again``: the changed cells run a second time, to tell a break from a flaky test;
+    ``moved_with``: ``{changed cell: moved(...)}``, named beside a break."""
     if control.verdict not in MEASURED:
         return Outcome(rows.NOT_MEASURABLE, *reversed(unmeasured(control, "control")))
     if not control.tests.passed:  # nothing to compare a change with
@@ -99,7 +122,8 @@ def judge(control: CellResult, changes: list, again: list = None) -> Outcome:
         )
         fewer = [f"{c.cell.name} ran {c.tests.ran} test(s) of the control's {control.tests.ran}"
                  for c in changes if c.tests.ran < control.tests.ran]  # fmt: skip
-        reason = "; ".join([f"{what} in {', '.join(cells)}", *fewer, *_flaky_note(flaky)])
+        reason = "; ".join([f"{what} in {', '.join(cells)}", *fewer,
+                            *_moved_note(cells, moved_with or {}), *_flaky_note(flaky)])  # fmt: skip
         return Outcome(rows.BREAKS, reason, "", broken, fixed, flaky)
     if control.verdict != PASS:
         failing = sum(1 for o in control.outcomes.values() if o in FAILING)

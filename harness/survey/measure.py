@@ -26,7 +26,7 @@ from harness.errors import ConfigError, DiskSpaceError, HarnessError, StorageErr
 from harness.model import CRASH, FAIL, CellResult
 from harness.names import safe_name
 from harness.report import publish
-from harness.stages import expectations, pipeline
+from harness.stages import expectations, lock, pipeline
 from harness.stages import select as matrix
 from harness.stages.signatures import BUILTIN
 from harness.store import Store
@@ -204,9 +204,14 @@ def cell_summary(result: CellResult, role: str, pins: str) -> dict:
 
 def _judged(row: rows.Row, groups: list, control: CellResult, changes: list,
             again: list = None) -> None:  # fmt: skip
+    before = lock.locked(Path(control.lock)) if control.lock else set()
+    moved = {change.cell.name: judge.moved(before, lock.locked(Path(change.lock)), change.cell.pins)
+             for change in changes if change.lock and before}  # fmt: skip
     row.cells = [cell_summary(r, "control" if i == 0 else "change", groups[i])
                  for i, r in enumerate([control, *(again or changes)])]  # fmt: skip
-    found = judge.judge(control, changes, again)
+    for summary in row.cells[1:]:
+        summary["moved"] = moved.get(summary["cell"], {})
+    found = judge.judge(control, changes, again, moved)
     row.outcome, row.reason, row.reason_kind = found.outcome, found.reason, found.reason_kind
     row.broken_tests = [vars(b) for b in found.broken]
     row.fixed_tests = found.fixed

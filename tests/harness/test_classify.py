@@ -28,12 +28,17 @@ from harness.stages.signatures import BUILTIN, by_id, load_signatures
         ("AssertionError: assert 3 == 4", "other"),
         ("AssertionError: assert 'np.float64(1.5)' == '1.5'", "numpy2-scalar-repr"),
         ("np.int64(3)", "numpy2-scalar-repr"),  # a doctest's "Got:" line
+        ("[np.float64(1.0), np.float64(-inf)]", "numpy2-scalar-repr"),  # mizani 0.11.4's doctest
+        ("{'a': np.int64(3)}", "numpy2-scalar-repr"),
+        (">>> censor(np.float64(1.0))\nAssertionError: differs", "other"),  # a doctest's source
         ("'an_int': np.int_([1, 2, 3]),\nAssertionError: frames differ", "other"),  # source, not a repr
         # the texts below are what pytest printed under numpy 2.2.6 (2.3.5 and Python 3.12 where
         # marked), for test bodies that pass under numpy 1.26.4
         ("DeprecationWarning: `np.compat`, which was used during the Python 2 to 3 transition, "
          "is deprecated since 1.26.0, and will be removed", "numpy2-removed-module"),
         ("E       ModuleNotFoundError: No module named 'numpy.compat'",  # numpy 2.3.5
+         "numpy2-removed-module"),
+        ("ModuleNotFoundError: No module named 'numpy.array_api'",  # einops 0.8.0's tests
          "numpy2-removed-module"),
         ("E       ModuleNotFoundError: No module named 'numpy.core._methods'",
          "numpy2-removed-module"),
@@ -167,3 +172,8 @@ def test_an_ndarray_method_numpy_2_removed(text):
     assert classify("AttributeError: 'numpy.ndarray' object has no attribute 'frob'")[0].id != (
         "numpy2-removed-name"
     )
+
+
+def test_an_unclassified_doctest_failure_quotes_what_it_got_not_its_line_number():
+    text = "314 \n315     Returns\nExpected:\n    3\nGot:\n    4\n\nbounds.py:323: DocTestFailure"
+    assert classify(text)[1] == "4"

@@ -227,3 +227,14 @@ def test_the_heartbeat_stops_when_its_stream_is_closed():
     shown.beat()  # no ValueError from a thread, and no more beats
     assert shown._stop.is_set()
     shown.close()
+
+
+def test_a_display_that_serves_a_second_run_counts_that_run_from_zero():
+    out = io.StringIO()
+    plain = PlainProgress(out, clock=Clock())
+    change = Cell("py311-with_numpy2.2.6", {})
+    for _ in range(2):  # a survey runs a break's changed cells again
+        plain.locking([change], [change])
+        plain.finished(CellResult(change, "fail", Counts(failed=1)), reused=False)
+    plain.close()
+    assert [line[:5] for line in out.getvalue().splitlines() if "fail" in line] == ["[1/1]"] * 2

@@ -222,3 +222,16 @@ def test_a_flaky_break_beside_a_failing_control_is_broken_regardless():
     again = result("n", "fail", {"t::a": FAILED, "t::perf": PASSED}, [timing("t::a")])
     found = judge.judge(control, [once], [again])
     assert found.outcome == rows.BROKEN_REGARDLESS and [b.test for b in found.flaky] == ["t::perf"]
+
+
+def test_a_break_names_the_packages_its_lock_moved_besides_the_change_s_pins():
+    control_lock = {("numpy", "1.26.4"), ("pandas", "3.0.6"), ("pytz", "2025.2"), ("six", "1.17")}
+    change_lock = {("numpy", "2.2.6"), ("pandas", "3.1.1"), ("six", "1.17"), ("tzdata", "2025.3")}
+    found = judge.moved(control_lock, change_lock, ["NumPy"])
+    assert found == {"pandas": ["3.0.6", "3.1.1"], "pytz": ["2025.2", None],
+                     "tzdata": [None, "2025.3"]}  # fmt: skip
+    control = result("c", "pass", {"t::a": PASSED, "t::b": PASSED})
+    change = result("n", "fail", {"t::a": PASSED, "t::b": FAILED}, [bridge("t::b")])
+    reason = judge.judge(control, [change], moved_with={"n": found}).reason
+    assert "n's lock also moves pandas 3.0.6 -> 3.1.1, pytz 2025.2 -> (none)" in reason
+    assert "also moves" not in judge.judge(control, [change], moved_with={"n": {}}).reason
