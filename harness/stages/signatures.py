@@ -80,8 +80,8 @@ BUILTIN = (
         INCOMPATIBILITY,
         "NumPy 2 made numpy.core private (numpy._core): its shims forward only what numpy._core "
         "still has, and modules such as numpy.core._methods are gone; numpy.compat warns in 2.2 "
-        "and is gone from 2.3; numpy.array_api is gone (array-api-strict replaces it). Use the public API (numpy, numpy.exceptions, numpy.lib), or pin "
-        "numpy<2",
+        "and is gone from 2.3; numpy.array_api is gone (array-api-strict replaces it). Use the "
+        "public API (numpy, numpy.exceptions, numpy.lib), or pin numpy<2",
     ),
     Signature(
         "numpy-abi-import", "numpy ABI mismatch at import",
