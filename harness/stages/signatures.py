@@ -143,9 +143,9 @@ BUILTIN = (
     ),
     Signature(
         "numpy2-scalar-repr", "NumPy 2 scalar representation",
-        r"^(?!>>>|\.\.\.)(?:.*?(?:['\"\[({]|[,:] ))?np\.(?:float|u?int|complex|bool|str_|bytes_"
+        r"^(?!>>>|\.\.\.)(?:.*?(?:['\"\[({]|[,:] ))?np\.(?:(?:float|u?int|complex|bool|str_|bytes_"
         r"|longdouble|clongdouble|datetime64|timedelta64)\w*\((?:-?[\d.]+(?:e[-+]?\d+)?j?|True"
-        r"|False|-?nan|-?inf|'[^']*')\)",
+        r"|False|-?nan|-?inf|'[^']*')\)|(?:True|False)_\b)",
         INCOMPATIBILITY,
         "NumPy 2 prints scalars as np.float64(1.5); compare values, not strings, or use "
         "np.set_printoptions(legacy='1.25') in doctests",

@@ -30,6 +30,9 @@ from harness.stages.signatures import BUILTIN, by_id, load_signatures
         ("np.int64(3)", "numpy2-scalar-repr"),  # a doctest's "Got:" line
         ("[np.float64(1.0), np.float64(-inf)]", "numpy2-scalar-repr"),  # mizani 0.11.4's doctest
         ("{'a': np.int64(3)}", "numpy2-scalar-repr"),
+        ("Got:\n    np.False_", "numpy2-scalar-repr"),  # mizani 0.11.4's zero_range doctest
+        ("AssertionError: assert 'np.True_' == 'True'", "numpy2-scalar-repr"),
+        ("    assert flag is np.True_\nAssertionError: assert False", "other"),  # source
         (">>> censor(np.float64(1.0))\nAssertionError: differs", "other"),  # a doctest's source
         ("'an_int': np.int_([1, 2, 3]),\nAssertionError: frames differ", "other"),  # source, not a repr
         # the texts below are what pytest printed under numpy 2.2.6 (2.3.5 and Python 3.12 where
