@@ -85,6 +85,10 @@ def main() -> int:
     summary = doc["summary"]
     print(f"exit {done.returncode}; wall {wall / 60:.1f} min for {summary['projects']} projects: "
           f"{summary['projects'] / (wall / 3600):.1f} projects per hour")  # fmt: skip
+    steps = [step["seconds"] for row in doc["rows"]
+             for step in (row.get("first_compatible_search") or {}).get("steps", [])]  # fmt: skip
+    print(f"rows' own times, added: {summary['measured_s'] / 60:.1f} min; "
+          f"bisection steps, added: {sum(steps) / 60:.1f} min ({len(steps)} steps)")  # fmt: skip
     print(json.dumps(summary, indent=2))
     print((reports / "survey.md").read_text())
     return done.returncode
