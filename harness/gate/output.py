@@ -23,7 +23,7 @@ from harness.model import CellResult
 from harness.report import compat as reports
 from harness.report import where
 from harness.report.actions import escaped as escaped  # re-exported: gate output escapes
-from harness.report.actions import inert, workflow_command
+from harness.report.actions import inert, repository_path, workflow_command
 from harness.report.markdown import code
 from harness.stages import sources
 from harness.store import write_atomic
@@ -66,7 +66,8 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
         "baseline": _state(baseline),
         "proposed": _state(proposed),
         "changes": [asdict(c) for c in judgement.changes],
-        "changed_lines": [asdict(line) for line in changed],
+        "changed_lines": [dict(asdict(line), file=repository_path(proposed.root, line.path))
+                          for line in changed],  # fmt: skip
         "regressions": [asdict(r) for r in judgement.regressions],
         "already_failing": judgement.already_failing,
         "fixes": [
@@ -174,7 +175,7 @@ def annotations(doc: dict) -> list:
     message = (f"{doc['headline']}; e.g. {first.get('test', '')}: {first.get('signature', '')} "
                f"{first.get('evidence', '')}"[:500] + (f". Measured fix: {fix}" if fix else ""))  # fmt: skip
     return [
-        workflow_command("error", message, file=line["path"], line=line["number"])
+        workflow_command("error", message, file=line.get("file", line["path"]), line=line["number"])
         for line in doc["changed_lines"]
     ]
 

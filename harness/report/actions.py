@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from harness.model import (
@@ -82,7 +83,7 @@ def annotations(
         if result.verdict not in FAILED + UNMEASURED and check.status != expectations.NOW_PASSES:
             continue
         path, line = env_line(project, result.cell.base_env or result.cell.name)
-        where = {"file": _shown_path(project, path)} if path else {}
+        where = {"file": repository_path(project, path)} if path else {}
         if line:
             where["line"] = line
         signatures = ", ".join(result.signature_counts())
@@ -187,13 +188,30 @@ def _expanded(name: str) -> set:
     return {"".join(combination) for combination in itertools.product(*choices)}
 
 
-def _shown_path(project: Path, path: Path) -> str:
-    """The config's path as the annotation names it: from the workspace's root (the checkout)
-    when it lies there, else from the project's folder."""
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace:
-        try:
-            return path.resolve().relative_to(Path(workspace).resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.relative_to(project).as_posix()
+def repository_path(project: Path, path: Path) -> str:
+    """``path`` as an annotation's ``file=`` names it, for ``run`` and ``gate`` alike: from the
+    root of the git repository holding the project (GitHub resolves it there, and only then
+    does the annotation land on the pull request's diff); without one, from
+    ``GITHUB_WORKSPACE`` when it holds the path, else from the project's folder."""
+    path = Path(path)
+    path = path if path.is_absolute() else Path(project) / path
+    for root in (_git_root(Path(project)), os.environ.get("GITHUB_WORKSPACE")):
+        if root:
+            try:
+                return path.resolve().relative_to(Path(root).resolve()).as_posix()
+            except ValueError:
+                continue
+    try:
+        return path.resolve().relative_to(Path(project).resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _git_root(project: Path) -> str:
+    """The top of the git work tree holding ``project``; '' when none (or no git)."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=project,
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
