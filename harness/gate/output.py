@@ -66,8 +66,9 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
         "baseline": _state(baseline),
         "proposed": _state(proposed),
         "changes": [asdict(c) for c in judgement.changes],
-        "changed_lines": [dict(asdict(line), file=repository_path(proposed.root, line.path))
-                          for line in changed],  # fmt: skip
+        "changed_lines": [
+            dict(asdict(line), file=repository_path(proposed.root, line.path)) for line in changed
+        ],  # fmt: skip
         "regressions": [asdict(r) for r in judgement.regressions],
         "already_failing": judgement.already_failing,
         "fixes": [
