@@ -14,7 +14,6 @@ support, from stored reports and from ``--try-fixes`` cells.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,9 +24,10 @@ from harness import index, processes
 from harness.errors import EXIT_INTERRUPTED, HarnessError
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
-from harness.gate import remedy
+from harness.gate import remedy, trial
+from harness.model import UNSATISFIABLE
 from harness.report import compat as reports
-from harness.report import progress, publish
+from harness.report import progress, publish, where
 from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
 from harness.stages.fingerprint import project_digest
@@ -77,8 +77,10 @@ def add_parser(commands) -> None:
 
 
 def cell_name(env: str, key: str, lines: list) -> str:
-    """The gate cell of a state (``key``: its commit, or "working tree") with those lines."""
-    return f"{env}-gate_" + hashlib.sha256("\n".join([key, *lines]).encode()).hexdigest()[:10]
+    """The gate cell of a state: ``ENV-gate_proposed`` for the working tree (``key``), else
+    ``ENV-gate_base``. One cell per role: a new state takes the place of the last one (its
+    fingerprint differs), so the gate's folder holds the gate's cells, not every state seen."""
+    return f"{env}-gate_{'proposed' if key == 'working tree' else 'base'}"
 
 
 def default_env(project: Path) -> str:
@@ -209,13 +211,27 @@ def _fixes(
     )
     if args.try_fixes and not proposed.from_uv_lock:
         tried = _candidates(judgement, found, coupled, lines, proposed.closure, evidence, python)
-        wanted = {cell_name(args.env, proposed.key, c): c for c in tried[: args.try_fixes]}
-        if wanted:
-            measured = _measure(args, folder, store, table, wanted)
-            evidence += [remedy.Backing(r, "--try-fixes") for r in measured.values()]
-            found = remedy.options(
-                lines, known, judgement.changes, coupled, evidence, python, proposed.closure
-            )
+        files = where.dependency_files(folder)
+        at = {(line.path, line.number) for line in proposed.sources.lines}
+        batch = trial.unique([trial.candidate(args.env, lines, c) for c in tried])[: args.try_fixes]
+        bounds = {}
+        while batch:  # the candidates, then those the project's own bounds blocked, lifted
+            measured = trial.measure(args, folder, store, table, batch)
+            lifted = []
+            for item in (i for i in batch if i.cell in measured):
+                result = measured[item.cell]
+                blocked = [] if result.verdict != UNSATISFIABLE or item.forced else (
+                    trial.blocking(item, result, files, at))  # fmt: skip
+                judgement.tried.append(trial.record(item, result, blocked))
+                evidence.append(remedy.Backing(result, "--try-fixes"))
+                for name, found_bounds in trial.bounds_of(blocked).items():
+                    bounds.setdefault(name, [])
+                    bounds[name] += [b for b in found_bounds if b not in bounds[name]]
+                lifted += [item.lifted(blocked)] if blocked else []
+            batch = lifted[: args.try_fixes]
+        found = remedy.options(
+            lines, known, judgement.changes, coupled, evidence, python, proposed.closure, bounds
+        )
     broken = tuple(r.test for r in judgement.regressions if r.test != "(the cell)")
     return remedy.verify(found, evidence, python, proposed.closure, broken)
 
@@ -238,7 +254,8 @@ def _candidates(judgement, found: list, coupled: list, lines: list, closure: dic
     then each coupled package's next minor releases, oldest first, with the bumped packages
     held at their proposed versions."""
     ordered = [o.lines for o in found if o.kind == "bound"
-               and not any(remedy.satisfies(e.result, o.lines, python) for e in evidence)]  # fmt: skip
+               and not any(remedy.proves(e, o) and remedy.satisfies(e.result, o.lines, python)
+                           for e in evidence)]  # fmt: skip
     held = lines
     for change in judgement.changes:
         if change.after and change.name in {sources.requirement_name(line) for line in lines}:

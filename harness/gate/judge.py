@@ -36,11 +36,13 @@ class Broken:
 
 @dataclass
 class Fix:
-    kind: str  # revert, bound, raise
+    kind: str  # revert, bound, raise, lift
     requirement: str  # a requirement line, ready to paste where the project keeps it
     why: str
     cell: str = ""  # the cell that passed with it; "" when none did (unverified)
     report: str = ""  # where that cell's result is
+    replaces: str = ""  # lift: the project's own bound it takes the place of ("torch<2.2")
+    place: str = ""  # lift: where that bound is written ("requirements.txt line 3")
 
     @property
     def verified(self) -> bool:
@@ -55,6 +57,7 @@ class Judgement:
     regressions: list = field(default_factory=list)
     already_failing: list = field(default_factory=list)
     fixes: list = field(default_factory=list)
+    tried: list = field(default_factory=list)  # --try-fixes: each candidate cell, as measured
 
 
 def changes(before: dict, after: dict) -> list:

@@ -19,12 +19,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.gate.summary import markdown as markdown  # gate.md
 from harness.model import CellResult
 from harness.report import compat as reports
 from harness.report import where
 from harness.report.actions import escaped as escaped  # re-exported: gate output escapes
 from harness.report.actions import inert, repository_path, workflow_command
-from harness.report.markdown import code
 from harness.stages import sources
 from harness.store import write_atomic
 
@@ -74,12 +74,15 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
         "fixes": [
             dict(asdict(f), verified=f.verified, write_to=_place(f, files)) for f in judgement.fixes
         ],  # fmt: skip
+        "tried": list(getattr(judgement, "tried", [])),
         "reports": {"json": str(folder / "gate.json"), "compat": str(folder / "compat.md")},
     }
 
 
 def _place(fix, files: dict) -> str:
-    """The file (and table) the fix's requirement belongs in."""
+    """The file (and table) the fix's requirement belongs in: a lift's, where the bound is."""
+    if fix.place:
+        return fix.place
     return where.where_to_write(files, sources.requirement_name(fix.requirement) or "")
 
 
@@ -124,7 +127,8 @@ def terminal(doc: dict) -> str:
     if verified:
         lines.append("  fixes measured to pass:")
         for fix in verified[:5]:
-            lines.append(f"    {fix['requirement']}  in {fix['write_to']}  ({fix['why']}; "
+            instead = f" instead of {fix['replaces']}" if fix.get("replaces") else ""
+            lines.append(f"    {fix['requirement']}  in {fix['write_to']}{instead}  ({fix['why']}; "
                          f"cell {fix['cell']}, {fix['report']})")  # fmt: skip
     unverified = [f["requirement"] for f in doc["fixes"] if not f["verified"]]
     if unverified:
@@ -132,7 +136,12 @@ def terminal(doc: dict) -> str:
             "  no measured cell passed with (--try-fixes N measures more): "
             + ", ".join(unverified[:5])
         )
-    lines.append(f"  details: {doc['reports']['json']}")
+    if doc.get("tried"):
+        lines.append(f"  tried ({len(doc['tried'])}):")
+        for item in doc["tried"][:SHOWN]:
+            why = f": {item['reason'][:200]}" if item["reason"] else ""
+            lines.append(f"    {item['label']}  {item['verdict']}{why}")
+    lines.append(f"  details: {doc['reports']['json']} and gate.md beside it")
     return "\n".join(map(inert, lines))
 
 
@@ -140,31 +149,6 @@ def json_text(doc: dict) -> str:
     """``doc`` as JSON whose lines the runner leaves alone: ``[`` after ``##`` (only ever in
     a string) is written ``\\u005b``, the same string to any JSON reader."""
     return json.dumps(doc, indent=2).replace("##[", "##\\u005b")
-
-
-def markdown(doc: dict) -> str:
-    lines = [f"## Dependency gate: {doc['result']}", "", doc["headline"], ""]
-    if doc["changes"]:
-        lines += ["| package | baseline | proposed |", "|---|---|---|"]
-        lines += [
-            f"| {c['name']} | {c['before'] or '—'} | {c['after'] or '—'} |" for c in doc["changes"]
-        ]
-        lines.append("")
-    if doc["regressions"]:
-        lines += ["| broken test | now | signature | evidence |", "|---|---|---|---|"]
-        lines += [f"| {code(r['test'])} | {r['now']} | {r['signature']} | {code(r['evidence'])} |"
-                  for r in doc["regressions"]]  # fmt: skip
-        lines.append("")
-    for fix in doc["fixes"]:
-        proof = (
-            f"cell {code(fix['cell'])} passed ({fix['report']})"
-            if fix["verified"]
-            else "not measured"
-        )
-        lines.append(
-            f"- {code(fix['requirement'])} in {code(fix['write_to'])}: {fix['why']}; {proof}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def annotations(doc: dict) -> list:

@@ -7,7 +7,11 @@ option's in place of the one it replaces. Three kinds are considered:
 - revert the offending bump (the baseline cell passed);
 - bound the bumped package below its new major (or minor) release, e.g. ``numpy<2``;
 - raise a coupled package to the first release measured to pass with the new version,
-  e.g. ``torch>=2.3.1``.
+  e.g. ``torch>=2.3.1``;
+- lift the project's own bound that forbids that release (``torch<2.2`` in requirements.txt):
+  the raised release's minor in its place, e.g. ``torch>=2.3.1,<2.4``. A forced cell (the
+  release installed over the bound, as uv overrides) proves a lift and nothing else: any other
+  fix must install as the project declares it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ class Option:
     why: str
     lines: list  # the whole requirement set it stands for
     prefer: dict = None  # versions a proof should have, where several cells would do
+    lifts: object = None  # lift: the project's bound it replaces (``where.Declared``)
+
+
+def proves(item: Backing, option: Option) -> bool:
+    """Whether the cell may back the option at all: a forced cell backs only a lift."""
+    return option.kind == "lift" or not item.result.cell.forced
 
 
 def replaced(lines: list, name: str, new: str) -> list:
@@ -101,9 +111,11 @@ def _bound(after: str, before: str):
 
 
 def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
-            evidence: list, python: str, closure: dict) -> list:  # fmt: skip
+            evidence: list, python: str, closure: dict, bounds: dict = None) -> list:  # fmt: skip
     """Every fix worth trying for the bumps in ``moved`` (``gate.Change``); a raise only where a
-    measured cell passed with a newer release than the proposed closure has."""
+    measured cell passed with a newer release than the proposed closure has; a lift where the
+    project's own bound (``bounds``: ``{package: [where.Declared]}``) forbade the release a
+    forced cell passed with."""
     direct = {canonicalize_name(r.name) for r in map(requirement_of, proposed) if r} | set(
         baseline_names
     )
@@ -134,13 +146,30 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
                 lines = replaced(proposed, other, requirement)
                 prefer = {other: first, change.name: change.after}
                 found.append(Option("raise", requirement, why, lines, prefer))
+            for bound in (bounds or {}).get(other, []):
+                first = _first_passing(other, change, evidence, python, closure.get(other), True)
+                if first:
+                    found.append(_lift(proposed, other, first, change, bound))
     return found
 
 
-def _first_passing(name: str, change, evidence: list, python: str, current: str):
-    """The oldest release of ``name``, newer than ``current``, that passed with the bump."""
+def _lift(proposed: list, name: str, first: str, change, bound) -> Option:
+    version = Version(first)
+    requirement = f"{name}>={first},<{version.major}.{version.minor + 1}"
+    why = (f"lift the project's bound {bound.requirement} in {bound.path} (line {bound.line}): "
+           f"{name} {first} passed with {change.name} {change.after} when installed over it")  # fmt: skip
+    prefer = {name: first, change.name: change.after}
+    return Option("lift", requirement, why, replaced(proposed, name, requirement), prefer, bound)
+
+
+def _first_passing(name: str, change, evidence: list, python: str, current: str,
+                   forced: bool = False):  # fmt: skip
+    """The oldest release of ``name``, newer than ``current``, that passed with the bump (in a
+    forced cell too, with ``forced``)."""
     versions = []
     for item in evidence:
+        if item.result.cell.forced and not forced:
+            continue
         found = item.result.versions
         same_python = _minor(found.get("python")) == _minor(python)
         if item.result.verdict == PASS and found.get(change.name) == change.after and same_python:
@@ -171,10 +200,12 @@ def verify(found: list, evidence: list, python: str, closure: dict = None,
             continue
         seen.add(option.requirement)
         ranked = sorted(evidence, key=lambda item: closeness(item, option.prefer or {}))
-        proof = next((e for e in ranked if satisfies(e.result, option.lines, python, broken)),
-                     None)  # fmt: skip
+        proof = next((e for e in ranked if proves(e, option)
+                      and satisfies(e.result, option.lines, python, broken)), None)  # fmt: skip
+        bound = option.lifts
         fixes.append(
             Fix(option.kind, option.requirement, option.why,
-                proof.result.cell.name if proof else "", proof.origin if proof else "")
+                proof.result.cell.name if proof else "", proof.origin if proof else "",
+                bound.requirement if bound else "", f"{bound.path} line {bound.line}" if bound else "")
         )  # fmt: skip
     return sorted(fixes, key=lambda fix: not fix.verified)

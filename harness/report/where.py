@@ -29,6 +29,17 @@ FACTOR = re.compile(r"^[\w.,!{}-]+:\s+")  # tox.ini's "py311: numpy<2"
 REQUIREMENTS, PYPROJECT, SETUP_CFG, OTHER_REQUIREMENTS, TOX_BASE, TOX_ENV, NEVER = range(7)
 
 
+class Declared(NamedTuple):
+    """A requirement as a project's file writes it, and where."""
+
+    requirement: str
+    path: str  # relative to the project
+    line: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.requirement} in {self.path} line {self.line}"
+
+
 class Place(NamedTuple):
     name: str
     names: set  # the canonical names of the packages it declares
@@ -66,6 +77,27 @@ def where_to_write(files: dict, package: str = "") -> str:
         if choice:
             return choice[0].name
     return MAIN
+
+
+def declarations(files: dict, package: str) -> list:
+    """Every line of the project's ``dependency_files`` that requires ``package``: requirement
+    files, pyproject's and tox.toml's TOML strings, setup.cfg's and tox.ini's values (a tox
+    factor prefix such as ``py311:`` dropped)."""
+    wanted, found = canonicalize_name(package), []
+    for path, text in files.items():
+        for number, line in enumerate(text.splitlines(), 1):
+            line = FACTOR.sub("", line.split(" #")[0].strip().rstrip(",").strip())
+            if len(line) > 1 and line[0] in "\"'" and line[-1] == line[0]:
+                line = line[1:-1]  # a TOML string
+            if not line or line.startswith(("#", "-", "[", "{")):
+                continue
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(requirement.name) == wanted:
+                found.append(Declared(str(requirement), path, number))
+    return found
 
 
 def _rank(place: Place) -> int:

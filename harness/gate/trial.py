@@ -1,0 +1,161 @@
+"""``--try-fixes``: candidate requirement sets measured as cells of their own, each with a
+readable name and label, and for one that could not be built, why: the resolver's words and
+the project's own bound that forbids the candidate's release (``where.declarations``).
+
+A candidate such a bound blocked is measured once more with the bound lifted: its pins
+installed over it as uv overrides (a forced cell), which is what writing the raised pin in
+the bound's place would install. Its result backs only a ``lift`` fix (``remedy.proves``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from harness import processes
+from harness.model import FAIL, PASS, UNSATISFIABLE, CellResult
+from harness.report import progress, where
+from harness.stages import pipeline, sources
+from harness.stages import select as matrix
+from harness.stages.classify import clean
+
+OPERATORS = re.compile(r"(===|==|!=|<=|>=|~=|<|>)")
+WORDS = {"===": "@", "==": "@", "!=": "_not", "<=": "_le", ">=": "_ge", "<": "_lt", ">": "_gt",
+         "~=": "_compat"}  # fmt: skip
+LONGEST = 120  # characters of a cell name's slug; longer ones end in a digest
+
+
+@dataclass
+class Candidate:
+    """A requirement set to measure: the proposed lines with ``changed`` in place."""
+
+    env: str
+    lines: list
+    changed: list
+    lifts: list = field(default_factory=list)  # where.Declared: bounds it installs over
+
+    @property
+    def forced(self) -> bool:
+        return bool(self.lifts)
+
+    @property
+    def label(self) -> str:
+        text = ", ".join(self.changed) or "as proposed"
+        if self.lifts:
+            bounds = ", ".join(f"{b.requirement} in {b.path}" for b in self.lifts)
+            return f"lift the project's bound {bounds}: {text}"
+        return f"fix: {text}"
+
+    @property
+    def cell(self) -> str:
+        """``ENV-gate_fix_torch@2.3.1``: the env's factors first (its Python), then one factor
+        of letters, digits and ``._@+`` only, a plain file name."""
+        return f"{self.env}-gate_{'lift' if self.forced else 'fix'}_{slug(self.changed)}"
+
+    def lifted(self, bounds: list) -> Candidate:
+        return replace(self, lifts=list(bounds))
+
+
+def candidate(env: str, proposed: list, lines: list) -> Candidate:
+    return Candidate(env, lines, [line for line in lines if line not in proposed])
+
+
+def unique(items: list) -> list:
+    """The candidates, one per cell name, in order."""
+    return list({item.cell: item for item in items}.values())
+
+
+def slug(changed: list) -> str:
+    text = "_".join(OPERATORS.sub(lambda m: WORDS[m.group(1)], line.replace(" ", ""))
+                    for line in changed)  # fmt: skip
+    text = re.sub(r"[^A-Za-z0-9.@+]+", "_", text).strip("_.") or "none"
+    if len(text) > LONGEST:
+        digest = hashlib.sha256("\n".join(changed).encode()).hexdigest()[:8]
+        text = f"{text[:LONGEST]}_{digest}"
+    return text
+
+
+def blocking(item: Candidate, result: CellResult, files: dict, replaced_at: set) -> list:
+    """The project's own requirements that forbid a release the candidate pins: those the
+    resolver quoted, else those outside the lines the candidate took the place of
+    (``replaced_at``: ``{(path, line)}``)."""
+    said = "".join((result.problem.evidence if result.problem else "").split())
+    found = []
+    for line in item.changed:
+        wanted = sources.requirement_of(line)
+        pins = (
+            [s.version for s in wanted.specifier if s.operator in ("==", "===")] if wanted else []
+        )
+        if not pins:
+            continue
+        for declared in where.declarations(files, wanted.name):
+            try:
+                allowed = Requirement(declared.requirement).specifier
+            except InvalidRequirement:
+                continue
+            if not allowed.contains(pins[0], prereleases=True) and declared not in found:
+                found.append(declared)
+    quoted = [d for d in found if "".join(d.requirement.split()) in said]
+    return quoted or [d for d in found if (d.path, d.line) not in replaced_at]
+
+
+def reason(result: CellResult) -> str:
+    """Why a candidate did not pass, in one line: the first failure, or the problem."""
+    if result.verdict == PASS:
+        return ""
+    if result.verdict == FAIL and result.failures:
+        first = result.failures[0]
+        return (f"{len(result.failures)} failing, e.g. {first.test} [{first.signature}]: "
+                f"{_one(first.evidence)}")  # fmt: skip
+    return _one(result.problem.evidence) if result.problem else result.verdict
+
+
+def _one(text: str) -> str:
+    text = " ".join(clean(text).split())
+    return text[text.find("Because") :][:400] if "Because" in text else text[:400]  # uv's why
+
+
+def record(item: Candidate, result: CellResult, blocked: list) -> dict:
+    """A tried candidate as gate.json holds it."""
+    if result.verdict == UNSATISFIABLE and blocked:
+        bounds = "; ".join(map(str, blocked))
+        why = f"blocked by the project's own {bounds}. {reason(result)}"
+    else:
+        why = reason(result)
+    return {"label": item.label, "cell": result.cell.name, "requirements": item.changed,
+            "verdict": result.verdict, "reason": why,
+            "blocked_by": [d._asdict() for d in blocked],
+            "lifts": [d._asdict() for d in item.lifts]}  # fmt: skip
+
+
+def bounds_of(blocked: list) -> dict:
+    """``{package: [Declared]}``."""
+    found = {}
+    for declared in blocked:
+        name = canonicalize_name(Requirement(declared.requirement).name)
+        found.setdefault(name, [])
+        if declared not in found[name]:
+            found[name].append(declared)
+    return found
+
+
+def measure(args, folder: Path, store, table: tuple, items: list) -> dict:
+    """Each candidate as a cell through the usual pipeline: ``{cell name: CellResult}``."""
+    wanted = {item.cell: item.lines for item in items}
+    forced = {item.cell for item in items if item.forced}
+    cells = [replace(cell, forced=cell.name in forced)
+             for cell in matrix.derived_cells(folder, args.env, wanted)]  # fmt: skip
+    options = pipeline.RunOptions(
+        project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
+        jobs=args.jobs, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
+    )  # fmt: skip
+    outcome = pipeline.run(options, store, progress.PlainProgress(sys.stderr))
+    if outcome.interrupted:
+        raise processes.Interrupted()
+    return {result.cell.name: result for result in outcome.results}
