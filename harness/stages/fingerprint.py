@@ -5,6 +5,12 @@ the project's own addopts) is output, not input: ``written_during`` finds those,
 results leave them out of their fingerprints (``CellResult.excluded``), so no cell is stale
 right after its run. Builds' and tools' folders (``build/``, ``dist/``, ``*.egg-info``,
 ``__pycache__``, ``.tox`` …) never count, even where git does not ignore them.
+
+A cell reads the tox config, the requirement files, pyproject/setup.cfg, the package's sources
+and the tests (and whatever else they open), so those count, tracked or not. What only git, CI
+or an editor reads does not: a ``.gitignore``, ``.github/``, a pre-commit config, the licence
+(``NOT_READ``); nor does prose. Adding a ``.gitignore`` leaves every cell fresh; editing a
+test makes each cell that ran it stale.
 """
 
 from __future__ import annotations
@@ -36,6 +42,14 @@ SKIPPED_DIRS = {
     ".eggs",
 }  # tools' and builds' output: never an input of a cell, even where git does not ignore it
 SKIPPED_SUFFIXES = (".pyc", ".egg-info")  # compiled files; setuptools' metadata folders
+NOT_READ = {
+    ".gitignore", ".gitattributes", ".gitmodules", ".mailmap", ".git-blame-ignore-revs",
+    ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".editorconfig", ".dockerignore",
+    ".gitlab-ci.yml", ".travis.yml", ".readthedocs.yml", ".readthedocs.yaml", "CODEOWNERS",
+}  # fmt: skip  # files (in any folder) only git, CI services and editors read
+NOT_READ_DIRS = {".github", ".gitlab", ".circleci", ".idea", ".vscode", ".devcontainer"}
+NOT_READ_STEMS = {"LICENSE", "LICENCE", "COPYING", "AUTHORS", "NOTICE", "CHANGELOG", "CHANGES",
+                  "HISTORY", "CONTRIBUTING", "CODE_OF_CONDUCT", "SECURITY"}  # fmt: skip
 
 
 def project_files(project: Path) -> list:
@@ -63,10 +77,22 @@ def _skipped(part: str) -> bool:
     return part in SKIPPED_DIRS or part.endswith(SKIPPED_SUFFIXES)
 
 
+def read_by_cells(relative: Path) -> bool:
+    """Whether a cell may read the project's file at ``relative``: not prose, nor a file only
+    git, CI or an editor reads (``NOT_READ``, in ``NOT_READ_DIRS``, a licence or changelog)."""
+    stem = relative.name.split(".")[0].upper()
+    return not (
+        relative.suffix in DOCUMENTS
+        or relative.name in NOT_READ
+        or (relative.parts[0] in NOT_READ_DIRS if len(relative.parts) > 1 else False)
+        or (stem in NOT_READ_STEMS and relative.suffix in ("", ".txt"))
+    )
+
+
 def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
-    """The project's files, less prose, the reports folder, the harness's lock files, its
-    declarations of expected cells (they judge results, no cell reads them) and ``excluded``
-    (files whose content reaches the cells another way)."""
+    """The project's files a cell reads (``read_by_cells``), less the reports folder, the
+    harness's lock files, its declarations of expected cells (they judge results, no cell
+    reads them) and ``excluded`` (files whose content reaches the cells another way)."""
     digest = hashlib.sha256()
     reports = reports.resolve()
     inside = reports in project.resolve().parents  # a snapshot the harness made in its folder
@@ -74,7 +100,7 @@ def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
     for path in project_files(project):
         if (
             (reports in path.resolve().parents and not inside)
-            or path.suffix in DOCUMENTS
+            or not read_by_cells(path.relative_to(project))
             or path.resolve() in skipped
         ):
             continue
