@@ -59,7 +59,7 @@ def main() -> int:
             shutil.rmtree(reports, ignore_errors=True)
         extra = ["--try-fixes", "4"] if name.startswith("--try") else []
         done, seconds = harness(*gate, *extra, env=env)
-        doc = json.loads((reports / "gate.json").read_text())
+        doc = json.loads((reports / "gate" / "gate.json").read_text())
         fixes = [f["requirement"] for f in doc["fixes"] if f["verified"]]
         print(f"gate, {name:<14} exit {done.returncode}  {seconds:6.1f} s  {len(doc['regressions'])} "
               f"broken  measured fixes: {', '.join(fixes)}", flush=True)  # fmt: skip

@@ -21,6 +21,9 @@ from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
 DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package
+# commands whose cells and reports live in a folder of their own inside --reports, so that the
+# matrix's reports (`run`, `report`) never show them: the gate's base, proposed and fix cells
+OWN_FOLDERS = {"gate": "gate"}
 CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml")
 
 
@@ -142,11 +145,24 @@ class State:
     @contextmanager
     def folder(self, what: str):
         """The reports folder, held for the whole ``with``: acquire, work, publish, release.
-        Whatever a command writes there, it writes inside."""
+        Whatever a command writes there, it writes inside. A command in ``OWN_FOLDERS`` gets
+        a reports folder of its own inside it (``REPORTS/gate``), both held."""
         store = Store(self.reports)
         store.acquire(what)
         try:
-            yield store
+            own = OWN_FOLDERS.get(what)
+            if own is None:
+                yield store
+                return
+            if (self.reports / own).is_symlink():
+                raise HarnessError(f"{self.reports / own} is a symbolic link; the harness does "
+                                   "not follow links in a reports folder")  # fmt: skip
+            inner = Store(self.reports / own)
+            inner.acquire(what)
+            try:
+                yield inner
+            finally:
+                inner.release()
         finally:
             store.release()
 

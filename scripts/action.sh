@@ -8,7 +8,7 @@
 #                       outputs `harness` and `python`; `harness` goes on $GITHUB_PATH
 #   action.sh run       run `harness gate` or `harness run` in $GITHUB_WORKSPACE with JUnit XML
 #                       in the reports folder; the job summary gets the harness's Markdown
-#                       (gate.md or compat.md); outputs exit-code, result, verdicts, reports,
+#                       (gate/gate.md or compat.md); outputs exit-code, result, verdicts, reports,
 #                       junit and summary; exits with the harness's exit code
 #
 # Inputs of `run` (all optional): INPUT_COMMAND (gate | run), INPUT_PROJECT, INPUT_REPORTS,
@@ -133,12 +133,12 @@ run() {
 	PROJECT=${INPUT_PROJECT:-.}
 	local reports=${INPUT_REPORTS:-.harness}
 	[[ $reports == /* ]] || reports="$PWD/$reports"
-	local junit="$reports/junit.xml" markdown base args=() extra=() labels=() label
+	local junit="$reports/junit.xml" markdown compat base args=() extra=() labels=() label
 	case $COMMAND in
 	gate)
 		[[ -z ${INPUT_LABELS:-} ]] || die "labels applies to command: run, not gate"
 		[[ -z ${INPUT_DISK_BUDGET:-} ]] || die "disk-budget applies to command: run, not gate"
-		markdown="$reports/gate.md"
+		markdown="$reports/gate/gate.md" compat="$reports/gate/compat.json" # the gate's own folder
 		base=$(base_ref) || exit $?
 		args=(gate --project "$PROJECT" --reports "$reports" --junit "$junit" --base "$base")
 		[[ -z ${INPUT_ENV:-} ]] || args+=(--env "$INPUT_ENV")
@@ -151,7 +151,7 @@ run() {
 	run)
 		[[ -z ${INPUT_BASE:-} ]] || die "base applies to command: gate, not run"
 		[[ ${INPUT_TRY_FIXES:-0} == 0 ]] || die "try-fixes applies to command: gate, not run"
-		markdown="$reports/compat.md"
+		markdown="$reports/compat.md" compat="$reports/compat.json"
 		args=(run --project "$PROJECT" --reports "$reports" --junit "$junit")
 		[[ -z ${INPUT_ENV:-} ]] || args+=(-e "$INPUT_ENV")
 		IFS=$', \t\n' read -r -a labels <<<"${INPUT_LABELS:-}"
@@ -174,7 +174,7 @@ run() {
 	[[ -f $junit && $(identity "$junit") != "$before_junit" ]] || junit=""
 	output exit-code "$code"
 	output result "$(result_word "$code")"
-	output verdicts "$(verdicts "$reports/compat.json")"
+	output verdicts "$(verdicts "$compat")"
 	output reports "$reports"
 	output junit "$junit"
 	output summary "$markdown"

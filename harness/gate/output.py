@@ -34,9 +34,11 @@ SHOWN = 8  # broken tests listed on the terminal; the rest are in gate.json
 
 def baseline_from_report(path: Path, env: str) -> CellResult:
     """The state a stored gate measured as its working tree: the ``proposed`` cell of a
-    ``gate.json``, read from the ``compat.json`` beside it (a folder holding both, or either
-    file)."""
+    ``gate.json``, read from the ``compat.json`` beside it (the gate's folder ``REPORTS/gate``
+    holding both, the reports folder holding that, or either file)."""
     folder = path if path.is_dir() else path.parent
+    if not (folder / "gate.json").exists() and (folder / "gate" / "gate.json").exists():
+        folder = folder / "gate"  # the reports folder the gate's own folder lies in
     try:
         name = json.loads((folder / "gate.json").read_text())["proposed"]["cell"]
         results = reports.results_of(reports.load(folder / "compat.json"))
@@ -75,7 +77,11 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
             dict(asdict(f), verified=f.verified, write_to=_place(f, files)) for f in judgement.fixes
         ],  # fmt: skip
         "tried": list(getattr(judgement, "tried", [])),
-        "reports": {"json": str(folder / "gate.json"), "compat": str(folder / "compat.md")},
+        "reports": {
+            "json": str(folder / "gate.json"),
+            "markdown": str(folder / "gate.md"),
+            "compat": str(folder / "compat.md"),
+        },  # fmt: skip
     }
 
 

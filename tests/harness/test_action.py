@@ -42,12 +42,13 @@ write() { mkdir -p "${1%/*}" && printf '%s' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; 
 if [[ ${STUB_WRITES:-1} == 1 ]]; then
 	markdown=${STUB_MARKDOWN:-"## harness $1 report"$'\n'}
 	[[ -z ${STUB_MARKDOWN_FILE:-} ]] || markdown=$(<"$STUB_MARKDOWN_FILE")$'\n'
-	if [[ $1 == gate ]]; then write "$reports/gate.md" "$markdown"; else write "$reports/compat.md" "$markdown"; fi
+	own=$reports; [[ $1 != gate ]] || own=$reports/gate  # the gate's own folder
+	if [[ $1 == gate ]]; then write "$own/gate.md" "$markdown"; else write "$own/compat.md" "$markdown"; fi
 	write "$junit" "<testsuites/>"
 	if [[ -n ${STUB_VERDICTS:-} ]]; then
 		cells=""
 		for verdict in $STUB_VERDICTS; do cells+="${cells:+, }{\"verdict\": \"$verdict\"}"; done
-		write "$reports/compat.json" "{\"cells\": [$cells]}"
+		write "$own/compat.json" "{\"cells\": [$cells]}"
 	fi
 fi
 exit "${STUB_EXIT:-0}"
@@ -143,7 +144,7 @@ def regression_outputs(reports: Path) -> dict:
         "verdicts": '{"fail": 1, "pass": 1}',
         "reports": str(reports),
         "junit": str(reports / "junit.xml"),
-        "summary": str(reports / "gate.md"),
+        "summary": str(reports / "gate" / "gate.md"),
     }
 
 
@@ -259,8 +260,8 @@ def test_try_fixes_reach_the_gate(runner):
 def test_a_report_left_by_an_earlier_run_is_not_summarized(runner):
     workspace, env = runner
     reports = workspace / ".harness"
-    reports.mkdir()
-    (reports / "gate.md").write_text("## an old gate\n")
+    (reports / "gate").mkdir(parents=True)
+    (reports / "gate" / "gate.md").write_text("## an old gate\n")
     (reports / "junit.xml").write_text("<testsuites/>")
     done, out, _ = step(env, stub_exit=3, stub_writes="0")
     assert done.returncode == 3
@@ -448,18 +449,20 @@ def test_the_action_gates_a_real_bump_and_keeps_its_reports(installed, tmp_path)
     out = outputs(env)
     reports = workspace / ".harness"
     assert out == regression_outputs(reports)
-    gate = json.loads((reports / "gate.json").read_text())
+    gate = json.loads((reports / "gate" / "gate.json").read_text())
     assert gate["result"] == "regression"
     assert [r["test"] for r in gate["regressions"]] == ["tests/test_it.py::test_needs_packaging_23"]
-    assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == (reports / "gate.md").read_text()
+    own = reports / "gate"  # the gate's own folder: `harness run`'s reports never show its cells
+    assert Path(env["GITHUB_STEP_SUMMARY"]).read_text() == (own / "gate.md").read_text()
     assert "test_needs_packaging_23" in (reports / "junit.xml").read_text()
     # what upload-artifact takes: the reports folder, hidden files included, less envs/
     uploaded = {p.relative_to(reports).as_posix() for p in reports.rglob("*") if p.is_file()
                 and "envs" not in p.relative_to(reports).parts}  # fmt: skip
-    assert {"gate.json", "gate.md", "junit.xml", "compat.json", "compat.md", "compat.html",
-            ".harness-reports"} <= uploaded  # fmt: skip
-    assert len([p for p in uploaded if p.startswith("cells/")]) == 2
-    assert any(p.startswith("runs/") and p.endswith("tox.log") for p in uploaded)
+    assert {"gate/gate.json", "gate/gate.md", "junit.xml", "gate/compat.json", "gate/compat.md",
+            "gate/compat.html", ".harness-reports", "gate/.harness-reports"} <= uploaded  # fmt: skip
+    assert len([p for p in uploaded if p.startswith("gate/cells/")]) == 2
+    assert not [p for p in uploaded if p.startswith("cells/")]
+    assert any(p.startswith("gate/runs/") and p.endswith("tox.log") for p in uploaded)
 
     git(workspace, "checkout", "-q", "main", "--", "requirements.txt")  # the bump reverted
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):

@@ -84,7 +84,9 @@ def test_a_bump_that_breaks_a_test_fails_the_gate_with_a_measured_fix(gated):
     fixes = {f["requirement"]: f for f in doc["fixes"]}
     assert fixes["packaging==23.2"]["verified"] and fixes["packaging<24"]["verified"]
     assert fixes["packaging==23.2"]["report"] == "baseline HEAD"
-    jsonschema.validate(json.loads((gated / ".harness" / "compat.json").read_text()), COMPAT)
+    own = gated / ".harness" / "gate"  # the gate's own folder; the matrix's report has no cell
+    jsonschema.validate(json.loads((own / "compat.json").read_text()), COMPAT)
+    assert not (gated / ".harness" / "cells").exists()
 
 
 def test_a_stored_gate_report_can_be_the_baseline(gated, tmp_path):
@@ -138,7 +140,7 @@ def test_the_seed_incident_is_stopped_on_a_copy_of_this_repository(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "numpy-bridge-unavailable" in done.stdout and "Numpy is not available" in done.stdout
     assert "numpy 1.26.4 → 2." in done.stdout and "fixes measured to pass:" in done.stdout
-    doc = json.loads((tmp_path / "reports" / "gate.json").read_text())
+    doc = json.loads((tmp_path / "reports" / "gate" / "gate.json").read_text())
     assert len(doc["regressions"]) == 15 and any(f["verified"] for f in doc["fixes"])
     subprocess.run(["git", "checkout", "-q", "requirements.txt"], cwd=copy, check=True)
     unchanged = harness(
@@ -167,7 +169,7 @@ def test_with_a_stored_report_and_tried_cells_the_closest_passing_cell_proves_ea
         "packaging==23.2": (baseline, "baseline HEAD"),
         "packaging<24": (baseline, "baseline HEAD"),
     }
-    stored = json.loads((tmp_path / "main" / "compat.json").read_text())["cells"]
+    stored = json.loads((tmp_path / "main" / "gate" / "compat.json").read_text())["cells"]
     assert [c["cell"]["name"] for c in stored] == [baseline]  # the same cell, stored by `main`
     bad = harness("gate", "--project", str(gated), "--from-report", str(tmp_path / "nowhere"))
     assert bad.returncode == 2 and "--from-report" in bad.stderr
