@@ -25,9 +25,8 @@ from harness.errors import EXIT_INTERRUPTED, HarnessError
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
 from harness.gate import remedy, trial
-from harness.model import UNSATISFIABLE
 from harness.report import compat as reports
-from harness.report import progress, publish, where
+from harness.report import progress, publish
 from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
 from harness.stages.fingerprint import project_digest
@@ -205,34 +204,20 @@ def _fixes(
         evidence += [remedy.Backing(result, f"report {path}") for result in stored]
     lines = proposed.lines()
     known = baseline.sources.names() if baseline.sources else {}
+    broken = tuple(r.test for r in judgement.regressions if r.test != "(the cell)")
     coupled = _coupled(judgement, table, lines, proposed.closure)
     found = remedy.options(
         lines, known, judgement.changes, coupled, evidence, python, proposed.closure
     )
     if args.try_fixes and not proposed.from_uv_lock:
         tried = _candidates(judgement, found, coupled, lines, proposed.closure, evidence, python)
-        files = where.dependency_files(folder)
+        candidates = [trial.candidate(args.env, lines, c) for c in tried]
         at = {(line.path, line.number) for line in proposed.sources.lines}
-        batch = trial.unique([trial.candidate(args.env, lines, c) for c in tried])[: args.try_fixes]
-        bounds = {}
-        while batch:  # the candidates, then those the project's own bounds blocked, lifted
-            measured = trial.measure(args, folder, store, table, batch)
-            lifted = []
-            for item in (i for i in batch if i.cell in measured):
-                result = measured[item.cell]
-                blocked = [] if result.verdict != UNSATISFIABLE or item.forced else (
-                    trial.blocking(item, result, files, at))  # fmt: skip
-                judgement.tried.append(trial.record(item, result, blocked))
-                evidence.append(remedy.Backing(result, "--try-fixes"))
-                for name, found_bounds in trial.bounds_of(blocked).items():
-                    bounds.setdefault(name, [])
-                    bounds[name] += [b for b in found_bounds if b not in bounds[name]]
-                lifted += [item.lifted(blocked)] if blocked else []
-            batch = lifted[: args.try_fixes]
-        found = remedy.options(
-            lines, known, judgement.changes, coupled, evidence, python, proposed.closure, bounds
+        judgement.tried, bounds = trial.try_all(
+            args, folder, store, table, candidates, at, evidence, broken
         )
-    broken = tuple(r.test for r in judgement.regressions if r.test != "(the cell)")
+        found = remedy.options(lines, known, judgement.changes, coupled, evidence, python,
+                               proposed.closure, bounds, broken)  # fmt: skip
     return remedy.verify(found, evidence, python, proposed.closure, broken)
 
 
@@ -253,8 +238,9 @@ def _candidates(judgement, found: list, coupled: list, lines: list, closure: dic
     """Requirement sets worth measuring, most promising first: the bounds no cell proves yet,
     then each coupled package's next minor releases, oldest first, with the bumped packages
     held at their proposed versions."""
+    broken = tuple(r.test for r in judgement.regressions if r.test != "(the cell)")
     ordered = [o.lines for o in found if o.kind == "bound"
-               and not any(remedy.proves(e, o) and remedy.satisfies(e.result, o.lines, python)
+               and not any(remedy.proves(e, o) and remedy.satisfies(e.result, o.lines, python, broken)
                            for e in evidence)]  # fmt: skip
     held = lines
     for change in judgement.changes:

@@ -111,11 +111,13 @@ def _bound(after: str, before: str):
 
 
 def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
-            evidence: list, python: str, closure: dict, bounds: dict = None) -> list:  # fmt: skip
+            evidence: list, python: str, closure: dict, bounds: dict = None,
+            broken: tuple = ()) -> list:  # fmt: skip
     """Every fix worth trying for the bumps in ``moved`` (``gate.Change``); a raise only where a
     measured cell passed with a newer release than the proposed closure has; a lift where the
     project's own bound (``bounds``: ``{package: [where.Declared]}``) forbade the release a
-    forced cell passed with."""
+    forced cell passed with. With ``broken``, a cell where those tests passed counts as passing
+    (its other failures the baseline had too)."""
     direct = {canonicalize_name(r.name) for r in map(requirement_of, proposed) if r} | set(
         baseline_names
     )
@@ -137,7 +139,7 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
             found.append(Option("bound", requirement, f"keep {change.name} below {bound[1:]}",
                                 replaced(proposed, change.name, requirement)))  # fmt: skip
         for other in coupled:
-            first = _first_passing(other, change, evidence, python, closure.get(other))
+            first = _first_passing(other, change, evidence, python, closure.get(other), broken)
             if first:
                 requirement = f"{other}>={first}"
                 why = (
@@ -147,7 +149,8 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
                 prefer = {other: first, change.name: change.after}
                 found.append(Option("raise", requirement, why, lines, prefer))
             for bound in (bounds or {}).get(other, []):
-                first = _first_passing(other, change, evidence, python, closure.get(other), True)
+                first = _first_passing(other, change, evidence, python, closure.get(other), broken,
+                                       forced=True)  # fmt: skip
                 if first:
                     found.append(_lift(proposed, other, first, change, bound))
     return found
@@ -163,7 +166,7 @@ def _lift(proposed: list, name: str, first: str, change, bound) -> Option:
 
 
 def _first_passing(name: str, change, evidence: list, python: str, current: str,
-                   forced: bool = False):  # fmt: skip
+                   broken: tuple = (), forced: bool = False):  # fmt: skip
     """The oldest release of ``name``, newer than ``current``, that passed with the bump (in a
     forced cell too, with ``forced``)."""
     versions = []
@@ -172,7 +175,8 @@ def _first_passing(name: str, change, evidence: list, python: str, current: str,
             continue
         found = item.result.versions
         same_python = _minor(found.get("python")) == _minor(python)
-        if item.result.verdict == PASS and found.get(change.name) == change.after and same_python:
+        passed = item.result.verdict == PASS or spares(item.result, broken)
+        if passed and found.get(change.name) == change.after and same_python:
             if found.get(name):
                 versions.append(found[name])
     try:

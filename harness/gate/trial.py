@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from harness import processes
+from harness.gate import remedy
 from harness.model import FAIL, PASS, UNSATISFIABLE, CellResult
 from harness.report import progress, where
 from harness.stages import pipeline, sources
@@ -26,7 +27,7 @@ from harness.stages import select as matrix
 from harness.stages.classify import clean
 
 OPERATORS = re.compile(r"(===|==|!=|<=|>=|~=|<|>)")
-WORDS = {"===": "@", "==": "@", "!=": "_not", "<=": "_le", ">=": "_ge", "<": "_lt", ">": "_gt",
+WORDS = {"===": "", "==": "", "!=": "_not", "<=": "_le", ">=": "_ge", "<": "_lt", ">": "_gt",
          "~=": "_compat"}  # fmt: skip
 LONGEST = 120  # characters of a cell name's slug; longer ones end in a digest
 
@@ -54,8 +55,9 @@ class Candidate:
 
     @property
     def cell(self) -> str:
-        """``ENV-gate_fix_torch@2.3.1``: the env's factors first (its Python), then one factor
-        of letters, digits and ``._@+`` only, a plain file name."""
+        """``ENV-gate_fix_torch2.3.1``: the env's factors first (its Python), then one factor
+        of letters, digits, dots and underscores only: a plain file name, and a tox env name
+        (tox reads ``@``, ``!``, ``{}`` and ``,`` in one)."""
         return f"{self.env}-gate_{'lift' if self.forced else 'fix'}_{slug(self.changed)}"
 
     def lifted(self, bounds: list) -> Candidate:
@@ -74,7 +76,7 @@ def unique(items: list) -> list:
 def slug(changed: list) -> str:
     text = "_".join(OPERATORS.sub(lambda m: WORDS[m.group(1)], line.replace(" ", ""))
                     for line in changed)  # fmt: skip
-    text = re.sub(r"[^A-Za-z0-9.@+]+", "_", text).strip("_.") or "none"
+    text = re.sub(r"[^A-Za-z0-9.]+", "_", text).strip("_.") or "none"
     if len(text) > LONGEST:
         digest = hashlib.sha256("\n".join(changed).encode()).hexdigest()[:8]
         text = f"{text[:LONGEST]}_{digest}"
@@ -105,10 +107,14 @@ def blocking(item: Candidate, result: CellResult, files: dict, replaced_at: set)
     return quoted or [d for d in found if (d.path, d.line) not in replaced_at]
 
 
-def reason(result: CellResult) -> str:
-    """Why a candidate did not pass, in one line: the first failure, or the problem."""
+def reason(result: CellResult, broken: tuple = ()) -> str:
+    """Why a candidate did not pass, in one line: the first failure, or the problem; '' for a
+    pass, or a cell where the regression's tests (``broken``) passed."""
     if result.verdict == PASS:
         return ""
+    if remedy.spares(result, broken):
+        others = ", ".join(f.test for f in result.failures[:3])
+        return f"the broken tests pass; it fails only where the baseline failed too ({others})"
     if result.verdict == FAIL and result.failures:
         first = result.failures[0]
         return (f"{len(result.failures)} failing, e.g. {first.test} [{first.signature}]: "
@@ -121,13 +127,13 @@ def _one(text: str) -> str:
     return text[text.find("Because") :][:400] if "Because" in text else text[:400]  # uv's why
 
 
-def record(item: Candidate, result: CellResult, blocked: list) -> dict:
+def record(item: Candidate, result: CellResult, blocked: list, broken: tuple = ()) -> dict:
     """A tried candidate as gate.json holds it."""
     if result.verdict == UNSATISFIABLE and blocked:
         bounds = "; ".join(map(str, blocked))
         why = f"blocked by the project's own {bounds}. {reason(result)}"
     else:
-        why = reason(result)
+        why = reason(result, broken)
     return {"label": item.label, "cell": result.cell.name, "requirements": item.changed,
             "verdict": result.verdict, "reason": why,
             "blocked_by": [d._asdict() for d in blocked],
@@ -159,3 +165,28 @@ def measure(args, folder: Path, store, table: tuple, items: list) -> dict:
     if outcome.interrupted:
         raise processes.Interrupted()
     return {result.cell.name: result for result in outcome.results}
+
+
+def try_all(args, folder: Path, store, table: tuple, candidates: list, replaced_at: set,
+            evidence: list, broken: tuple = ()) -> tuple:  # fmt: skip
+    """Measure up to ``--try-fixes`` candidates, then as many of those the project's own bounds
+    blocked, lifted. Each result joins ``evidence``; returns ``(tried records, {package:
+    [Declared]})``, the bounds that blocked a candidate."""
+    files = where.dependency_files(folder)
+    batch, tried, bounds = unique(candidates)[: args.try_fixes], [], {}
+    while batch:
+        measured = measure(args, folder, store, table, batch)
+        lifted = []
+        for item in (i for i in batch if i.cell in measured):
+            result = measured[item.cell]
+            unbuilt = result.verdict == UNSATISFIABLE and not item.forced
+            blocked = blocking(item, result, files, replaced_at) if unbuilt else []
+            tried.append(record(item, result, blocked, broken))
+            evidence.append(remedy.Backing(result, "--try-fixes"))
+            for name, found in bounds_of(blocked).items():
+                bounds[name] = bounds.get(name, []) + [
+                    b for b in found if b not in bounds.get(name, [])
+                ]
+            lifted += [item.lifted(blocked)] if blocked else []
+        batch = unique(lifted)[: args.try_fixes]
+    return tried, bounds

@@ -9,12 +9,13 @@ from types import SimpleNamespace
 
 import jsonschema
 import pytest
+from tox.config.loader.ini.factor import _expand_env_with_negation as tox_expands
 from tox.tox_env.python.api import Python
 
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
 from harness.gate import remedy, trial
-from harness.model import PASS, UNSATISFIABLE, Cell, CellResult, Counts
+from harness.model import PASS, UNSATISFIABLE, Cell, CellResult, Counts, Failure
 from harness.names import is_name
 from harness.report.where import Declared, declarations, dependency_files
 from harness.stages import lock
@@ -66,7 +67,7 @@ def test_the_project_s_own_bound_blocks_a_candidate_and_is_named(service):
         "blocked by the project's own torch<2.2 in pyproject.toml line 6. Because you require"
     )
     lifted = item.lifted(blocked)
-    assert lifted.forced and lifted.cell == "py311-gate_lift_torch@2.2.2"
+    assert lifted.forced and lifted.cell == "py311-gate_lift_torch2.2.2"
     assert lifted.label == "lift the project's bound torch<2.2 in pyproject.toml: torch==2.2.2"
 
 
@@ -94,6 +95,7 @@ def test_cell_names_are_plain_names_that_carry_the_env_s_python():
                          "py311-gate_fix_torch_ge2.3_lt2.4"]  # fmt: skip
     assert len(set(names)) == 4 and all(map(is_name, names))
     assert {Python.extract_base_python(name) for name in names} == {"py311"}
+    assert [list(tox_expands(name)) for name in names] == [[name] for name in names]  # as tox.ini
     long = trial.candidate("py", [], [f"p{i}==1.0" for i in range(40)]).cell
     assert is_name(long) and len(long) < 160
 
@@ -158,3 +160,16 @@ def test_gate_json_md_and_the_screen_say_what_was_tried_and_why(service, tmp_pat
         assert "lift the project's bound torch<2.2 in pyproject.toml: torch==2.2.2" in text
         assert "torch>=2.2.2,<2.3" in text and "instead of" in text
     assert "tests/t.py::test_old" in page and "py-gate_proposed" in page
+
+
+def test_a_candidate_that_fails_only_where_the_baseline_failed_says_so():
+    item = trial.candidate("py", ["packaging==24.1"], ["packaging<24"])
+    result = CellResult(Cell(item.cell, {}), "fail", Counts(passed=1, failed=1),
+                        failures=[Failure("tests/t.py::test_old", "other", "assert 2 == 3")],
+                        outcomes={"tests/t.py::test_new": "passed", "tests/t.py::test_old": "failed"})  # fmt: skip
+    assert trial.record(item, result, [], ("tests/t.py::test_new",))["reason"] == (
+        "the broken tests pass; it fails only where the baseline failed too (tests/t.py::test_old)"
+    )
+    assert trial.record(item, result, [], ("tests/t.py::test_old",))["reason"].startswith(
+        "1 failing, e.g. tests/t.py::test_old [other]: assert 2 == 3"
+    )
