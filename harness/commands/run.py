@@ -71,9 +71,11 @@ def command(state: State) -> int:
         selected = [c.name for c in outcome.cells] if outcome else []
         finished = {r.cell.name for r in outcome.results} if outcome else set()
         not_run = [name for name in selected if name not in finished]
+        # the run's own control, or none: a control left by an earlier run is not kept
         paths, unreadable = publish.publish(
             store, options.project, not_run, interrupted, tools(options.project),
-            options.signatures, declared, control=(outcome.control if outcome else options.control) or None,
+            options.signatures, declared,
+            control=outcome.control if outcome else (options.control or None),
         )  # fmt: skip
     if outcome:
         terminal.show(outcome.results, options.project, declared)  # groups, annotations in CI
