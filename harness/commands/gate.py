@@ -197,6 +197,8 @@ def _fixes(
     evidence = [remedy.Backing(baseline.result, f"baseline {baseline.label}")]
     for source in args.evidence:
         path = source / "compat.json" if source.is_dir() else source
+        if source.is_dir() and not path.exists() and (source / "gate" / "compat.json").exists():
+            path = source / "gate" / "compat.json"  # a gate's reports: its own folder's cells
         try:
             stored = reports.results_of(reports.load(path))
         except (OSError, ValueError) as exc:
