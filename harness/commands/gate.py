@@ -124,7 +124,7 @@ def command(state: State) -> int:
 
 
 def _named(role: str, side: Side):
-    """The side's result named for a JUnit reader: ``baseline HEAD: py-gate_…``."""
+    """The side's result named for a JUnit reader: ``baseline HEAD: py-gate_base``."""
     cell = replace(side.result.cell, name=f"{role} {side.label}: {side.result.cell.name}")
     return replace(side.result, cell=cell)
 

@@ -1,6 +1,7 @@
 """What ``harness gate`` says: one screen on the terminal, ``gate.json`` (harness.gate/1) and
-``gate.md`` in the reports folder, and in GitHub Actions ``::error`` annotations on the
-requirement lines that changed plus Markdown in the step summary.
+``gate.md`` (``gate.summary``) in the gate's own folder (``REPORTS/gate``), and in GitHub
+Actions ``::error`` annotations on the requirement lines that changed (their paths from the
+repository's root: ``actions.repository_path``) plus Markdown in the step summary.
 
 Test ids, evidence and requirement lines come from the change under review, and the Actions
 runner reads workflow commands from every line of stdout and stderr (``::name ...::`` at a

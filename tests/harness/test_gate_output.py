@@ -179,3 +179,16 @@ def test_gate_in_actions_prints_annotations_on_stderr_only(gated, tmp_path, caps
     assert parse(annotation)[:2] == ("error", {"file": PATH, "line": "1"})
     assert err.endswith(annotation + "\n")
     assert "SPOOF" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_gate_that_passes_with_failing_cells_says_all_the_screen_says(tmp_path):
+    baseline = State("HEAD", tmp_path / "base", "packaging==23.2", "fail")
+    proposed = State("working tree", tmp_path / "tree", "packaging==23.2", "fail")
+    judged = gate.Judgement(gate.EXIT_PASS, "no regression: the proposed state is fail as before",
+                            [gate.Change("pytest", "8.0.0", "8.1.0")], [], ["tests/t.py::test_old"])  # fmt: skip
+    doc = gate_output.document(judged, baseline, proposed, tmp_path)
+    page, screen = gate_output.markdown(doc), gate_output.terminal(doc)
+    assert "already failing in the baseline (not gating): 1" in screen and "pytest 8.0.0" in screen
+    for text in ("## Dependency gate: pass", "| baseline: `HEAD` | `py-gate_HEAD` | fail | 1 passed |",
+                 "| `pytest` | 8.0.0 | 8.1.0 |", "- `tests/t.py::test_old`"):  # fmt: skip
+        assert text in page, text
