@@ -173,3 +173,64 @@ def test_with_a_stored_report_and_tried_cells_the_closest_passing_cell_proves_ea
     assert [c["cell"]["name"] for c in stored] == [baseline]  # the same cell, stored by `main`
     bad = harness("gate", "--project", str(gated), "--from-report", str(tmp_path / "nowhere"))
     assert bad.returncode == 2 and "--from-report" in bad.stderr
+
+
+SERVICE = {
+    "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = '
+    '"setuptools.build_meta"\n[project]\nname = "svc"\nversion = "0.1"\ndependencies = [\n'
+    '  "packaging",\n  "six<1.16",\n]\n[tool.setuptools]\npackages = ["svc"]\n',
+    "requirements.txt": "packaging==23.2\nsix==1.15.0\n",
+    "tox.ini": "[tox]\nenv_list = py\n[testenv]\npackage = wheel\ndeps = pytest\n"
+    "commands = pytest tests -q\n",
+    "svc/__init__.py": "",
+    "tests/test_svc.py": textwrap.dedent("""
+        import packaging
+        import six
+        from packaging.version import Version
+
+
+        def test_versions_fit_together():
+            if Version(packaging.__version__) >= Version("24"):
+                assert Version(six.__version__) >= Version("1.16"), six.__version__
+
+
+        def test_known_broken():
+            assert 1 + 1 == 3
+    """),
+}
+
+
+def test_a_service_in_a_subfolder_names_why_fixes_failed_and_lifts_its_own_bound(tmp_path):
+    """The project's own ``six<1.16`` blocks the fix; the gate says so and measures the lift.
+    Its annotation names the file from the repository's root; its cells stay in its folder."""
+    repo = tmp_path / "repo"
+    project = repo / "services" / "svc"
+    for name, text in SERVICE.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    (project / "requirements.txt").write_text("packaging==24.1\nsix==1.15.0\n")
+    done = harness("gate", "--project", "services/svc", "--try-fixes", "2", cwd=repo,
+                   env={"GITHUB_ACTIONS": "true"})  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    annotation = next(line for line in done.stderr.splitlines() if line.startswith("::error"))
+    assert annotation.startswith("::error file=services/svc/requirements.txt,line=1::")
+    own = project / ".harness" / "gate"
+    doc = json.loads((own / "gate.json").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    tried = {t["cell"]: t for t in doc["tried"]}
+    assert [t["verdict"] for t in doc["tried"]] == ["unsatisfiable"] * 2 + ["fail"] * 2
+    blocked = tried["py-gate_fix_six1.16.0"]
+    assert blocked["blocked_by"] == [
+        {"requirement": "six<1.16", "path": "pyproject.toml", "line": 9}
+    ]
+    assert blocked["reason"].startswith("blocked by the project's own six<1.16 in pyproject.toml")
+    assert tried["py-gate_lift_six1.16.0"]["reason"].startswith("the broken tests pass")
+    lift = next(f for f in doc["fixes"] if f["kind"] == "lift")
+    assert (lift["requirement"], lift["replaces"], lift["write_to"], lift["cell"]) == (
+        "six>=1.16.0,<1.17", "six<1.16", "pyproject.toml line 9", "py-gate_lift_six1.16.0")  # fmt: skip
+    page = (own / "gate.md").read_text()
+    assert "`tests/test_svc.py::test_known_broken`" in page and "fix: six==1.16.0" in page
+    assert not (project / ".harness" / "cells").exists()
