@@ -3,7 +3,7 @@
 Outside the reports folder, only uv's cache is touched (``--cache``). The envs are tox's work
 dir that the harness made in it (``REPORTS/envs``, carrying the harness's marker), never the
 project's ``.tox``. Results are the stored results, run folders and reports the harness wrote,
-never another file.
+never another file. The gate's own folder (``REPORTS/gate``) is cleaned alike.
 The cache share is every package the harness's locks pin, cleaned with ``uv cache clean``;
 uv's cache is shared with other work, so that is asked for explicitly.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 
 from harness import processes
 from harness.errors import EXIT_OK, HarnessError, StorageError
-from harness.names import OUTPUTS
+from harness.names import OUTPUTS, plain_file
 from harness.stages import budget, lock
 from harness.stages import disk as environments
-from harness.state import State, add
-from harness.store import ENVS_MARKER, Store
+from harness.state import OWN_FOLDERS, State, add
+from harness.store import ENVS_MARKER, MARKER, Store
 
 
 def add_parser(commands) -> None:
@@ -40,31 +40,44 @@ def command(state: State) -> int:
     args = state.args
     everything = not (args.envs or args.results or args.cache)
     with state.folder("clean") as store:
+        stores = [store, *own_folders(store)]  # the gate's folder (REPORTS/gate) too
         if args.envs or everything:
-            envs = store.envs
-            if os.path.lexists(envs) and not store.envs_marked():
-                raise HarnessError(
-                    f"{envs} was not made by the harness (no {ENVS_MARKER}); left as it is"
-                )
-            gone = (
-                [p for p in envs.iterdir() if p.is_dir() and not p.name.startswith(".")]
-                if envs.is_dir()
-                else []
-            )
-            try:
-                if envs.is_dir():
-                    shutil.rmtree(envs)  # the marker goes too; the next run makes it again
-            except OSError as exc:
-                raise StorageError(f"cannot remove {exc.filename}: {exc.strerror}") from exc
-            print(f"harness clean: removed {len(gone)} env(s) in {envs}")
+            for each in stores:
+                remove_envs(each)
         if args.cache:
             clean_cache(store, state.project)
         if args.results or everything:
-            store.forget()
-            for name in OUTPUTS:
-                (store.reports / name).unlink(missing_ok=True)
-            print(f"harness clean: removed the results and reports in {store.reports} (locks kept)")
+            for each in stores:
+                each.forget()
+                for name in OUTPUTS:
+                    (each.reports / name).unlink(missing_ok=True)
+                print(f"harness clean: removed the results and reports in {each.reports} "
+                      "(locks kept)")  # fmt: skip
     return EXIT_OK
+
+
+def own_folders(store: Store) -> list:
+    """The reports folders of the commands that keep one inside ``store`` (``OWN_FOLDERS``),
+    where the harness made and marked one; a link there is never followed."""
+    found = [store.reports / name for name in OWN_FOLDERS.values()]
+    return [Store(f) for f in found if not f.is_symlink() and plain_file(f / MARKER)]
+
+
+def remove_envs(store: Store) -> None:
+    envs = store.envs
+    if os.path.lexists(envs) and not store.envs_marked():
+        raise HarnessError(f"{envs} was not made by the harness (no {ENVS_MARKER}); left as it is")
+    gone = (
+        [p for p in envs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if envs.is_dir()
+        else []
+    )
+    try:
+        if envs.is_dir():
+            shutil.rmtree(envs)  # the marker goes too; the next run makes it again
+    except OSError as exc:
+        raise StorageError(f"cannot remove {exc.filename}: {exc.strerror}") from exc
+    print(f"harness clean: removed {len(gone)} env(s) in {envs}")
 
 
 def clean_cache(store: Store, project: Path) -> None:

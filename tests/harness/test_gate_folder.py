@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from harness.cli import main
 from harness.errors import HarnessError
 from harness.model import Cell, CellResult, Counts
 from harness.report import publish
@@ -48,3 +49,21 @@ def test_a_link_in_place_of_the_gate_s_folder_is_refused(tmp_path):
         with state(reports).folder("gate"):
             pass
     assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_clean_removes_the_gate_s_results_reports_and_envs_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "tox.ini").write_text("[tox]\nenv_list = py\n")
+    reports = project / ".harness"
+    with state(reports).folder("gate") as gate:
+        gate.save(CellResult(Cell("py-gate_base", {}), "pass", Counts(passed=1)))
+        (gate.make_envs() / "py-gate_base").mkdir()
+        (gate.reports / "gate.json").write_text("{}")
+        (gate.reports / "notes.txt").write_text("the user's")  # not the harness's: kept
+    assert main(["clean", "--project", str(project)]) == 0
+    assert "removed 1 env(s)" in capsys.readouterr().out
+    assert not gate.envs.exists() and not (reports / "gate" / "gate.json").exists()
+    assert not list((reports / "gate" / "cells").glob("*.json"))
+    assert (reports / "gate" / "notes.txt").read_text() == "the user's"
