@@ -10,6 +10,7 @@ that shows them goes out through ``inert``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -195,7 +196,7 @@ def repository_path(project: Path, path: Path) -> str:
     ``GITHUB_WORKSPACE`` when it holds the path, else from the project's folder."""
     path = Path(path)
     path = path if path.is_absolute() else Path(project) / path
-    for root in (_git_root(Path(project)), os.environ.get("GITHUB_WORKSPACE")):
+    for root in (_git_root(str(Path(project).resolve())), os.environ.get("GITHUB_WORKSPACE")):
         if root:
             try:
                 return path.resolve().relative_to(Path(root).resolve()).as_posix()
@@ -207,7 +208,8 @@ def repository_path(project: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def _git_root(project: Path) -> str:
+@functools.lru_cache(maxsize=64)
+def _git_root(project: str) -> str:
     """The top of the git work tree holding ``project``; '' when none (or no git)."""
     try:
         done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=project,
