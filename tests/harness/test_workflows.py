@@ -116,11 +116,12 @@ def test_no_expression_is_spliced_into_shell_code(path):
 def test_the_gate_workflow_runs_the_action_on_dependency_changes():
     workflow = load(FOLDER / "compat-gate.yml")
     assert workflow["on"]["pull_request"]["paths"] == [
-        "requirements*.txt", "constraints/**", "pyproject.toml", "tox.ini", "tox.toml",
+        "**/requirements*", "**/constraints*", "**/pyproject.toml", "**/setup.cfg",
+        "**/tox.ini", "**/tox.toml", "**/uv.lock", "**/noxfile.py",
     ]  # fmt: skip
     checkout, gate = workflow["jobs"]["gate"]["steps"]
     assert checkout["uses"].startswith("actions/checkout@")
-    assert checkout["with"]["fetch-depth"] == 0  # the base branch is read with git show
+    assert "with" not in checkout  # depth 1: the action fetches the base branch's tip
     assert gate["uses"] == "./" and gate["with"]["command"] == "gate"
     assert gate["with"]["try-fixes"] == 4
     assert workflow["permissions"] == {"contents": "read"}
