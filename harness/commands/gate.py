@@ -1,14 +1,16 @@
 """``harness gate``: would this dependency change break the project's own tests?
 
-Each state is measured from its own files: the baseline from a checkout of the git ref (its
-tox config, requirement files, pyproject, uv.lock and package sources; see
-``stages.snapshot``), or a stored report; the proposed state from the working tree. In each,
-the project's test env runs as a cell with the state's requirements (``requirements.txt``, or
-pyproject's dependencies) in place of its deps for the same packages; an env that installs
-``uv.lock`` runs as it is. Both cells run through the usual pipeline (same verdicts,
-signatures, probe, fingerprints; a stored result with the same fingerprint is reused).
-``gate.judge`` compares them; for a regression, ``remedy`` lists the fixes that measured cells
-support, from stored reports and from ``--try-fixes`` cells.
+The proposed code runs twice: with the base ref's dependencies (the baseline) and with its
+own (the working tree). ``gate.inputs`` first compares what the envs read for their
+dependencies in the two states; when nothing differs, no cell runs and the gate passes. Else
+the baseline is the working tree's files with the differing inputs taken from the base ref
+(``stages.snapshot``), or a stored report. In each state the project's test env runs as a cell
+with the state's requirements (``requirements.txt``, or pyproject's dependencies) in place of
+its deps for the same packages; an env that installs ``uv.lock`` runs as it is. Both cells
+run through the usual pipeline (same verdicts, signatures, probe, fingerprints; a stored
+result with the same fingerprint is reused). ``gate.judge`` compares them: a test that the
+code broke fails in both and does not gate; for a regression, ``remedy`` lists the fixes that
+measured cells support, from stored reports and from ``--try-fixes`` cells.
 """
 
 from __future__ import annotations
