@@ -159,6 +159,11 @@ def markdown(doc: dict) -> str:
         lines += [f"| {code(r['test'])} | {r['now']} | {r['signature']} | {code(r['evidence'])} |"
                   for r in doc["regressions"]]  # fmt: skip
         lines.append("")
+    if doc["already_failing"]:  # the code change broke them, not the dependencies
+        shown = ", ".join(code(t) for t in doc["already_failing"][:SHOWN])
+        more = len(doc["already_failing"]) - SHOWN
+        lines += [f"Already failing with the base's dependencies (not gating): {shown}"
+                  + (f" and {more} more" if more > 0 else ""), ""]  # fmt: skip
     for fix in doc["fixes"]:
         proof = (
             f"cell {code(fix['cell'])} passed ({fix['report']})"

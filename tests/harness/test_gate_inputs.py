@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from harness.gate import inputs
 
+SCHEMA = json.loads((Path(inputs.__file__).parents[1] / "schemas" / "gate.schema.json").read_text())
 PYPROJECT = textwrap.dedent("""
     [build-system]
     requires = ["hatchling"]
@@ -189,6 +192,7 @@ def test_a_code_only_change_exits_0_at_once_and_builds_no_env(shallow, tmp_path)
     done = gate(shallow, tmp_path / "cache", "--base", "origin/main", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(done.stdout)
+    jsonschema.validate(doc, SCHEMA)
     assert doc["result"] == "pass" and doc["dependencies_changed"] is False
     assert doc["headline"].startswith("the dependencies did not change")
     assert doc["baseline"]["verdict"] == doc["proposed"]["verdict"] == "not run"
