@@ -102,7 +102,7 @@ def command(state: State) -> int:
     if args.try_fixes < 0:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
-    args.base = args.base or _default_base()
+    args.base = args.base or ("HEAD" if args.baseline_report else _default_base())
     proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
                     key="working tree")  # fmt: skip
     if not args.baseline_report:
