@@ -177,7 +177,9 @@ def test_the_env_case_holds_the_problem_outside_the_tests(results, reports, tmp_
 def test_a_gate_with_broken_tests_shows_them_failing_in_the_proposed_suite(results, reports,
                                                                          tmp_path):  # fmt: skip
     baseline = gate_command.Side("HEAD", result=results[0])
-    proposed = gate_command.Side("working tree", result=results[1])
+    adhoc = replace(results[1].cell, name="torch21-numpy22-gate_c85d0db92b", adhoc=True,
+                    base_env="torch21-numpy22")  # fmt: skip
+    proposed = gate_command.Side("working tree", result=replace(results[1], cell=adhoc))
     named = [gate_command._named("baseline", baseline), gate_command._named("proposed", proposed)]
     junit.write(tmp_path / "junit.xml", "myproject", named, reports)
     xml = JUnitXml.fromfile(str(tmp_path / "junit.xml"))
