@@ -116,7 +116,8 @@ def _case(cell: str, test: str, outcome: str, failures: list, detail: Recorded) 
         parts[-1] += bracket + parameters
     module = (file[:-3] if file.endswith(".py") else file).replace("\\", "/").strip("/")
     classname = ".".join([cell, module.replace("/", "."), *parts[:-1]])
-    case = Case(xml(parts[-1] if parts else file), xml(classname), round(detail.duration or 0, 6))
+    seconds = round(detail.duration or 0, 3)  # as pytest writes it: never 5e-05, no decimal
+    case = Case(xml(parts[-1] if parts else file), xml(classname), seconds)
     case.file = xml(file)
     crash = [int(n) for f, n in STOPPED_AT.findall(clean(detail.text)) if f == file]
     line = crash[-1] if crash else detail.line

@@ -252,6 +252,7 @@ def test_what_the_probe_records_fills_the_cases_out(tmp_path):
     result = constructed("cell", "fail", failures=[bad], outcomes=outcomes,
                          log="runs/R1/cell/tox.log")  # fmt: skip
     junit.write(tmp_path / "junit.xml", "p", [result], reports)
+    assert schema().validate(etree.parse(str(tmp_path / "junit.xml")))  # times: no 5e-05
     found = cases(suites(tmp_path / "junit.xml")["cell"])
     slow = found[("cell.tests.test_some", "test_slow")]
     assert slow.time >= 0.05 and slow._elem.get("line") == "3"
@@ -357,7 +358,6 @@ def test_a_real_run_writes_junit_and_annotates_in_actions(tiny_project, tmp_path
     (failing,) = [c for c in found["pkg24-fail"] if c.is_failure]
     assert (failing.classname, failing.name) == ("pkg24-fail.tests.test_tiny", "test_one")
     assert failing._elem.get("file") == "tests/test_tiny.py" and int(failing._elem.get("line")) > 1
-    assert failing.time > 0
     (failure,) = failing.result
     assert failure.type == ", ".join(measured["pkg24-fail"]["signatures"])
     assert "packaging 24.1 too new" in failure.text and "\nE " in failure.text
