@@ -3,9 +3,10 @@ test reports, Jenkins' junit step, GitHub's test-report actions: dorny/test-repo
 mikepenz/action-junit-report, EnricoMi/publish-unit-test-result-action); ``schemas/junit.xsd``
 says what of it we write.
 
-One ``testsuite`` per cell, named for the cell (the gate names its two ``baseline HEAD: ENV``
-and ``proposed working tree: ENV``), its time the cell's duration, its properties the cell's
-verdict, the Python that ran it, its pins and installed versions. In it:
+One ``testsuite`` per cell, named for the cell (``ENV@probe`` for the stack checks; the gate
+names its two ``baseline HEAD: ENV`` and ``proposed working tree: ENV``), its time the cell's
+duration, its properties the cell's verdict, the Python that ran it (and the interpreter its
+venv was made from, where the probe recorded it), its pins and installed versions. In it:
 
 - one ``testcase`` per test id pytest reported in the cell (``junit_cases``): a failing test
   holds a ``failure`` (an ``error`` for an error in setup, teardown or collection), a skipped
@@ -31,9 +32,11 @@ from junitparser import Failure as FailureElement
 
 from harness.files import write_atomic
 from harness.model import CRASH, FAIL, PASS, UNSATISFIABLE, CellResult, Failure
+from harness.report import junit_cases as cases
 from harness.report.compat import tests_text
-from harness.report.junit_cases import Case, bounded, cases_of, python_shown, xml
+from harness.report.junit_cases import Case, bounded, python_shown, xml
 from harness.stages.classify import clean
+from harness.store import result_key
 
 ROOT = "harness"
 ENV_CASE = "tox env"
@@ -63,20 +66,22 @@ def write(path: Path, project_name: str, results: list, reports: Path = None) ->
 
 
 def _suite(project_name: str, result: CellResult, reports: Path) -> TestSuite:
-    name = result.cell.name
-    suite = TestSuite(xml(name))
-    for key, value in _properties(project_name, result):
+    label = result_key(result)  # ENV, or ENV@probe for the stack checks
+    found = cases.sessions(result, reports)
+    suite = TestSuite(xml(label))
+    for key, value in _properties(project_name, result, cases.python_executable(found)):
         suite.add_property(xml(key), xml(value))
-    suite.add_testcase(_env_case(result))
-    suite.add_testcases(cases_of(result, reports))
+    suite.add_testcase(_env_case(result, label))
+    suite.add_testcases(cases.cases_of(result, label, found))
     if result.measured_at:
         suite.timestamp = xml(result.measured_at)
     return suite
 
 
-def _properties(project_name: str, result: CellResult) -> list:
+def _properties(project_name: str, result: CellResult, executable: str) -> list:
     found = [("project", project_name), ("verdict", result.verdict),
              ("tests", tests_text(result)), ("python", python_shown(result))]  # fmt: skip
+    found += [("python executable", executable)] if executable else []
     found += [(f"pin {name}", spec) for name, spec in result.cell.pins.items()]
     found += [(f"version {name}", version) for name, version in result.versions.items()
               if version and name != "python"]  # fmt: skip
@@ -84,9 +89,9 @@ def _properties(project_name: str, result: CellResult) -> list:
     return found + ([("log", result.log)] if result.log else [])
 
 
-def _env_case(result: CellResult) -> Case:
+def _env_case(result: CellResult, label: str) -> Case:
     """The env's own case: the problem that decided the cell outside its tests, if any."""
-    case = Case(ENV_CASE, xml(result.cell.name), round(result.install_s or 0.0, 3))
+    case = Case(ENV_CASE, xml(label), round(result.install_s or 0.0, 3))
     tests_explain = result.failures or any(
         o in ("failed", "error") for o in result.outcomes.values()
     )

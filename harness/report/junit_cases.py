@@ -72,18 +72,30 @@ def python_shown(result: CellResult) -> str:
     return result.versions.get("python") or "unknown"
 
 
-def recorded(result: CellResult, reports: Path = None) -> dict:
-    """``{test id: Recorded}`` from the cell's run folder; empty when it is gone or unknown."""
+def sessions(result: CellResult, reports: Path = None) -> list:
+    """The probe's sessions in the cell's run folder; none when it is gone or unknown."""
     if reports is None or not result.log:
-        return {}
+        return []
     reports = Path(reports).resolve()
     folder = (reports / result.log).resolve().parent / "sessions"
     if not folder.is_relative_to(reports):  # a stored result must not send us elsewhere
-        return {}
-    found = {}
-    for session in collect.sessions(folder):
+        return []
+    return collect.sessions(folder)
+
+
+def python_executable(found: list) -> str:
+    """The interpreter the env's venv was made from (``sys._base_executable``), as the last
+    session that recorded one saw it; '' when none did."""
+    paths = [s.facts.get("base_executable") or s.facts.get("executable") for s in found]
+    return next((str(path) for path in reversed(paths) if path), "")
+
+
+def recorded(found: list) -> dict:
+    """``{test id: Recorded}`` from the probe's sessions."""
+    found_tests = {}
+    for session in found:
         for event in session.events:
-            known = found.setdefault(event.nodeid, Recorded())
+            known = found_tests.setdefault(event.nodeid, Recorded())
             if event.duration is not None:
                 known.duration = (known.duration or 0.0) + event.duration
             known.line = known.line or event.line
@@ -91,18 +103,19 @@ def recorded(result: CellResult, reports: Path = None) -> dict:
                 known.text = event.text
             elif event.category in ("skipped", "xfailed") and not known.reason:
                 known.reason = event.message
-    return found
+    return found_tests
 
 
-def cases_of(result: CellResult, reports: Path = None) -> list:
-    """A ``Case`` per test id of the cell, in the order pytest reported them."""
-    details = recorded(result, reports)
+def cases_of(result: CellResult, label: str, found: list = ()) -> list:
+    """A ``Case`` per test id of the cell (``label`` before their classnames), in the order
+    pytest reported them; ``found``: the probe's sessions, for what the result lacks."""
+    details = recorded(found)
     failures = {}
     for failure in result.failures:
         failures.setdefault(failure.test, []).append(failure)
     tests = list(result.outcomes) + [t for t in failures if t not in result.outcomes]
     return [
-        _case(result.cell.name, test, result.outcomes.get(test, "failed"), failures.get(test, []),
+        _case(label, test, result.outcomes.get(test, "failed"), failures.get(test, []),
               details.get(test) or Recorded())
         for test in tests
     ]  # fmt: skip

@@ -192,6 +192,14 @@ def test_a_gate_with_broken_tests_shows_them_failing_in_the_proposed_suite(resul
                list(xml)[1] if c.name in broken)  # fmt: skip
 
 
+def test_a_probe_result_is_a_suite_of_its_own(results, tmp_path):
+    probe = replace(results[-1], mode="probe")
+    junit.write(tmp_path / "junit.xml", "p", [results[-1], probe])
+    found = suites(tmp_path / "junit.xml")
+    assert list(found) == ["odd<&>", "odd<&>@probe"]
+    assert {c.classname for c in found["odd<&>@probe"]} == {"odd<&>@probe", "odd<&>@probe.tests.t"}
+
+
 def test_test_ids_arrive_as_text_with_what_xml_cannot_hold_escaped(results, tmp_path):
     junit.write(tmp_path / "junit.xml", "my<project>", results)
     text = (tmp_path / "junit.xml").read_text(encoding="utf-8")
@@ -253,6 +261,10 @@ def test_what_the_probe_records_fills_the_cases_out(tmp_path):
                          log="runs/R1/cell/tox.log")  # fmt: skip
     junit.write(tmp_path / "junit.xml", "p", [result], reports)
     assert schema().validate(etree.parse(str(tmp_path / "junit.xml")))  # times: no 5e-05
+    properties = {p.name: p.value for p in suites(tmp_path / "junit.xml")["cell"].properties()}
+    assert properties["python executable"] == (
+        getattr(sys, "_base_executable", None) or sys.executable
+    )
     found = cases(suites(tmp_path / "junit.xml")["cell"])
     slow = found[("cell.tests.test_some", "test_slow")]
     assert slow.time >= 0.05 and slow._elem.get("line") == "3"
