@@ -144,8 +144,10 @@ def _default_base() -> str:
 
 
 def _named(role: str, side: Side):
-    """The side's result named for a JUnit reader: ``baseline HEAD: py-gate_…``."""
-    cell = replace(side.result.cell, name=f"{role} {side.label}: {side.result.cell.name}")
+    """The side's result named for a JUnit reader: ``baseline HEAD: py311``, the env its
+    ad-hoc cell (``py311-gate_…``) runs as."""
+    env = side.result.cell.base_env or side.result.cell.name
+    cell = replace(side.result.cell, name=f"{role} {side.label}: {env}")
     return replace(side.result, cell=cell)
 
 
