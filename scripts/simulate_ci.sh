@@ -12,7 +12,8 @@
 #              (SIMULATE_FETCH_DEPTH=0: its fetch-depth: 0, every branch and tag;
 #              SIMULATE_CHECKOUT=branch: `git clone --depth 1 --branch` of the PR branch);
 #   setup-uv   uv alone on PATH (this checkout's .venv/bin/uv, else the one on PATH), uv's
-#              usual cache; the job's Python a bare venv of python3, as setup-python's is;
+#              usual cache; setup-python: python3's interpreter (SIMULATE_PYTHON to choose
+#              another) alone in a folder first on PATH;
 #   the action the steps of action.yml: `scripts/action.sh install` then `run`, each in
 #              `bash --noprofile --norc -eo pipefail`, with GITHUB_*, RUNNER_* and the inputs
 #              as action.yml hands them over (INPUT_*, defaults), GITHUB_ACTION_PATH this
@@ -155,7 +156,20 @@ uv=$ACTION/.venv/bin/uv
 }
 ln -s "$uv" "$WORK/runner/tool/bin/uv"
 [[ ! -x ${uv%/*}/uvx ]] || ln -s "${uv%/*}/uvx" "$WORK/runner/tool/bin/uvx"
-python3 -m venv "$WORK/runner/tool/python" # setup-python's: a bare CPython with pip
+# setup-python's: a CPython of its own first on PATH, nothing else beside it. Links to a real
+# interpreter, not a venv (uv passes over virtual environments it finds on PATH, so a venv
+# here would leave uv the system's Python).
+real_python=$("${SIMULATE_PYTHON:-python3}" -c \
+	'import sys; print(getattr(sys, "_base_executable", "") or sys.executable)')
+real_python=$(readlink -f "$real_python")
+python_minor=$("$real_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# a new folder name each time: uv caches what it learnt of an interpreter by its path, and a
+# WORKDIR used again would hand it an answer about another file
+job_python=$(mktemp -d "$WORK/runner/tool/python.XXXXXX")/bin
+mkdir "$job_python"
+for name in python python3 "python$python_minor"; do
+	ln -s "$real_python" "$job_python/$name"
+done
 
 # GitHub's variables for a pull_request event; nothing of this shell's GITHUB_*, INPUT_*,
 # RUNNER_* or virtualenv leaks in, and PATH holds the system's tools, uv and the job's Python.
@@ -170,7 +184,7 @@ printf '{"pull_request": {"number": 1, "base": {"ref": "main"}, "head": {"ref": 
 	>"$temp/event.json"
 : >"$temp/summary.md"
 github_env=(
-	"PATH=$WORK/runner/tool/bin:$WORK/runner/tool/python/bin:$system_path"
+	"PATH=$WORK/runner/tool/bin:$job_python:$system_path"
 	CI=true GITHUB_ACTIONS=true GITHUB_EVENT_NAME=pull_request GITHUB_EVENT_PATH="$temp/event.json"
 	GITHUB_BASE_REF=main GITHUB_HEAD_REF=bump-numpy GITHUB_REF=refs/pull/1/merge
 	GITHUB_REF_NAME=1/merge GITHUB_SHA="$merge_sha" GITHUB_REPOSITORY=example/floaty
@@ -199,7 +213,7 @@ step() { # step NAME OUTPUT-FILE ENV...: one `run:` step of action.yml as the ru
 	local path_add=""
 	[[ ! -s $temp/path ]] || path_add=$(tac "$temp/path" | paste -sd:)
 	local env_path
-	env_path="PATH=${path_add:+$path_add:}$WORK/runner/tool/bin:$WORK/runner/tool/python/bin:$system_path"
+	env_path="PATH=${path_add:+$path_add:}$WORK/runner/tool/bin:$job_python:$system_path"
 	(cd "$workspace" && env -i "${base_env[@]}" "${github_env[@]}" "$env_path" \
 		GITHUB_OUTPUT="$output" "$@" \
 		bash --noprofile --norc -eo pipefail -c "bash \"\$GITHUB_ACTION_PATH/scripts/action.sh\" $name")
@@ -209,11 +223,14 @@ say "consumer: $origin, pull request bump-numpy (numpy 1.26.4 -> 2.2.6), checkou
 git -C "$workspace" log --oneline -1
 echo "shallow: $(git -C "$workspace" rev-parse --is-shallow-repository)"
 
+echo "job python: $("$job_python/python" --version) ($real_python)"
+
 say "step: Install the harness"
 install_code=0
 step install "$temp/install-output" "${install_inputs[@]}" >"$WORK/install.log" 2>&1 ||
 	install_code=$?
 tail -n 5 "$WORK/install.log"
+echo "harness venv: $(sed -n 's/^version_info = //p' "$temp/compat-harness/venv/pyvenv.cfg" 2>/dev/null)"
 if ((install_code != 0)); then
 	echo "install step: exit $install_code (log: $WORK/install.log)"
 	exit "$install_code"

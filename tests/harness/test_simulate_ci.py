@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "simulate_ci.sh"
+BIN = Path(sys.executable).parent  # uv, as setup-uv puts it on PATH
 
 
 def test_the_script_parses_and_lints_clean():
@@ -40,6 +42,7 @@ def test_a_folder_that_is_not_empty_is_refused(tmp_path):
 ])  # fmt: skip
 def test_a_new_users_pull_request_fails_the_gate_on_the_requirement_line(tmp_path, depth):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
     done = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "ci")], capture_output=True,
                           text=True, timeout=600, env={**env, "SIMULATE_FETCH_DEPTH": depth})  # fmt: skip
     work = tmp_path / "ci"
