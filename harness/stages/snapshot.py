@@ -129,7 +129,10 @@ def _extract(top: Path, commit: str, partial: Path) -> None:
         if done.returncode != 0:
             raise ToolError(f"git archive {commit[:12]} failed: {done.stderr.decode()[:300]}")
         with tarfile.open(archive) as tar:
-            tar.extractall(partial, filter="data")
+            # tarfile's data filter exists from 3.10.12 / 3.11.4 on (Debian 12 has 3.11.2); git
+            # writes no member outside the tree, so the older Pythons extract as they are
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(partial, **safe)
     except (OSError, subprocess.SubprocessError, tarfile.TarError) as exc:
         raise ToolError(f"cannot extract {commit[:12]} into {partial}: {exc}") from exc
     finally:
