@@ -22,6 +22,7 @@ from harness.errors import (
     EXIT_USAGE,
     HarnessError,
     StorageError,
+    ToolError,
 )  # fmt: skip
 from harness.state import State
 
@@ -63,7 +64,7 @@ def main(argv: list = None) -> int:
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     try:
         return args.handler(State.of(args))
-    except StorageError as exc:  # the disk, not the input: nothing was half-written
+    except (StorageError, ToolError) as exc:  # the disk or a tool (git, tox, uv), not the input
         print(f"harness: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_UNMEASURED
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:  # not the input either

@@ -155,7 +155,9 @@ class CellResult:
     invocations: list[Invocation] = field(default_factory=list)
     lock: str = ""  # the file that pinned the cell's closure
     unpinned: list[str] = field(default_factory=list)  # installed deps the lock cannot pin
-    interpreter: str = ""  # "cpython 3.11.7": the Python the harness found for it
+    interpreter: str = ""  # "cpython 3.11.7": the Python the harness's search found, which the
+    # lock and fingerprint use; uv may build the env from another (it skips a venv's Python):
+    # versions["python"] is the one that ran, as the env reported it, and the one reports show
     posargs: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)  # project files it reads through its deps
     mode: str = SUITE

@@ -169,10 +169,10 @@ class State:
 
 def write_junit(state: State, results: list) -> None:
     """Write ``--junit FILE``, when the command was given one: each of ``results``
-    (CellResult) as a test case of the project."""
+    (CellResult) as a test suite, its tests read from its run folder under the reports."""
     path = getattr(state.args, "junit", None)
     if path is not None:
-        junit.write(path, state.project.name if state.project else "", results)
+        junit.write(path, state.project.name if state.project else "", results, state.reports)
 
 
 def say_unreadable(unreadable: list) -> None:

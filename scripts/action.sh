@@ -59,25 +59,36 @@ sys.stdout.write("".join(w + "\0" for w in shlex.split(os.environ.get("INPUT_ARG
 }
 
 # The base ref: the input, else the pull request's base branch, else the commit before HEAD.
-# A pull request's base branch that a shallow checkout lacks is fetched (its tip is enough:
-# the gate reads the requirement files at that ref).
+# A base the checkout lacks is fetched, at depth 1 in a shallow checkout (actions/checkout's
+# default): the gate reads only the base's files, never its history. `origin/BRANCH` fetches
+# that branch, a commit id that commit, `HEAD~N` deepens the checkout by N.
 base_ref() {
 	local base=${INPUT_BASE:-}
 	if [[ -z $base ]]; then
 		if [[ -n ${GITHUB_BASE_REF:-} ]]; then base="origin/$GITHUB_BASE_REF"; else base="HEAD~1"; fi
 	fi
-	if ! git -C "$PROJECT" rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
-		if [[ -n ${GITHUB_BASE_REF:-} && $base == "origin/$GITHUB_BASE_REF" ]]; then
-			local depth=()
-			[[ $(git -C "$PROJECT" rev-parse --is-shallow-repository) == true ]] && depth=(--depth=1)
-			git -C "$PROJECT" fetch --quiet --no-tags "${depth[@]}" origin \
-				"+refs/heads/$GITHUB_BASE_REF:refs/remotes/origin/$GITHUB_BASE_REF" >&2 ||
-				die "could not fetch the base branch $GITHUB_BASE_REF from origin"
-		else
-			die "the base ref $base is not in the checkout: check out with fetch-depth: 0, or set the base input"
-		fi
+	if ! has_commit "$base"; then
+		fetch_base "$base" >&2 || die "could not fetch the base $base from origin"
+		has_commit "$base" ||
+			die "the base ref $base is not in the checkout: fetch it, or check out with fetch-depth: 0"
 	fi
 	printf '%s' "$base"
+}
+
+has_commit() { git -C "$PROJECT" rev-parse --verify --quiet "$1^{commit}" >/dev/null; }
+
+fetch_base() { # fetch what names the base; success when there was nothing to fetch
+	local base=$1 depth=() fetch=(git -C "$PROJECT" fetch --quiet --no-tags)
+	[[ $(git -C "$PROJECT" rev-parse --is-shallow-repository) == true ]] && depth=(--depth=1)
+	if [[ $base =~ ^origin/(.+)$ ]]; then
+		"${fetch[@]}" "${depth[@]}" origin "+refs/heads/${BASH_REMATCH[1]}:refs/remotes/$base"
+	elif [[ $base =~ ^[0-9a-f]{40}$ ]]; then
+		"${fetch[@]}" "${depth[@]}" origin "$base"
+	elif [[ $base =~ ^HEAD~([0-9]+)$ && ${#depth[@]} -gt 0 ]]; then
+		"${fetch[@]}" "--deepen=${BASH_REMATCH[1]}" origin "$(git -C "$PROJECT" rev-parse HEAD)"
+	else
+		return 0
+	fi
 }
 
 # A file's identity (inode and modification time), empty when it does not exist: the harness

@@ -5,9 +5,11 @@ pytest loads it through its ``pytest11`` entry point, so no option, ``PYTHONPATH
 a folder of its own under the folder named in ``harness-probe.json`` (next to this file):
 
 - ``session.json``: how the session started, what it collected, how it ended, and what the
-  env really had (interpreter, package versions, device, torch's numpy bridge, coverage);
-- ``events.jsonl``: each test outcome as pytest's own summary counts it, appended as it
-  happens, so a session that dies midway still shows how far it got.
+  env really had (the interpreter that runs it: version, executable, the Python its venv was
+  made from; package versions, device, torch's numpy bridge, coverage);
+- ``events.jsonl``: each test outcome as pytest's own summary counts it (with its duration,
+  the line of its definition and, for a failure, pytest's text), appended as it happens, so
+  a session that dies midway still shows how far it got.
 
 With ``past_collection_errors`` set, pytest runs the collected tests even when a module
 failed to collect (``--continue-on-collection-errors``); that module still counts as an error.
@@ -106,6 +108,8 @@ class Recorder:
             "interrupted": None,
             "python": platform.python_version(),
             "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+            "base_executable": getattr(sys, "_base_executable", None),
             "continue_on_collection_errors": bool(
                 getattr(config.option, "continue_on_collection_errors", False)
             ),
@@ -121,6 +125,18 @@ class Recorder:
     def _event(self, report, category):
         entry = {"nodeid": report.nodeid, "when": getattr(report, "when", "collect")}
         entry["category"] = category
+        duration = getattr(report, "duration", None)  # a collect report has none
+        if isinstance(duration, (int, float)):
+            entry["duration"] = round(float(duration), 6)
+        location = getattr(report, "location", None)  # (file, 0-based line, name) of the test
+        if location and isinstance(location[1], int):
+            entry["line"] = location[1] + 1
+        if category in ("skipped", "xfailed"):  # why: pytest's reason, or xfail's
+            reason = getattr(report, "wasxfail", None)
+            longrepr = getattr(report, "longrepr", None)
+            if not reason and isinstance(longrepr, tuple) and len(longrepr) == 3:
+                reason = longrepr[2]
+            entry["message"] = str(reason or "").replace("Skipped: ", "", 1)
         if report.failed:
             crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
             entry["message"] = getattr(crash, "message", "") or ""

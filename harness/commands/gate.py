@@ -1,19 +1,22 @@
 """``harness gate``: would this dependency change break the project's own tests?
 
-Each state is measured from its own files: the baseline from a checkout of the git ref (its
-tox config, requirement files, pyproject, uv.lock and package sources; see
-``stages.snapshot``), or a stored report; the proposed state from the working tree. In each,
-the project's test env runs as a cell with the state's requirements (``requirements.txt``, or
-pyproject's dependencies) in place of its deps for the same packages; an env that installs
-``uv.lock`` runs as it is. Both cells run through the usual pipeline (same verdicts,
-signatures, probe, fingerprints; a stored result with the same fingerprint is reused).
-``gate.judge`` compares them; for a regression, ``remedy`` lists the fixes that measured cells
-support, from stored reports and from ``--try-fixes`` cells.
+The proposed code runs twice: with the base ref's dependencies (the baseline) and with its
+own (the working tree). ``gate.inputs`` first compares what the envs read for their
+dependencies in the two states; when nothing differs, no cell runs and the gate passes. Else
+the baseline is the working tree's files with the differing inputs taken from the base ref
+(``stages.snapshot``), or a stored report. In each state the project's test env runs as a cell
+with the state's requirements (``requirements.txt``, or pyproject's dependencies) in place of
+its deps for the same packages; an env that installs ``uv.lock`` runs as it is. Both cells
+run through the usual pipeline (same verdicts, signatures, probe, fingerprints; a stored
+result with the same fingerprint is reused). ``gate.judge`` compares them: a test that the
+code broke fails in both and does not gate; for a regression, ``remedy`` lists the fixes that
+measured cells support, from stored reports and from ``--try-fixes`` cells.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,19 +25,19 @@ from packaging.version import InvalidVersion, Version
 
 from harness import index, processes
 from harness.errors import EXIT_INTERRUPTED, HarnessError
+from harness.gate import inputs, remedy, trial
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
-from harness.gate import remedy, trial
 from harness.report import compat as reports
 from harness.report import progress, publish
 from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
-from harness.stages.fingerprint import project_digest
 from harness.stages.signatures import by_id
 from harness.state import State, add, write_junit
 from harness.store import Store
 
 DEFAULT_ENV = "py"  # tox's bare [testenv]
+GITLAB_BASE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"  # a merge request pipeline's base commit
 
 
 @dataclass
@@ -57,7 +60,8 @@ def add_parser(commands) -> None:
     )
     parser.set_defaults(handler=command)
     add(parser, "project", "reports")
-    parser.add_argument("--base", default="HEAD", help="git ref of the baseline (default HEAD)")
+    parser.add_argument("--base", help="git ref whose dependencies are the baseline (default: "
+                        f"${GITLAB_BASE} where set, else HEAD)")  # fmt: skip
     parser.add_argument(
         "--baseline-report", type=Path, help="a compat.json holding the baseline cell"
     )
@@ -99,23 +103,25 @@ def command(state: State) -> int:
     if args.try_fixes < 0:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
-    chosen = not args.env
-    args.env = args.env or default_env(folder)
+    args.base = args.base or ("HEAD" if args.baseline_report else _default_base())
     proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
                     key="working tree")  # fmt: skip
     if not args.baseline_report:
         snapshot.commit_of(folder, args.base)  # a bad ref stops here, before the folder is taken
     with state.folder("gate") as store:
-        if chosen:
-            print(f"harness gate: testing with env {args.env} (choose another with --env)",
-                  file=sys.stderr)  # fmt: skip
-        baseline = _baseline(args, folder, store)
+        baseline, changed = _baseline(args, folder, store)
+        if changed == []:
+            judgement = gate.unchanged(args.base)
+            doc = gate_output.save(judgement, baseline, proposed, store.reports)
+            return gate_output.emit(doc, judgement.exit_code, args.json)
+        _choose_env(args, folder)
         try:
             judgement = _run(state, store, baseline, proposed)
         except (KeyboardInterrupt, processes.Interrupted):
             processes.LIVE.stopping = False
             publish.publish(store, folder, [], True, {}, state.signatures, to_summary=False)
             return EXIT_INTERRUPTED
+        judgement.inputs = changed
         publish.publish(store, folder, [], False, {}, state.signatures, to_summary=False)
         doc = gate_output.save(judgement, baseline, proposed, store.reports)
         write_junit(state, [_named(role, side) for role, side in
@@ -123,32 +129,56 @@ def command(state: State) -> int:
     return gate_output.emit(doc, judgement.exit_code, args.json)
 
 
+def _choose_env(args: argparse.Namespace, folder: Path) -> None:
+    if not args.env:
+        args.env = default_env(folder)
+        print(f"harness gate: testing with env {args.env} (choose another with --env)",
+              file=sys.stderr)  # fmt: skip
+
+
+def _default_base() -> str:
+    """The base a CI system names (a GitLab merge request's diff base), else ``HEAD``."""
+    found = os.environ.get(GITLAB_BASE, "").strip()
+    if found:
+        print(f"harness gate: base {found} (${GITLAB_BASE})", file=sys.stderr)
+    return found or "HEAD"
+
+
 def _named(role: str, side: Side):
-    """The side's result named for a JUnit reader: ``baseline HEAD: py-gate_base``."""
-    cell = replace(side.result.cell, name=f"{role} {side.label}: {side.result.cell.name}")
+    """The side's result named for a JUnit reader: ``baseline HEAD: py311``, the env its
+    ad-hoc cell (``py311-gate_base``) runs as."""
+    env = side.result.cell.base_env or side.result.cell.name
+    cell = replace(side.result.cell, name=f"{role} {side.label}: {env}")
     return replace(side.result, cell=cell)
 
 
-def _baseline(args: argparse.Namespace, folder: Path, store: Store) -> Side:
+def _baseline(args: argparse.Namespace, folder: Path, store: Store) -> tuple:
+    """The baseline state and the dependency inputs that differ from the proposed one's
+    (None: not compared, a stored report)."""
     if args.baseline_report:
+        _choose_env(args, folder)
         result = gate_output.baseline_from_report(args.baseline_report, args.env)
-        return Side(f"report {args.baseline_report}", result=result)
-    root = snapshot.checkout(folder, args.base, store.make_envs() / ".snapshots")
-    commit = snapshot.commit_of(folder, args.base)
-    return Side(args.base, sources.read(root, args.requirements, args.base), root=root, key=commit)
+        return Side(f"report {args.baseline_report}", result=result), None
+    snapshots = store.make_envs() / ".snapshots"
+    base = snapshot.checkout(folder, args.base, snapshots)
+    named = tuple(args.requirements)
+    changed = inputs.changed(base, folder, named)
+    label = args.base
+    if not changed:
+        return Side(label), changed
+    outside = sorted(p for p in inputs.files(folder, named) if p.startswith("../"))
+    root = snapshot.overlay(folder, base, changed, outside, snapshots / "baseline", store.reports)
+    key = f"{snapshot.commit_of(folder, args.base)} dependencies"
+    return Side(label, sources.read(root, args.requirements, label), root=root, key=key), changed
 
 
 def _run(state: State, store: Store, baseline: Side, proposed: Side):
     args, folder, table = state.args, state.project, state.signatures
-    measured = [s for s in (baseline, proposed) if s.result is None]
-    same = len(measured) == 2 and _same_files(baseline.root, folder, store.reports)
-    for side in measured[:1] if same else measured:
+    for side in (s for s in (baseline, proposed) if s.result is None):
         env = _env_of(side.root, args.env, side.label)
         side.from_uv_lock = env.installs_from_uv_lock
         name = cell_name(args.env, side.key, side.lines())
         side.result = _measure(args, side.root, store, table, {name: side.lines()}, env)[name]
-    if same:
-        proposed.result = baseline.result
     for side in (baseline, proposed):
         side.closure = _closure(side.root, side.result) if side.root else {}
     before, after = baseline.closure, proposed.closure
@@ -179,11 +209,6 @@ def _env_of(root: Path, env: str, label: str):
     if not found:
         raise HarnessError(f"the {label} has no tox env {env!r}")
     return found[0]
-
-
-def _same_files(baseline: Path, proposed: Path, reports: Path) -> bool:
-    """Whether the working tree holds exactly the base ref's files (a revert, no change)."""
-    return project_digest(baseline, reports) == project_digest(proposed, reports)
 
 
 def _closure(folder: Path, result) -> dict:

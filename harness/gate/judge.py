@@ -1,10 +1,11 @@
 """The gate's judgement: compare a proposed dependency state with a baseline. Pure: no I/O.
 
-A test that passed in the baseline and now fails, errors, is skipped or no longer runs is a
-regression (signed by its own failure, else its module's collection error); so is a test the
-baseline did not run that fails (a module that no longer imports), a crash, or a new problem
-of the proposed cell. A test that already
-failed in the baseline is reported but does not fail the gate.
+Both cells run the proposed code: the baseline with the base's dependencies, the proposed
+cell with its own. A test that passed in the baseline and now fails, errors, is skipped or no
+longer runs is a regression (signed by its own failure, else its module's collection error);
+so is a test the baseline did not run that fails (a module that no longer imports), a crash,
+or a new problem of the proposed cell. A test that already failed in the baseline (the code
+change broke it, not the dependencies) is listed apart and does not fail the gate.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class Judgement:
     already_failing: list = field(default_factory=list)
     fixes: list = field(default_factory=list)
     tried: list = field(default_factory=list)  # --try-fixes: each candidate cell, as measured
+    inputs: list = None  # the dependency inputs that changed; None: not compared (a report)
+
+
+def unchanged(base: str) -> Judgement:
+    """No file the envs read for their dependencies differs from ``base``'s: nothing to run."""
+    return Judgement(EXIT_PASS, f"the dependencies did not change: no dependency input differs "
+                     f"from {base}'s; no cell ran", inputs=[])  # fmt: skip
 
 
 def changes(before: dict, after: dict) -> list:
@@ -100,7 +108,7 @@ def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:
         regressions.insert(0, Broken("(the cell)", "no tests ran", *_why(proposed.problem)))
     if regressions:
         tests = sum(r.test != "(the cell)" for r in regressions) - len(new)
-        parts = [f"{tests} test(s) that passed in the baseline broke"] if tests else []
+        parts = [f"{tests} test(s) that passed with the base's dependencies broke"] if tests else []
         parts += [f"{len(new)} test(s) the baseline did not run fail"] if new else []
         headline = (
             "; ".join(parts) or f"the proposed cell {proposed.verdict}s where the baseline did not"

@@ -74,6 +74,8 @@ def document(judgement, baseline, proposed, folder: Path) -> dict:
         ],  # fmt: skip
         "regressions": [asdict(r) for r in judgement.regressions],
         "already_failing": judgement.already_failing,
+        "dependencies_changed": judgement.inputs != [],
+        "changed_inputs": judgement.inputs or [],
         "fixes": [
             dict(asdict(f), verified=f.verified, write_to=_place(f, files)) for f in judgement.fixes
         ],  # fmt: skip
@@ -95,6 +97,9 @@ def _place(fix, files: dict) -> str:
 
 def _state(state) -> dict:
     result = state.result
+    if result is None:  # the dependencies did not change: no cell ran
+        return {"state": state.label, "cell": "", "verdict": "not run", "tests": {},
+                "versions": {}, "requirements": []}  # fmt: skip
     return {
         "state": state.label,
         "cell": result.cell.name,
@@ -107,8 +112,9 @@ def _state(state) -> dict:
 
 def terminal(doc: dict) -> str:
     lines = [f"harness gate: {doc['result'].upper()}: {doc['headline']}"]
-    lines.append(f"  baseline {doc['baseline']['state']}: {doc['baseline']['verdict']}, "
-                 f"proposed {doc['proposed']['state']}: {doc['proposed']['verdict']}")  # fmt: skip
+    if doc.get("dependencies_changed", True):
+        lines.append(f"  baseline {doc['baseline']['state']}: {doc['baseline']['verdict']}, "
+                     f"proposed {doc['proposed']['state']}: {doc['proposed']['verdict']}")  # fmt: skip
     moved = [f"{c['name']} {c['before'] or '-'} → {c['after'] or '-'}" for c in doc["changes"]]
     if moved:
         lines.append(
@@ -126,10 +132,10 @@ def terminal(doc: dict) -> str:
             lines.append(
                 f"    … {len(doc['regressions']) - SHOWN} more in {doc['reports']['json']}"
             )
-    if doc["already_failing"]:
-        lines.append(
-            f"  already failing in the baseline (not gating): {len(doc['already_failing'])}"
-        )
+    if doc["already_failing"]:  # the code change broke them, not the dependencies
+        failing = doc["already_failing"]
+        lines.append(f"  already failing with the base's dependencies (not gating): {len(failing)}")
+        lines += [f"    {test}" for test in failing[:SHOWN]]
     verified = [f for f in doc["fixes"] if f["verified"]]
     if verified:
         lines.append("  fixes measured to pass:")

@@ -13,7 +13,11 @@ COUNTED = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
 
 def markdown(doc: dict) -> str:
     lines = [f"## Dependency gate: {doc['result']}", "", doc["headline"], ""]
-    lines += _states(doc)
+    if doc.get("dependencies_changed", True):
+        lines += _states(doc)
+    if doc.get("changed_inputs"):
+        inputs = ", ".join(code(path) for path in doc["changed_inputs"])
+        lines += [f"Dependency inputs taken from the base: {inputs}", ""]
     if doc["changes"]:
         lines += ["### Changed versions", "", "| package | baseline | proposed |", "|---|---|---|"]
         lines += [f"| {code(c['name'])} | {c['before'] or '—'} | {c['after'] or '—'} |"
@@ -31,8 +35,8 @@ def markdown(doc: dict) -> str:
                   f"{code(r['evidence'])} |" for r in doc["regressions"]]  # fmt: skip
         lines.append("")
     if doc["already_failing"]:
-        lines += [f"### Already failing in the baseline, not gating ({len(doc['already_failing'])})",
-                  ""]  # fmt: skip
+        count = len(doc["already_failing"])  # the code change broke them, not the dependencies
+        lines += [f"### Already failing with the base's dependencies, not gating ({count})", ""]
         lines += [f"- {code(test)}" for test in doc["already_failing"]]
         lines.append("")
     lines += _fixes(doc["fixes"]) + _tried(doc.get("tried", []))

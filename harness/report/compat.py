@@ -174,9 +174,8 @@ def results_of(report: dict) -> list:
 
 def axis_value(result: CellResult, name: str) -> str:
     """The installed version when known, else the pin (an unsatisfiable cell installed nothing)."""
-    if name == "python":
-        found = result.versions.get("python") or result.interpreter.rpartition(" ")[2]
-        return found or "/".join(result.cell.base_python) or "?"
+    if name == "python":  # the Python that ran, else the one the env asks for; never a guess
+        return result.versions.get("python") or "/".join(result.cell.base_python) or "?"
     return result.versions.get(name) or result.cell.pins.get(name, "").lstrip("=") or "?"
 
 

@@ -68,7 +68,8 @@ function show(name) {
   box.replaceChildren(el('h2', c.cell.name + ': ' + c.verdict));
   const facts = el('table');
   const d = c.device, t = c.tests;
-  row(facts, Object.entries(c.versions).filter(([k, x]) => x).flat());
+  row(facts, Object.entries(c.versions).filter(([k, x]) => x || k === 'python')
+    .map(([k, x]) => [k, x || 'unknown']).flat());
   row(facts, ['device', d.gpu || d.device || '', 'numpy bridge', d.numpy_bridge || '',
               'coverage', c.coverage === null ? '' : c.coverage + '%', 'time', c.duration_s + 's']);
   row(facts, ['passed', t.passed, 'failed', t.failed, 'errors', t.errors, 'skipped', t.skipped]);

@@ -161,8 +161,9 @@ def _cells_tables(results: list, marked: dict) -> list:
               "| cell | versions | device | time | measured |", "|---" * 5 + "|"]  # fmt: skip
     for r in results:
         device = r.device.get("gpu") or r.device.get("device") or ""
-        versions = ", ".join(f"{name} {value}" for name in ["python", *_pinned(results)]
-                             if (value := axis_value(r, name)) != "?")  # fmt: skip
+        versions = ", ".join([f"python {r.versions.get('python') or 'unknown'}"] + [
+            f"{name} {value}" for name in _pinned(results) if (value := axis_value(r, name)) != "?"
+        ])  # fmt: skip
         lines.append(f"| {code(r.cell.name)} | {code(versions)} | {code(device)} | "
                      f"{r.duration_s:.0f}s | {r.measured_at} |")  # fmt: skip
     return lines + ["", "</details>"]

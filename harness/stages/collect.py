@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 REPORTED = ("python", "torch", "numpy", "pandas", "pillow")
+UV_INTERPRETER = re.compile(
+    r"^Using (?:CPython|PyPy|Python) (\d+\.\d+\.\d+\S*) (?:interpreter|environment) at", re.M
+)
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Event:
     category: str  # passed, failed, error, skipped, xfailed, xpassed (or a plugin's own)
     message: str = ""
     text: str = ""
+    duration: float | None = None  # seconds pytest's call phase took (the probe records it)
+    line: int | None = None  # 1-based line of the test's definition in its file
 
 
 @dataclass
@@ -81,11 +87,22 @@ def _events(path: Path) -> list:
             entry = json.loads(line)
         except ValueError:
             continue  # the last line of a session killed mid-write
+        if not isinstance(entry, dict):
+            continue
+        duration, line = entry.get("duration"), entry.get("line")
         events.append(
-            Event(entry.get("nodeid", ""), entry.get("when", ""), entry.get("category", ""),
-                  entry.get("message", ""), entry.get("text", ""))
+            Event(str(entry.get("nodeid", "")), str(entry.get("when", "")),
+                  str(entry.get("category", "")), str(entry.get("message") or ""),
+                  str(entry.get("text") or ""),
+                  float(duration) if _number(duration) and duration >= 0 else None,
+                  line if isinstance(line, int) and not isinstance(line, bool) and line > 0
+                  else None)
         )  # fmt: skip
     return events
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 def sessions(folder: Path) -> list:
@@ -95,8 +112,8 @@ def sessions(folder: Path) -> list:
         record = read_json(directory / "session.json")
         if not isinstance(record, dict) or "start" not in record:
             continue
-        facts = {k: record.get(k) for k in ("python", "versions", "device", "gpu", "cuda",
-                                            "numpy_bridge")}  # fmt: skip
+        facts = {k: record.get(k) for k in ("python", "executable", "base_executable", "versions",
+                                            "device", "gpu", "cuda", "numpy_bridge")}  # fmt: skip
         found.append(
             Session(
                 start=float(record["start"]), argv=list(record.get("argv") or []),
@@ -120,7 +137,7 @@ def journal(path: Path, env: str):
         name, sep, version = line.partition("==")
         if sep:
             packages[canonicalize_name(name)] = version
-    python = _interpreter_version(entry.get("python") or {})
+    python = _interpreter_version(entry.get("python") or {}) or _env_python(setup)
     commands = [
         Ran(step.get("run_id", ""), list(step.get("command", [])), step.get("retcode"),
             float(step.get("start", 0)), float(step.get("end", 0)),
@@ -148,6 +165,27 @@ def _interpreter_version(python: dict) -> str:
     asked for (tox-uv writes ``PythonSpec(major=3, minor=11)`` with ``version_info`` 3.11.0)."""
     version = ".".join(str(part) for part in (python.get("version_info") or [])[:3])
     return version if version and str(python.get("version", "")).startswith(version) else None
+
+
+def _env_python(setup: list):
+    """The env's Python as tox-uv and uv reported it while building the env: tox-uv's query of
+    the env's own interpreter, else uv's ``Using CPython 3.11.2 interpreter at: ...``; None
+    when neither ran (the env was never made)."""
+    for step in setup:
+        for line in (step.get("output") or "").splitlines():
+            try:
+                found = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(found, dict) and isinstance(found.get("version_info"), list):
+                version = ".".join(str(part) for part in found["version_info"][:3])
+                if re.fullmatch(r"\d+\.\d+\.\d+", version):
+                    return version
+    for step in setup:
+        match = UV_INTERPRETER.search(step.get("err") or "")
+        if match:
+            return match.group(1)
+    return None
 
 
 def versions(journal_: Journal, facts: dict, pinned: tuple = ()) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness.model import SUITE, Cell
 from harness.stages.expectations import STANDALONE
-from harness.store import HARNESS_LOCK_MARK, result_key
+from harness.store import HARNESS_LOCK_MARK, MARKER, result_key
 
 DOCUMENTS = {".md", ".rst"}
 SKIPPED_DIRS = {
@@ -65,7 +65,11 @@ def project_files(project: Path) -> list:
         files = []
     if not files:  # e.g. an sdist the harness unpacked in its reports folder, which git ignores
         for root, dirs, names in os.walk(project):
-            dirs[:] = [d for d in dirs if not _skipped(d)]
+            dirs[:] = [
+                d
+                for d in dirs
+                if not _skipped(d) and not os.path.isfile(os.path.join(root, d, MARKER))
+            ]  # a harness reports folder (the gate's, too)
             files += [Path(root) / name for name in names]
     return sorted(
         f for f in files

@@ -44,6 +44,7 @@ PYTEST_STARTUP = re.compile(  # pytest stopping before a session: config, confte
     r"|ERROR: file or directory not found: |ERROR: found no collectors)",
     re.M,
 )
+PYTHON_FACTS = ("python", "executable", "base_executable")  # recorded when a session starts
 SEVERITY = ("skipped", "xfailed", "passed", "xpassed", "failed", "error")  # the worst wins
 
 
@@ -95,6 +96,9 @@ def join(cell: Cell, journal: Journal, sessions: list, table: tuple = BUILTIN) -
         measured.invocations.append(_invocation(cell, ran, inside, measured, table))
     finished = [s for s in sessions if s.facts.get("versions")]
     measured.facts = finished[-1].facts if finished else {}
+    started = [s for s in sessions if s.facts.get("python")]
+    if started and not measured.facts:  # none finished: the Python that ran is still known
+        measured.facts = {k: started[-1].facts.get(k) for k in PYTHON_FACTS}
     return measured
 
 

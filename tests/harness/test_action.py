@@ -192,6 +192,34 @@ def test_a_base_branch_the_checkout_lacks_is_fetched(runner, tmp_path):
     assert git(workspace, "rev-parse", "origin/release") == git(origin, "rev-parse", "release")
 
 
+def test_a_shallow_checkout_gets_the_base_at_depth_1_whatever_names_it(runner, tmp_path):
+    """actions/checkout's default (fetch-depth: 1) on a pull request's merge commit, detached,
+    and on a push: the base branch and a commit id are each fetched at depth 1, HEAD~1 by
+    deepening the checkout by one commit."""
+    workspace, env = runner
+    origin = tmp_path / "origin"
+    workspace.rename(origin)
+    git(origin, "checkout", "-q", "-b", "pr")
+    (origin / "requirements.txt").write_text("packaging==24.2\n")
+    git(origin, "commit", "-qam", "three")
+    git(origin, "checkout", "-q", "main")
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{origin}", "workspace")
+    git(workspace, "checkout", "-q", "--detach")
+    first = git(origin, "rev-parse", "main~1").strip()
+    for inputs, base in [
+        ({}, "origin/main"),
+        ({"base": first}, first),
+        ({"base": "HEAD~1"}, "HEAD~1"),
+    ]:
+        done, _, ran = step(env, **inputs)
+        assert done.returncode == 0, done.stderr
+        assert ran["args"][-2:] == ["--base", base]
+        assert git(workspace, "rev-parse", "--verify", f"{base}^{{commit}}")
+        if base != "HEAD~1":  # fetched at depth 1: the checkout stays shallow
+            assert git(workspace, "rev-parse", "--is-shallow-repository").strip() == "true"
+    assert git(workspace, "rev-parse", "origin/main") == git(origin, "rev-parse", "main")
+
+
 def test_a_base_ref_that_is_not_there_stops_before_the_harness(runner):
     workspace, env = runner
     done, out, ran = step(env, base="no-such-ref")
@@ -199,7 +227,7 @@ def test_a_base_ref_that_is_not_there_stops_before_the_harness(runner):
     assert "::error title=compat-harness::the base ref no-such-ref is not in the checkout" in (
         done.stderr
     )
-    assert "fetch-depth: 0" in done.stderr
+    assert "fetch it, or check out with fetch-depth: 0" in done.stderr
 
 
 def test_run_takes_envs_labels_budget_and_args(runner):

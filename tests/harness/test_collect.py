@@ -52,7 +52,9 @@ def test_tox_journal_records_every_command(recorded):
     assert collect.journal(cell / "tox-result.json", "other-env") is None
 
 
-def test_a_journal_that_names_only_a_python_spec_names_no_python(recorded):
+def test_a_journal_that_names_only_a_python_spec_names_the_python_uv_reported(recorded):
+    """tox-uv records the spec it asked uv for; the env's Python is then what tox-uv's query of
+    the env's interpreter printed, else uv's own ``Using CPython X interpreter at`` line."""
     cell = recorded("bad-command")
     path = cell / "tox-result.json"
     data = json.loads(path.read_text())
@@ -61,8 +63,20 @@ def test_a_journal_that_names_only_a_python_spec_names_no_python(recorded):
     entry["python"].update(  # what tox-uv 1.37 records: the spec it asked uv for
         version="PythonSpec(major=3, minor=11, free_threaded=False)", version_info=[3, 11, 0, "", 0]
     )
+    (query,) = [s for s in entry["setup"] if '"version_info"' in (s.get("output") or "")]
+    query["output"] = query["output"].replace("[3, 11, 7,", "[3, 11, 2,")
     path.write_text(json.dumps(data))
-    assert collect.journal(path, "bad-command").python is None
+    assert collect.journal(path, "bad-command").python == "3.11.2"  # the query, not the spec
+    entry["setup"].remove(query)
+    entry["setup"][0]["err"] = entry["setup"][0]["err"].replace(
+        "CPython 3.11.7 interpreter", "CPython 3.11.4 interpreter"
+    )
+    path.write_text(json.dumps(data))
+    assert collect.journal(path, "bad-command").python == "3.11.4"  # uv's own line
+    for step in entry["setup"]:
+        step["err"] = ""
+    path.write_text(json.dumps(data))
+    assert collect.journal(path, "bad-command").python is None  # never the harness's guess
 
 
 def test_versions_prefer_the_probe_and_fall_back_to_the_journal(recorded):

@@ -159,7 +159,8 @@ def test_a_module_that_no_longer_imports_signs_its_tests_and_new_errors_count():
         "tests/test_new.py": ("error", ""),
     }
     assert verdict.headline == (
-        "2 test(s) that passed in the baseline broke; 1 test(s) the baseline did not run fail"
+        "2 test(s) that passed with the base's dependencies broke; "
+        "1 test(s) the baseline did not run fail"
     )
     assert verdict.already_failing == ["tests/test_old.py"]
 

@@ -1,7 +1,8 @@
 """The gate on every common layout, as a maintainer runs it: a real project in its own git
 repository, a NumPy 2 bump that breaks one test (exit 1, the test named with its signature,
-the edited line pointed at) and its revert (exit 0). The baseline comes from the base ref's
-own files, so the working tree's bumped files never leak into it."""
+the edited line pointed at) and its revert (exit 0, no cell: the dependencies did not change).
+The baseline takes the base ref's dependency files, so the working tree's bumped files never
+leak into it."""
 
 import json
 import os
@@ -78,7 +79,7 @@ def test_a_breaking_bump_fails_the_gate_and_its_revert_passes(layout, tmp_path):
     assert reverted.returncode == 0, reverted.stdout + reverted.stderr
     doc = json.loads(reverted.stdout)
     assert doc["result"] == "pass" and doc["changes"] == [] and doc["regressions"] == []
-    assert "1 kept from the last run" in reverted.stderr  # the baseline measured above
+    assert doc["dependencies_changed"] is False and "harness: " not in reverted.stderr  # no cell
 
 
 @pytest.mark.parametrize("name", ["library", "app"])

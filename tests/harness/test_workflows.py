@@ -116,11 +116,12 @@ def test_no_expression_is_spliced_into_shell_code(path):
 def test_the_gate_workflow_runs_the_action_on_dependency_changes():
     workflow = load(FOLDER / "compat-gate.yml")
     assert workflow["on"]["pull_request"]["paths"] == [
-        "requirements*.txt", "constraints/**", "pyproject.toml", "tox.ini", "tox.toml",
+        "**/requirements*", "**/constraints*", "**/pyproject.toml", "**/setup.cfg",
+        "**/tox.ini", "**/tox.toml", "**/uv.lock", "**/noxfile.py",
     ]  # fmt: skip
     checkout, gate = workflow["jobs"]["gate"]["steps"]
     assert checkout["uses"].startswith("actions/checkout@")
-    assert checkout["with"]["fetch-depth"] == 0  # the base branch is read with git show
+    assert "with" not in checkout  # depth 1: the action fetches the base branch's tip
     assert gate["uses"] == "./" and gate["with"]["command"] == "gate"
     assert gate["with"]["try-fixes"] == 4
     assert workflow["permissions"] == {"contents": "read"}
@@ -130,8 +131,8 @@ def test_the_matrix_workflow_calls_the_reusable_one_with_this_commits_harness():
     workflow = load(FOLDER / "compat-matrix.yml")
     (job,) = workflow["jobs"].values()
     assert job["uses"] == "./.github/workflows/harness-matrix.yml"
-    assert job["with"]["harness-ref"] == "${{ github.sha }}"
-    assert job["with"]["harness-repository"] == "${{ github.repository }}"
+    # the called workflow's defaults: its own repository and commit, this one
+    assert "harness-ref" not in job["with"] and "harness-repository" not in job["with"]
     assert job["with"]["label"] == "${{ inputs.label || 'full' }}"
 
 
@@ -163,4 +164,4 @@ def test_the_reusable_matrix_plans_shards_and_merges_with_the_harness_alone():
     for job in jobs.values():
         checkouts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout")]
         assert [c["with"]["path"] for c in checkouts] == ["project", "harness-tool"]
-        assert checkouts[1]["with"]["ref"] == "${{ inputs.harness-ref }}"
+        assert "job.workflow_sha" in checkouts[1]["with"]["ref"]
