@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.errors import EXIT_OK
-from harness.stages import lock
+from harness.stages import inplace, lock
 from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 from harness.store import Store
@@ -21,7 +21,8 @@ def add_parser(commands) -> None:
 
 def command(state: State) -> int:
     locks = Store(state.reports).locks  # read only: no folder is taken
-    for cell in matrix.select(state.project, state.envs, state.labels, state.adhoc):
+    cells = matrix.select(state.project, state.envs, state.labels, state.adhoc)
+    for cell in inplace.place_all(cells, state.project, locks, write=False):
         path = lock.lock_path(cell, state.project, locks)
         fresh = "unlocked" if lock.needs_lock(cell, path, state.project) else "locked"
         pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))

@@ -13,7 +13,7 @@ from harness.model import PASS, CellResult
 from harness.report import actions
 from harness.report.progress import summary_line
 from harness.stages import expectations
-from harness.stages.classify import clean
+from harness.stages.classify import clean, clip
 
 SHOWN = 5  # failing tests listed per cell; the report holds them all
 
@@ -59,4 +59,4 @@ def _why(result: CellResult) -> list:
 
 
 def _one(text: str) -> str:
-    return " ".join(clean(text).split())[:200]
+    return clip(clean(text), 200)
