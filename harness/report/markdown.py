@@ -20,6 +20,7 @@ from harness.report.compat import (
     invocation_rows,
     notes,
     only_here,
+    replaced_text,
     results_of,
     summary_text,
     tests_text,
@@ -187,9 +188,11 @@ def _failure_sections(results: list, signatures: dict) -> list:
     for r in results:
         noted = any(row[3] for row in invocation_rows(r))
         several = sum(i.is_pytest for i in r.invocations) > 1
-        if not r.failures and not r.problem and not noted and not several and not r.unpinned:
+        replaced = replaced_text(r.cell)
+        if not (r.failures or r.problem or noted or several or r.unpinned or replaced):
             continue
         lines += ["", f"## {code(r.cell.name)}: {r.verdict}", ""]
+        lines += [f"In place of the project's own: {code(replaced)}", ""] if replaced else []
         if r.invocations:
             lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
             lines += [f"| {' | '.join(code(v) for v in row)} |" for row in invocation_rows(r)]

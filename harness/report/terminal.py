@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.model import PASS, CellResult
 from harness.report import actions
+from harness.report.compat import replaced_text
 from harness.report.progress import summary_line
 from harness.stages import expectations
 from harness.stages.classify import clean, clip
@@ -25,6 +26,8 @@ def result_lines(results: list, declared: expectations.Declarations = expectatio
     for result in results:
         note = expectations.compare(result, declared).note
         lines.append(summary_line(result) + (f" ({note})" if note else ""))
+        if replaced_text(result.cell):
+            lines.append(f"    {replaced_text(result.cell)}")
         if result.verdict != PASS:
             lines += [f"    {line}" for line in _why(result)]
     return lines
