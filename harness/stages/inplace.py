@@ -78,7 +78,8 @@ def place(cell: Cell, project: Path, locks: Path) -> Placed:
     for line in [*cell.deps, *(f"-c {path}" for path in cell.constraints)]:
         include = reqfile.INCLUDE.match(line)
         if include:
-            roots[line] = tree.add(_path(project, include.group(2)))
+            required = include.group(1) in ("-r", "--requirement")
+            roots[line] = tree.add(_path(project, include.group(2)), required)
     files = tree.copies()
     deps = [_reread(line, roots, tree) for line in cell.deps]
     constraints = [tree.dest.get(_path(project, c), c) for c in cell.constraints]
@@ -121,21 +122,29 @@ class _Tree:
 
     def __init__(self, project: Path, home: Path, wanted: dict) -> None:
         self.project, self.home, self.wanted = project, home, wanted
-        self.entries, self.children = {}, {}  # path -> [Entry]; path -> [child path]
+        self.entries, self.kinds = {}, {}  # path -> [Entry]; path -> [(child, "-r" | "-c")]
         self.replaced, self.unhashed, self.dest = [], [], {}
         self.new = {}  # path -> {entry index: Requirement}
+        self.required = set()  # the files read as requirements (-r), not only as constraints
 
-    def add(self, path: Path) -> Path:
+    def add(self, path: Path, required: bool) -> Path:
+        if required and path not in self.required and path in self.entries:
+            self.required.add(path)  # read as a constraint first: its -r files are required too
+            for child, kind in self.kinds[path]:
+                self.add(child, kind == "-r")
+        self.required |= {path} if required else set()
         if path in self.entries:
             return path
         try:
             found = reqfile.entries(path.read_text())
         except (OSError, UnicodeDecodeError):
             found = []  # tox names a missing file when it installs
-        self.entries[path], self.children[path], self.new[path] = found, [], {}
+        self.entries[path], self.kinds[path], self.new[path] = found, [], {}
         for index, entry in enumerate(found):
             if entry.include:
-                self.children[path].append(self.add((path.parent / entry.include[1]).resolve()))
+                child = (path.parent / entry.include[1]).resolve()
+                self.kinds[path].append((child, entry.include[0]))
+                self.add(child, required and entry.include[0] == "-r")
             elif entry.requirement:
                 old = Requirement(entry.requirement)
                 new = edited(old, self.wanted)
@@ -152,11 +161,11 @@ class _Tree:
     def copies(self) -> dict:
         edited_files = {path for path, new in self.new.items() if new}
         hashed = {p for p, found in self.entries.items() if any(e.hashes for e in found)}
-        dropped = hashed if edited_files else set()
+        dropped = hashed if edited_files & self.required else set()  # pip: all hashed or none
         self.unhashed = sorted(self.shown(p) for p in dropped)
         copied = edited_files | dropped
         while True:  # a file that includes a copy is copied too, to read that copy
-            more = {p for p, kids in self.children.items() if copied & set(kids)} - copied
+            more = {p for p, kids in self.kinds.items() if copied & {k for k, _ in kids}} - copied
             if not more:
                 break
             copied |= more
