@@ -41,6 +41,10 @@ class Placed:
     cell: Cell
     files: dict = field(default_factory=dict)  # Path -> text: the copies to write
 
+    def written(self) -> bool:
+        """Whether every copy is on disk as it would be written now."""
+        return all(path.is_file() and path.read_text() == text for path, text in self.files.items())
+
 
 def wanted_of(lines: list) -> dict:
     """``{canonical name: [Requirement]}`` of requirement lines."""
@@ -95,10 +99,10 @@ def place(cell: Cell, project: Path, locks: Path) -> Placed:
     return Placed(changed, files)
 
 
-def place_all(cells: list, project: Path, locks: Path, write: bool = True) -> list:
-    """The cells as they read their edited copies; with ``write``, the copies are written."""
+def place_all(cells: list, project: Path, locks: Path) -> list:
+    """The cells as they read their edited copies, the copies written."""
     placed = [place(cell, project, locks) for cell in cells]
-    for one in placed if write else []:
+    for one in placed:
         for path, text in one.files.items():
             write_atomic(path, text)
     return [one.cell for one in placed]
