@@ -17,7 +17,9 @@ from tests.harness import layouts
 
 pytestmark = pytest.mark.integration  # real tox envs, uv and NumPy wheels
 
-TOX = "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps =\n    -r requirements.txt\n    pytest\n"
+TOX = (
+    "[tox]\nenv_list = py\n[testenv]\npackage = skip\ndeps =\n    -r requirements.txt\n    pytest\n"
+)
 UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 
 
