@@ -1,7 +1,8 @@
 """Which cells to run: tox's own view of its env list, labels and settings, plus ad-hoc cells.
 
 An ad-hoc cell (``--with numpy==2.2.6``) starts from a named env (the first ``-e``, else the
-first of ``env_list``), keeps its deps, commands and settings, and replaces the pins. It runs
+first of ``env_list``), keeps its deps, commands and settings, and replaces the pins, wherever
+the env reads the project's own requirement of the package (``inplace``). It runs
 as a tox env of its own, ``{base}-with_{pins}``: its name keeps the base env's factors, so
 tox's factor-conditional settings still apply, and ``{envname}`` names the cell.
 """
