@@ -75,7 +75,7 @@ def place(cell: Cell, project: Path, locks: Path) -> Placed:
     """The cell reading its edited copies, and those copies; the cell as it is when it replaces
     nothing."""
     wanted = wanted_of(cell.replacing)
-    if not wanted:
+    if not wanted or cell.replaced:  # nothing to replace, or placed already
         return Placed(cell)
     tree = _Tree(project, locks / f"{cell.name}{SUFFIX}", wanted)
     roots = {}

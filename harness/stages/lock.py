@@ -245,8 +245,8 @@ def _reason(stderr: str) -> str:
     """The resolver's explanation on one line, which package demands what first: uv's
     ``error:`` and ``cause:`` labels dropped, cut between clauses, never inside a version."""
     lines = [LABEL.sub("", line.strip()) for line in stderr.splitlines() if line.strip()]
-    causes = [line for line in lines if line.startswith(("Because", "And because"))]
-    return clip(" ".join(causes or lines), REASON_LIMIT)
+    first = next((i for i, line in enumerate(lines) if line.startswith("Because")), 0)
+    return clip(" ".join(lines[first:]), REASON_LIMIT)
 
 
 def lock_all(cells: list, paths: dict, project: Path, pythons: dict, jobs: int = 4,

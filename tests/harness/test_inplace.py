@@ -169,8 +169,9 @@ def test_a_hash_pinned_bump_points_at_its_requirement_line(tmp_path):
 
 REASON = """error: No solution found when resolving dependencies
   cause: Because pandas==2.1.4 depends on numpy{python_full_version < '3.12'}>=1.23.2,<2 and you require pandas==2.1.4, we can conclude that you require numpy>=1.23.2,<2.
-         And because you require numpy==2.2.6, we can conclude that your requirements are unsatisfiable.
-"""  # uv 0.13's words
+         And because you require numpy==2.2.6, we can conclude that your requirements
+         are unsatisfiable.
+"""  # uv 0.13's words, a line wrapped as uv wraps long ones
 
 
 def test_a_reason_names_the_demand_first_and_is_never_cut_inside_a_version():
