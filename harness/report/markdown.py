@@ -20,7 +20,6 @@ from harness.report.compat import (
     invocation_rows,
     notes,
     only_here,
-    replaced_text,
     results_of,
     summary_text,
     tests_text,
@@ -188,11 +187,10 @@ def _failure_sections(results: list, signatures: dict) -> list:
     for r in results:
         noted = any(row[3] for row in invocation_rows(r))
         several = sum(i.is_pytest for i in r.invocations) > 1
-        replaced = replaced_text(r.cell)
-        if not (r.failures or r.problem or noted or several or r.unpinned or replaced):
+        if not (r.failures or r.problem or noted or several or r.unpinned or r.cell.replaced):
             continue
         lines += ["", f"## {code(r.cell.name)}: {r.verdict}", ""]
-        lines += [f"In place of the project's own: {code(replaced)}", ""] if replaced else []
+        lines += [_replaced(r.cell), ""] if r.cell.replaced else []
         if r.invocations:
             lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
             lines += [f"| {' | '.join(code(v) for v in row)} |" for row in invocation_rows(r)]
@@ -216,3 +214,10 @@ def _failure_sections(results: list, signatures: dict) -> list:
                 if hint:
                     lines.append(f"\n*{sig}*: {hint}")
     return lines
+
+
+def _replaced(cell) -> str:
+    """What an ad-hoc cell's pins replaced, and the files whose hashes it did not check."""
+    was = ", ".join(f"{code(r['was'])} ({r['in']})" for r in cell.replaced)
+    unhashed = f"; hashes not checked: {', '.join(cell.unhashed)}" if cell.unhashed else ""
+    return f"The pins replaced the project's own {was}{unhashed}."

@@ -1,11 +1,16 @@
 """An ad-hoc pin replaces the project's own requirement of that package wherever the env
 reads it, in copies the harness owns; requirements files read as pip reads them."""
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from harness.model import Cell
+from harness.model import Cell, CellResult, Counts
+from harness.report import compat as reports
+from harness.report.markdown import render_markdown
+from harness.report.terminal import result_lines
 from harness.stages import inplace, lock, reqfile
 from harness.stages.classify import clip
 from harness.stages.execute import CellRun, cell_environment, cell_settings
@@ -184,3 +189,20 @@ def test_a_reason_names_the_demand_first_and_is_never_cut_inside_a_version():
         kept = cut.rstrip(" …")
         assert reason.startswith(kept) and reason[len(kept)] in " ,.", (limit, cut)
     assert clip("torch>=2.1 and torch<2.0", 16) == "torch>=2.1 and…"
+
+
+def test_the_reports_say_what_a_cell_replaced_and_the_schema_takes_it():
+    replaced = [{"package": "numpy", "was": "numpy==1.26.4", "in": "requirements.txt"}]
+    adhoc = cell("numpy==2.2.6", replaced=replaced, unhashed=["requirements.txt"])
+    result = CellResult(adhoc, "pass", tests=Counts(passed=2), versions={"numpy": "2.2.6"})
+    assert result_lines([result])[1] == (
+        "    replaced numpy==1.26.4 (requirements.txt); hashes not checked: requirements.txt"
+    )
+    report = json.loads(json.dumps(reports.build([result], Path("/x/svc"), [], False, {})))
+    schema = Path(reports.__file__).parents[1] / "schemas" / "compat.schema.json"
+    jsonschema.validate(report, json.loads(schema.read_text()))
+    assert report["cells"][0]["cell"]["replaced"] == replaced
+    assert (
+        "The pins replaced the project's own `numpy==1.26.4` (requirements.txt); hashes not "
+        "checked: requirements.txt." in render_markdown(report)
+    )
