@@ -58,7 +58,8 @@ def tox_arguments(run: CellRun) -> list:
 def cell_settings(run: CellRun) -> dict:
     """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
     cell = run.cell
-    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if cell.forced else [])]}
+    overriding = cell.forced or cell.overrides
+    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if overriding else [])]}
     if cell.runner.startswith("uv-venv") and calls_pip(cell.install_command):
         # tox-uv hands a pip install_command uv's --reinstall: tox's own runner and packager
         replace.update(runner="virtualenv", package_env=".pkg-virtualenv")
@@ -71,6 +72,8 @@ def cell_settings(run: CellRun) -> dict:
         replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
     if cell.adhoc:
         replace["deps"] = "\n".join(cell.deps)
+    if any("[dependency-groups]" in r["in"] for r in cell.replaced):  # now deps lines (inplace)
+        replace["dependency_groups"] = "\n".join(cell.groups)
     if chose_python(run):
         replace["base_python"] = run.python
     if run.mode == PROBE:
@@ -113,6 +116,9 @@ def cell_environment(run: CellRun, threads: int) -> dict:
     env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
     if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
         (run.folder / "overrides.txt").write_text(overrides(run.cell))
+        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
+    elif run.cell.overrides:  # in place of the project's own pins; the lock checked the rest
+        (run.folder / "overrides.txt").write_text("".join(f"{o}\n" for o in run.cell.overrides))
         env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
     if run.python:  # where tox and uv look first for the interpreter the env asks for
         env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))
