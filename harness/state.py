@@ -21,7 +21,7 @@ from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
 DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package
-CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml")
+CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg", "setup.py", "noxfile.py")
 
 
 def _positive_seconds(value: float) -> float:
@@ -39,8 +39,8 @@ def _jobs(value: int) -> int:
 OPTIONS = {  # name: (flags, argparse settings); each declared here once
     "project": (("--project",), dict(
         type=Path, default=Path("."),
-        help="the project's folder, where its tox.ini, tox.toml or pyproject.toml is "
-        "(default: the current folder)")),
+        help="the project's folder, where its tox.ini, tox.toml or pyproject.toml is; without "
+        "a tox config, the harness tests it with pytest (default: the current folder)")),
     "reports": (("--reports",), dict(
         type=Path, default=None,
         help=f"the harness's folder: reports, results, locks, envs (default: PROJECT/{DEFAULT_REPORTS})")),
@@ -174,5 +174,5 @@ def project_folder(folder: Path) -> Path:
     """``folder`` resolved, when it holds a tox config; else a HarnessError naming it."""
     folder = folder.resolve()
     if not any((folder / name).is_file() for name in CONFIG_FILES):
-        raise HarnessError(f"{folder} has no tox.ini, tox.toml or pyproject.toml")
+        raise HarnessError(f"{folder} has no {', '.join(CONFIG_FILES[:-1])} or {CONFIG_FILES[-1]}")
     return folder

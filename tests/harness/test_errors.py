@@ -37,7 +37,7 @@ def one_line(capsys) -> str:
 def test_a_folder_without_a_tox_config_is_bad_input(command, tmp_path, capsys):
     assert main([command, *POSITIONAL.get(command, []), "--project", str(tmp_path)]) == EXIT_USAGE
     assert (
-        one_line(capsys) == f"harness: error: {tmp_path} has no tox.ini, tox.toml or pyproject.toml"
+        one_line(capsys) == f"harness: error: {tmp_path} has no tox.ini, tox.toml, pyproject.toml, setup.cfg, setup.py or noxfile.py"
     )
 
 
