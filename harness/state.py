@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.report import junit
+from harness.report import actions, junit
+from harness.stages import generated
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
@@ -130,6 +131,8 @@ class State:
         if isinstance(reports, Path) or reports is None:
             base = project if project is not None else Path(".")
             reports = (reports or base / DEFAULT_REPORTS).resolve()
+        if project is not None and "labels" in given:  # a command that selects cells
+            say_setup(project)
         return cls(
             args=args, command=given.get("command", ""), project=project, reports=reports,
             envs=[e for value in _listed(given.get("envs")) for e in value.split(",") if e],
@@ -157,6 +160,13 @@ def write_junit(state: State, results: list) -> None:
     path = getattr(state.args, "junit", None)
     if path is not None:
         junit.write(path, state.project.name if state.project else "", results, state.reports)
+
+
+def say_setup(project: Path) -> None:
+    """Say, for a project without a tox config, how the harness tests it (one line)."""
+    line = generated.said(project)
+    if line:
+        print(actions.inert(line), file=sys.stderr)
 
 
 def say_unreadable(unreadable: list) -> None:

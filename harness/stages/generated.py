@@ -5,14 +5,13 @@ name (``suite``). The config lives in the harness's cache, never in the project:
 with ``-c CONFIG --root PROJECT``, so ``{toxinidir}``, the package root and the commands'
 working folder are still the project's. Every tox the harness runs for the project gets those
 arguments (``provision.tox_command``), so selecting, locking, running and probing read one
-config; the first use in a process says on stderr which setup it chose.
+config. ``said`` is the line a command prints on stderr to say which setup it chose.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +83,17 @@ def tox_arguments(project: Path) -> tuple:
     path = config_path(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, choice.text(Path(project)))
-    print(f"harness: {project} has no tox config; testing it with {choice.describe()} "
-          f"(tox config written by the harness: {path})", file=sys.stderr)  # fmt: skip
     return ("-c", str(path), "--root", str(Path(project).resolve()))
+
+
+def said(project: Path) -> str:
+    """The line that says how the harness tests a project without a tox config; '' for one
+    with its own."""
+    choice = chosen(project)
+    if not choice.generated:
+        return ""
+    return (f"harness: {project} has no tox config; testing it with {choice.describe()} "
+            f"(tox config written by the harness: {config_path(project)})")  # fmt: skip
 
 
 def report(project: Path) -> dict:
