@@ -45,7 +45,7 @@ class Choice:
                  else f"pytest with {setup.source}")  # fmt: skip
         if not self.sessions:
             return tests
-        listed = ", ".join(s["session"] for s in self.sessions)
+        listed = ", ".join(s["session"] for s in self.sessions if s.get("default", True))
         return (f"its nox sessions ({listed}) from {noxsessions.NOXFILE}, each in a cell whose "
                 f"lock ({tests}) is pip's and uv's constraints")  # fmt: skip
 
@@ -104,6 +104,8 @@ def report(project: Path) -> dict:
     if choice.generated:
         found.update(config=str(config_path(project)), tests=choice.setup.kind)
     if choice.sessions:
-        found["sessions"] = [s["session"] for s in choice.sessions]
+        names = noxsessions.env_names(list(choice.sessions))
+        found["sessions"] = {session: env for env, session in names.items()}  # -> its tox env
+        found["default_sessions"] = [s["session"] for s in choice.sessions if s.get("default")]
         found["installer_constraints"] = list(noxsessions.CONSTRAINT_VARIABLES)
     return found

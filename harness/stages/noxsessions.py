@@ -1,11 +1,11 @@
 """A project's nox sessions as cells, for a project that has a ``noxfile.py`` and no tox config.
 
-nox lists the sessions it would run by default (``nox --list --json``, run by uv's ``tool
-run``: nox reads the noxfile by running it, as the project's own ``nox`` does). Each session
-becomes a tox env of the config the harness writes (``generated``), ``nox-SESSION``: on the
+nox lists the noxfile's sessions (``nox --list --json``, run by uv's ``tool run``: nox reads
+the noxfile by running it, as the project's own ``nox`` does). Each session becomes a tox env of the config the harness writes (``generated``), ``nox-SESSION``: on the
 session's Python, it installs nox beside the project's test setup (``suite``: its test extra,
 group, requirements file or pytest), whose lock is then the cell's, and runs that one session,
-``nox --session SESSION`` with its virtualenvs in the env's own folder. nox builds the venv the
+``nox --session SESSION`` with its virtualenvs in the env's own folder. The env list is the
+sessions ``nox`` runs by default; ``-e nox-NAME`` picks any other. nox builds the venv the
 session installs into; the harness changes nothing of what the session installs or runs:
 the cell's lock reaches pip and uv only as constraints (``PIP_CONSTRAINT``, ``UV_CONSTRAINT``:
 ``Cell.installer_constraints``), which pin the version of what the session installs when the
@@ -37,9 +37,21 @@ OPTIONS = ("--envdir {env_dir}/nox --reuse-venv no --error-on-missing-interprete
 
 
 def sessions(project: Path) -> list:
-    """``[{"session": NAME, "python": "3.11" or None, ...}]``: nox's default sessions."""
+    """``[{"session": NAME, "python": "3.11" or None, "default": bool, ...}]``: every session
+    of the noxfile (``--keywords True`` selects them all), ``default`` for those ``nox`` runs."""
+    every, default = _listed(project, ["--keywords", "True"]), _listed(project, [])
+    chosen = {entry["session"] for entry in default}
+    listed = [dict(entry, default=entry["session"] in chosen) for entry in every]
+    if not chosen & {entry["session"] for entry in listed}:
+        raise ConfigError(f"{project / NOXFILE} selects no nox session; the harness runs those "
+                          "that `nox` runs")  # fmt: skip
+    return listed
+
+
+def _listed(project: Path, selection: list) -> list:
+    """What ``nox --list --json`` says, without files written (nox runs the noxfile)."""
     command = [uv_binary(), "tool", "run", "--quiet", "--from", REQUIREMENT, NOX,
-               "--noxfile", str(project / NOXFILE), "--list", "--json"]  # fmt: skip
+               "--noxfile", str(project / NOXFILE), "--list", "--json", *selection]  # fmt: skip
     try:
         done = processes.run(command, timeout=LIST_TIMEOUT_S, cwd=project,
                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
@@ -53,12 +65,8 @@ def sessions(project: Path) -> list:
         detail = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         raise ConfigError(f"nox cannot list the sessions of {project / NOXFILE}: "
                           + " | ".join(detail[-3:]))  # fmt: skip
-    listed = [s for s in found if isinstance(s, dict) and isinstance(s.get("session"), str)
-              and not re.search(r"[{}\\\n\r]", s["session"])]  # tox would read these  # fmt: skip
-    if not listed:
-        raise ConfigError(f"{project / NOXFILE} selects no nox session; the harness runs those "
-                          "that `nox` runs")  # fmt: skip
-    return listed
+    return [s for s in found if isinstance(s, dict) and isinstance(s.get("session"), str)
+            and not re.search(r"[{}\\\n\r]", s["session"])]  # tox would read these  # fmt: skip
 
 
 def env_names(listed: list) -> dict:
@@ -87,6 +95,7 @@ def tox_ini(project: Path, setup: suite.SuiteSetup, listed: list) -> str:
     """The tox config that runs each of nox's sessions as one env (see the module's text)."""
     _, base = suite.tox_ini(project, setup)
     names = env_names(listed)
+    by_session = {entry["session"]: entry for entry in listed}
     head = [f"{suite.MARK}: the project has no tox config and a {NOXFILE}; each nox session "
             "runs as one env, with its lock as pip's and uv's constraints"]  # fmt: skip
     body = [
@@ -94,9 +103,9 @@ def tox_ini(project: Path, setup: suite.SuiteSetup, listed: list) -> str:
     ]
     at = body.index("deps =") + 1
     body[at:at] = [f"    {NOX}"]  # the lock's newest: no pin, nothing the cell is about
-    lines = [*head, *body[: body.index("[tox]") + 1], f"env_list = {', '.join(names)}",
+    default = [name for name, session in names.items() if by_session[session].get("default", True)]
+    lines = [*head, *body[: body.index("[tox]") + 1], f"env_list = {', '.join(default)}",
              *body[body.index("[tox]") + 1 :], ""]  # fmt: skip
-    by_session = {entry["session"]: entry for entry in listed}
     for name, session in names.items():
         lines += [f"[testenv:{name}]", f"description = nox session {session}"]
         python = _python(by_session[session])

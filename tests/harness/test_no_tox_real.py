@@ -116,7 +116,9 @@ def test_a_nox_project_runs_its_session_with_the_cell_lock_as_constraints(tmp_pa
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"its nox sessions (tests-{PYTHON}) from noxfile.py" in done.stderr
     report = json.loads((reports / "compat.json").read_text())
-    assert report["setup"]["kind"] == "nox" and report["setup"]["sessions"] == [f"tests-{PYTHON}"]
+    setup = report["setup"]
+    assert setup["kind"] == "nox" and setup["default_sessions"] == [f"tests-{PYTHON}"]
+    assert setup["sessions"] == {f"tests-{PYTHON}": env, "lint": "nox-lint"}
     cells = {c["cell"]["name"]: c for c in report["cells"]}
     assert set(cells) == {env, f"{env}-with_packaging23.2"}  # lint: not one of nox's defaults
     for cell in cells.values():  # counted by the probe in the venv nox made for the session
