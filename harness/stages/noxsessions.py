@@ -63,6 +63,8 @@ def _listed(project: Path, selection: list) -> list:
         found = None
     if done.returncode != 0 or not isinstance(found, list):
         detail = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        if any(line.startswith("error: ") for line in done.stderr.splitlines()):  # uv's own
+            raise ToolError("uv cannot run nox to list the sessions: " + " | ".join(detail[:3]))
         raise ConfigError(f"nox cannot list the sessions of {project / NOXFILE}: "
                           + " | ".join(detail[-3:]))  # fmt: skip
     return [s for s in found if isinstance(s, dict) and isinstance(s.get("session"), str)
