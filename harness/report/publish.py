@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.report import suggest
 from harness.report.compat import build, control_name
 from harness.report.html import render_html
@@ -41,7 +41,10 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale,
                    declared, control)  # fmt: skip
     if project:
-        report["setup"] = generated.report(project)
+        try:
+            report["setup"] = generated.report(project)
+        except HarnessError:  # nox cannot list the sessions now: the cells' records stand
+            pass
     report["suggestions"] = suggest.place(suggest.to_dicts(suggest.suggest(results, stale)),
                                           dependency_files(project) if project else {})  # fmt: skip
     for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run

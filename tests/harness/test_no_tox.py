@@ -9,6 +9,8 @@ import textwrap
 import pytest
 
 from harness.cli import build_parser
+from harness.report.compat import build
+from harness.report.markdown import render_markdown
 from harness.stages import execute, generated, noxsessions, suite
 from harness.stages.execute import CellRun
 from harness.stages.select import cell_from
@@ -163,3 +165,16 @@ def test_a_cell_that_runs_nox_hands_its_lock_to_pip_and_uv_and_the_probe_to_pyte
                      "PYTHONPATH={env_dir}/.harness-probe"]  # fmt: skip
     plain = execute.cell_settings(CellRun(cell_from("py", {}), tmp_path, tmp_path, lock))
     assert "set_env" not in plain["add"]
+
+
+def test_the_markdown_report_says_how_a_project_without_tox_was_tested(tmp_path):
+    folder = project(tmp_path, {"pyproject.toml": NAMED + "[dependency-groups]\ntest = []\n"})
+    report = build([], folder, [], False, {})
+    assert "No tox config" not in render_markdown(report)
+    report["setup"] = generated.report(folder)
+    assert report["setup"]["kind"] == "group" and report["setup"]["tests"] == "group"
+    assert "No tox config: tested with `pytest with dependency group 'test'`." in render_markdown(
+        report
+    )
+    own = project(tmp_path / "own", {"tox.ini": "[tox]\nenv_list = py\n"})
+    assert "No tox config" not in render_markdown(dict(report, setup=generated.report(own)))
