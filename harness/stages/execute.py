@@ -14,7 +14,7 @@ from harness.model import PROBE, Cell
 from harness.processes import LIVE, kill_group, spawn
 from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
-from harness.tox_plugin import PLAN_VARIABLE
+from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
 
 PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
 POLL_S = 0.5
@@ -70,6 +70,10 @@ def cell_settings(run: CellRun) -> dict:
     if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
         paths = [*cell.constraints, str(run.lock)]
         replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
+    if cell.installer_constraints:  # its commands make venvs of their own (nox): the lock pins
+        # what they install, and their pytest finds the probe on PYTHONPATH
+        add["set_env"] = [f"{name}={run.lock}" for name in cell.installer_constraints if run.lock]
+        add["set_env"].append(f"PYTHONPATH={{env_dir}}{os.sep}{PROBE_HOME}")
     if cell.adhoc:
         replace["deps"] = "\n".join(cell.deps)
     if any("[dependency-groups]" in r["in"] for r in cell.replaced):  # now deps lines (inplace)
@@ -80,7 +84,7 @@ def cell_settings(run: CellRun) -> dict:
         checks = "{env_dir}/.harness-probe/stack_checks.py"
         replace.update(commands_pre="", commands_post="",
                        commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
-        add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
+        add.setdefault("set_env", []).append(f"HARNESS_STACK={','.join(sorted(cell.pins))}")
     return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
 
 
