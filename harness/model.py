@@ -44,6 +44,14 @@ class Cell:
     )
     past_collection_errors: bool = False  # pytest runs the rest when a test module fails to
     # import (surveys: one module stale against today's test tools must not hide the others)
+    replacing: list[str] = field(default_factory=list)  # derived cells: requirement lines in
+    # place of the project's own for the same packages, wherever the env reads them (inplace)
+    replaced: list[dict] = field(default_factory=list)  # what they replaced: package, was, in
+    overrides: list[str] = field(default_factory=list)  # those replacing the project's own
+    # metadata: uv overrides at install (the lock resolves its dependencies edited)
+    unhashed: list[str] = field(default_factory=list)  # hash-pinned files read without hashes
+    installer_constraints: list[str] = field(default_factory=list)  # the variables that hand its
+    # lock to the installers its commands run (nox's pip and uv: PIP_CONSTRAINT, UV_CONSTRAINT)
 
     @property
     def installs_from_uv_lock(self) -> bool:

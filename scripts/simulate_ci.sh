@@ -20,7 +20,10 @@
 #              checkout.
 # It prints the run step's exit code, its ::error and ::warning lines, the step outputs and
 # the job summary, and exits with the step's code (the gate: 1 is the expected answer, a
-# regression). Network: uv fetches wheels through its usual cache (numpy, pytest, tox's).
+# regression). SIMULATE_PROJECT=DIR puts the package in that folder of the repository (a
+# monorepo; the action's `project` input names it) and SIMULATE_HASHES=1 makes requirements.txt
+# with `uv pip compile --generate-hashes`, as pip-tools users have it.
+# Network: uv fetches wheels through its usual cache (numpy, pytest, tox's).
 set -euo pipefail
 
 ACTION=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,12 +40,23 @@ DEPTH=${SIMULATE_FETCH_DEPTH:-1} # actions/checkout's fetch-depth: 1 by default,
 	echo "simulate_ci: SIMULATE_FETCH_DEPTH is a number, not $DEPTH" >&2
 	exit 2
 }
+PROJECT=${SIMULATE_PROJECT:-.}
+[[ $PROJECT =~ ^[A-Za-z0-9._/-]+$ && $PROJECT != /* && $PROJECT != *..* ]] || {
+	echo "simulate_ci: SIMULATE_PROJECT is a relative folder, not $PROJECT" >&2
+	exit 2
+}
+uv=$ACTION/.venv/bin/uv
+[[ -x $uv ]] || uv=$(command -v uv) || {
+	echo "simulate_ci: no uv (run scripts/bootstrap.sh, or put uv on PATH)" >&2
+	exit 3
+}
 say() { printf '\n=== %s\n' "$*"; }
 
 git_() { git -c user.email=dev@example.com -c user.name=dev -c init.defaultBranch=main "$@"; }
 
 # --- the consumer's repository, its origin and the pull request ---------------------------------
-author="$WORK/author" origin="$WORK/origin.git"
+repo="$WORK/author" origin="$WORK/origin.git"
+author=$repo/$PROJECT # the package's folder
 mkdir -p "$author/src/floaty" "$author/tests"
 cat >"$author/pyproject.toml" <<'EOF'
 [build-system]
@@ -55,9 +69,16 @@ version = "0.1.0"
 requires-python = ">=3.10"
 dependencies = ["numpy"]
 EOF
-cat >"$author/requirements.txt" <<'EOF'
-numpy==1.26.4
-EOF
+pin() { # pin VERSION: requirements.txt holds numpy==VERSION, with hashes when asked
+	if [[ ${SIMULATE_HASHES:-0} == 1 ]]; then
+		echo "numpy==$1" >"$WORK/requirements.in"
+		"$uv" pip compile -q --generate-hashes --no-header --python-version 3.11 \
+			"$WORK/requirements.in" -o "$author/requirements.txt"
+	else
+		echo "numpy==$1" >"$author/requirements.txt"
+	fi
+}
+pin 1.26.4
 cat >"$author/tox.ini" <<'EOF'
 [tox]
 env_list = py
@@ -92,9 +113,9 @@ def test_mean():
 def test_total():
     assert floaty.total([1, 2, 3]) == 6
 EOF
-printf '.tox/\n__pycache__/\n' >"$author/.gitignore"
-mkdir -p "$author/.github/workflows"
-cat >"$author/.github/workflows/compat-gate.yml" <<'EOF'
+printf '.tox/\n__pycache__/\n' >"$repo/.gitignore"
+mkdir -p "$repo/.github/workflows"
+cat >"$repo/.github/workflows/compat-gate.yml" <<EOF
 name: compat-gate
 on: pull_request
 jobs:
@@ -103,21 +124,23 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - uses: OWNER/REPO@v1
+        with:
+          project: $PROJECT
 EOF
-git_ init -q "$author"
-git_ -C "$author" add -A
-git_ -C "$author" commit -qm "floaty on numpy 1.26.4"
+git_ init -q "$repo"
+git_ -C "$repo" add -A
+git_ -C "$repo" commit -qm "floaty on numpy 1.26.4"
 git_ init -q --bare "$origin"
-git_ -C "$author" remote add origin "$origin"
-git_ -C "$author" push -q origin main
-git_ -C "$author" checkout -qb bump-numpy
-sed -i 's/^numpy==1.26.4$/numpy==2.2.6/' "$author/requirements.txt"
-git_ -C "$author" commit -qam "Bump numpy from 1.26.4 to 2.2.6"
-git_ -C "$author" push -q origin bump-numpy
-git_ -C "$author" checkout -q main
-git_ -C "$author" merge -q --no-ff --no-edit -m "Merge bump-numpy into main" bump-numpy
-git_ -C "$author" push -q origin "HEAD:refs/pull/1/merge"
-git_ -C "$author" reset -q --hard origin/main
+git_ -C "$repo" remote add origin "$origin"
+git_ -C "$repo" push -q origin main
+git_ -C "$repo" checkout -qb bump-numpy
+pin 2.2.6
+git_ -C "$repo" commit -qam "Bump numpy from 1.26.4 to 2.2.6"
+git_ -C "$repo" push -q origin bump-numpy
+git_ -C "$repo" checkout -q main
+git_ -C "$repo" merge -q --no-ff --no-edit -m "Merge bump-numpy into main" bump-numpy
+git_ -C "$repo" push -q origin "HEAD:refs/pull/1/merge"
+git_ -C "$repo" reset -q --hard origin/main
 merge_sha=$(git -C "$origin" rev-parse refs/pull/1/merge)
 
 # --- the runner --------------------------------------------------------------------------------
@@ -149,11 +172,6 @@ branch)
 	;;
 esac
 
-uv=$ACTION/.venv/bin/uv
-[[ -x $uv ]] || uv=$(command -v uv) || {
-	echo "simulate_ci: no uv (run scripts/bootstrap.sh, or put uv on PATH)" >&2
-	exit 3
-}
 ln -s "$uv" "$WORK/runner/tool/bin/uv"
 [[ ! -x ${uv%/*}/uvx ]] || ln -s "${uv%/*}/uvx" "$WORK/runner/tool/bin/uvx"
 # setup-python's: a CPython of its own first on PATH, nothing else beside it. Links to a real
@@ -197,7 +215,7 @@ github_env=(
 # The inputs each step of action.yml hands over, with action.yml's defaults: they must be the
 # ones action.yml names (checked here, so that this simulation follows the action).
 install_inputs=(INPUT_PYTHON_VERSION=3.11)
-run_inputs=(INPUT_COMMAND=gate INPUT_BASE= INPUT_PROJECT=. INPUT_ENV= INPUT_LABELS=
+run_inputs=(INPUT_COMMAND=gate INPUT_BASE= INPUT_PROJECT="$PROJECT" INPUT_ENV= INPUT_LABELS=
 	INPUT_TRY_FIXES=0 INPUT_DISK_BUDGET= INPUT_REPORTS=.harness INPUT_ARGS=)
 named=$(grep -oE '^ +INPUT_[A-Z_]+:' "$ACTION/action.yml" | tr -d ' :' | sort | tr '\n' ' ')
 ours=$(printf '%s\n' "${install_inputs[@]%%=*}" "${run_inputs[@]%%=*}" | sort | tr '\n' ' ')
@@ -219,7 +237,7 @@ step() { # step NAME OUTPUT-FILE ENV...: one `run:` step of action.yml as the ru
 		bash --noprofile --norc -eo pipefail -c "bash \"\$GITHUB_ACTION_PATH/scripts/action.sh\" $name")
 }
 
-say "consumer: $origin, pull request bump-numpy (numpy 1.26.4 -> 2.2.6), checkout: $CHECKOUT, fetch-depth $DEPTH"
+say "consumer: $origin, project $PROJECT, pull request bump-numpy (numpy 1.26.4 -> 2.2.6, hashes: ${SIMULATE_HASHES:-0}), checkout: $CHECKOUT, fetch-depth $DEPTH"
 git -C "$workspace" log --oneline -1
 echo "shallow: $(git -C "$workspace" rev-parse --is-shallow-repository)"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.errors import EXIT_OK
-from harness.stages import lock
+from harness.stages import inplace, lock
 from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 from harness.store import Store
@@ -21,9 +21,12 @@ def add_parser(commands) -> None:
 
 def command(state: State) -> int:
     locks = Store(state.reports).locks  # read only: no folder is taken
-    for cell in matrix.select(state.project, state.envs, state.labels, state.adhoc):
+    for selected in matrix.select(state.project, state.envs, state.labels, state.adhoc):
+        placed = inplace.place(selected, state.project, locks)  # its edited copies, not written
+        cell = placed.cell
         path = lock.lock_path(cell, state.project, locks)
-        fresh = "unlocked" if lock.needs_lock(cell, path, state.project) else "locked"
+        stale = lock.needs_lock(cell, path, state.project) or not placed.written()
+        fresh = "unlocked" if stale else "locked"
         pins = " ".join(f"{n}{s}" for n, s in sorted(cell.pins.items()))
         print(f"{cell.name:<32} {fresh:<9} {pins}")
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from harness.errors import EXIT_FAILED, EXIT_OK, EXIT_UNMEASURED
-from harness.stages import lock, prepare, python_fit
+from harness.stages import inplace, lock, prepare, python_fit
 from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 
@@ -26,6 +26,7 @@ def command(state: State) -> int:
         if not c.installs_from_uv_lock
     ]  # fmt: skip
     with state.folder("lock") as store:
+        cells = inplace.place_all(cells, project, store.locks)
         paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
         pythons = prepare.find_pythons(cells)
         outcomes = lock.lock_all(cells, paths, project, pythons, table=state.signatures)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -139,28 +140,42 @@ def options(proposed: list, baseline_names: dict, moved: list, coupled: list,
             found.append(Option("bound", requirement, f"keep {change.name} below {bound[1:]}",
                                 replaced(proposed, change.name, requirement)))  # fmt: skip
         for other in coupled:
-            first = _first_passing(other, change, evidence, python, closure.get(other), broken)
-            if first:
-                requirement = f"{other}>={first}"
-                why = (
-                    f"the first {other} release measured to pass with {change.name} {change.after}"
-                )
-                lines = replaced(proposed, other, requirement)
-                prefer = {other: first, change.name: change.after}
-                found.append(Option("raise", requirement, why, lines, prefer))
-            for bound in (bounds or {}).get(other, []):
-                first = _first_passing(other, change, evidence, python, closure.get(other), broken,
-                                       forced=True)  # fmt: skip
-                if first:
-                    found.append(_lift(proposed, other, first, change, bound))
+            found += _raise_or_lift(proposed, other, change, evidence, python, closure,
+                                    (bounds or {}).get(other, []), broken)  # fmt: skip
     return found
+
+
+def _raise_or_lift(proposed: list, other: str, change, evidence: list, python: str,
+                   closure: dict, bounds: list, broken: tuple) -> list:  # fmt: skip
+    """Raise ``other`` to the first release measured to pass with the bump; where the project's
+    own bound forbids that release, lift the bound instead (a raise alone would not install)."""
+    first = _first_passing(other, change, evidence, python, closure.get(other), broken)
+    if not first and bounds:  # only a forced cell, installed over the bound, may have passed
+        first = _first_passing(other, change, evidence, python, closure.get(other), broken,
+                               forced=True)  # fmt: skip
+    if not first:
+        return []
+    blocking = [b for b in bounds if not _allows(b.requirement, first)]
+    if blocking:
+        return [_lift(proposed, other, first, change, bound) for bound in blocking]
+    requirement = f"{other}>={first}"
+    why = f"the first {other} release measured to pass with {change.name} {change.after}"
+    prefer = {other: first, change.name: change.after}
+    return [Option("raise", requirement, why, replaced(proposed, other, requirement), prefer)]
+
+
+def _allows(requirement: str, version: str) -> bool:
+    try:
+        return Requirement(requirement).specifier.contains(version, prereleases=True)
+    except InvalidRequirement:
+        return True
 
 
 def _lift(proposed: list, name: str, first: str, change, bound) -> Option:
     version = Version(first)
     requirement = f"{name}>={first},<{version.major}.{version.minor + 1}"
-    why = (f"lift the project's bound {bound.requirement} in {bound.path} (line {bound.line}): "
-           f"{name} {first} passed with {change.name} {change.after} when installed over it")  # fmt: skip
+    why = (f"lift the project's bound {bound}: {name} {first} passed with {change.name} "
+           f"{change.after} with that bound lifted")  # fmt: skip
     prefer = {name: first, change.name: change.after}
     return Option("lift", requirement, why, replaced(proposed, name, requirement), prefer, bound)
 
@@ -210,6 +225,7 @@ def verify(found: list, evidence: list, python: str, closure: dict = None,
         fixes.append(
             Fix(option.kind, option.requirement, option.why,
                 proof.result.cell.name if proof else "", proof.origin if proof else "",
-                bound.requirement if bound else "", f"{bound.path} line {bound.line}" if bound else "")
+                bound.requirement if bound else "",
+                (f"{bound.path} line {bound.line}" if bound.line else bound.path) if bound else "")
         )  # fmt: skip
     return sorted(fixes, key=lambda fix: not fix.verified)

@@ -83,6 +83,43 @@ def slug(changed: list) -> str:
     return text
 
 
+def _pins(item: Candidate) -> dict:
+    """``{package: version}`` the candidate pins with ``==``."""
+    found = {}
+    for line in item.changed:
+        wanted = sources.requirement_of(line)
+        pins = (
+            [s.version for s in wanted.specifier if s.operator in ("==", "===")] if wanted else []
+        )
+        if pins:
+            found[canonicalize_name(wanted.name)] = pins[0]
+    return found
+
+
+def lifted_in_place(item: Candidate, result: CellResult, files: dict, replaced_at: set) -> list:
+    """The project's own requirements that forbid a release the candidate pins and that the
+    cell replaced where its env reads them (``Cell.replaced``: edited copies, the project's
+    own metadata as overrides): bounds it measured lifted. Each where the project writes it,
+    outside the lines the candidate took the place of (``replaced_at``)."""
+    pins, found = _pins(item), []
+    taken = {path for path, _ in replaced_at}
+    for entry in result.cell.replaced:
+        version = pins.get(entry.get("package"))
+        try:
+            was = Requirement(str(entry.get("was")))
+        except InvalidRequirement:
+            continue
+        if version is None or was.specifier.contains(version, prereleases=True):
+            continue
+        path = str(entry.get("in", "")).split(" [")[0]
+        declared = [d for d in where.declarations(files, was.name)
+                    if d.path == path and d.requirement == str(was)]  # fmt: skip
+        if not declared and path not in taken:
+            declared = [where.Declared(str(was), str(entry.get("in")), 0)]
+        found += [d for d in declared if (d.path, d.line) not in replaced_at and d not in found]
+    return found
+
+
 def blocking(item: Candidate, result: CellResult, files: dict, replaced_at: set) -> list:
     """The project's own requirements that forbid a release the candidate pins: those the
     resolver quoted, else those outside the lines the candidate took the place of
@@ -127,17 +164,22 @@ def _one(text: str) -> str:
     return text[text.find("Because") :][:400] if "Because" in text else text[:400]  # uv's why
 
 
-def record(item: Candidate, result: CellResult, blocked: list, broken: tuple = ()) -> dict:
-    """A tried candidate as gate.json holds it."""
+def record(item: Candidate, result: CellResult, blocked: list, broken: tuple = (),
+           lifted: list = ()) -> dict:  # fmt: skip
+    """A tried candidate as gate.json holds it; ``lifted``: the project's bounds the cell
+    replaced in place (``lifted_in_place``)."""
     if result.verdict == UNSATISFIABLE and blocked:
         bounds = "; ".join(map(str, blocked))
         why = f"blocked by the project's own {bounds}. {reason(result)}"
     else:
         why = reason(result, broken)
-    return {"label": item.label, "cell": result.cell.name, "requirements": item.changed,
+    label = item.label
+    if lifted:
+        label += ", lifting the project's " + ", ".join(map(str, lifted))
+    return {"label": label, "cell": result.cell.name, "requirements": item.changed,
             "verdict": result.verdict, "reason": why,
             "blocked_by": [d._asdict() for d in blocked],
-            "lifts": [d._asdict() for d in item.lifts]}  # fmt: skip
+            "lifts": [d._asdict() for d in [*item.lifts, *lifted]]}  # fmt: skip
 
 
 def bounds_of(blocked: list) -> dict:
@@ -171,22 +213,23 @@ def try_all(args, folder: Path, store, table: tuple, candidates: list, replaced_
             evidence: list, broken: tuple = ()) -> tuple:  # fmt: skip
     """Measure up to ``--try-fixes`` candidates, then as many of those the project's own bounds
     blocked, lifted. Each result joins ``evidence``; returns ``(tried records, {package:
-    [Declared]})``, the bounds that blocked a candidate."""
+    [Declared]})``, the project's bounds that blocked a candidate or that a cell lifted."""
     files = where.dependency_files(folder)
     batch, tried, bounds = unique(candidates)[: args.try_fixes], [], {}
     while batch:
         measured = measure(args, folder, store, table, batch)
-        lifted = []
+        again = []  # the candidates a bound blocked, to measure installed over it
         for item in (i for i in batch if i.cell in measured):
             result = measured[item.cell]
             unbuilt = result.verdict == UNSATISFIABLE and not item.forced
             blocked = blocking(item, result, files, replaced_at) if unbuilt else []
-            tried.append(record(item, result, blocked, broken))
+            in_place = [] if unbuilt else lifted_in_place(item, result, files, replaced_at)
+            tried.append(record(item, result, blocked, broken, in_place))
             evidence.append(remedy.Backing(result, "--try-fixes"))
-            for name, found in bounds_of(blocked).items():
+            for name, found in bounds_of(blocked + in_place).items():
                 bounds[name] = bounds.get(name, []) + [
                     b for b in found if b not in bounds.get(name, [])
                 ]
-            lifted += [item.lifted(blocked)] if blocked else []
-        batch = unique(lifted)[: args.try_fixes]
+            again += [item.lifted(blocked)] if blocked else []
+        batch = unique(again)[: args.try_fixes]
     return tried, bounds

@@ -25,7 +25,7 @@ from harness.model import (
     CellResult,
 )
 from harness.stages import expectations
-from harness.stages.classify import clean
+from harness.stages.classify import clean, clip
 
 FAILED = (FAIL, CRASH, UNSATISFIABLE)  # an ::error each
 SHOWN = 5  # failing tests named in an annotation; the report holds them all
@@ -113,7 +113,7 @@ def _message(result: CellResult) -> str:
 
 
 def _one(text: str) -> str:
-    return " ".join(clean(text).split())[:200]
+    return clip(clean(text), 200)
 
 
 def env_line(project: Path, env: str) -> tuple:

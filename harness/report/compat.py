@@ -241,6 +241,16 @@ def tests_text(result: CellResult) -> str:
     return counts_text(result.tests)
 
 
+def replaced_text(cell) -> str:
+    """``replaced numpy==1.26.4 (requirements.txt); hashes not checked: requirements.txt``:
+    the project's own requirements an ad-hoc cell replaced, '' when none."""
+    parts = [f"{r['was']} ({r['in']})" for r in cell.replaced]
+    text = f"replaced {', '.join(parts)}" if parts else ""
+    if cell.unhashed:
+        text += f"; hashes not checked: {', '.join(cell.unhashed)}"
+    return text
+
+
 def coverage_text(result: CellResult) -> str:
     return "" if result.coverage is None else f"{result.coverage:.1f}%"
 

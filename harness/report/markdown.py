@@ -63,6 +63,9 @@ def render_markdown(report: dict) -> str:
         + ".",
         "",
     ]
+    setup = report.get("setup") if isinstance(report.get("setup"), dict) else {}
+    if setup.get("generated"):  # the project has no tox config: say how it was tested
+        lines += [f"No tox config: tested with {code(str(setup.get('describe', '')))}.", ""]
     lines += _grid(normal, marked)
     if forced:
         lines += ["", "## Forced cells", "",
@@ -188,9 +191,10 @@ def _failure_sections(results: list, signatures: dict) -> list:
     for r in results:
         noted = any(row[3] for row in invocation_rows(r))
         several = sum(i.is_pytest for i in r.invocations) > 1
-        if not r.failures and not r.problem and not noted and not several and not r.unpinned:
+        if not (r.failures or r.problem or noted or several or r.unpinned or r.cell.replaced):
             continue
         lines += ["", f"## {code(r.cell.name)}: {r.verdict}", ""]
+        lines += [_replaced(r.cell), ""] if r.cell.replaced else []
         if r.invocations:
             lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
             lines += [f"| {' | '.join(code(v) for v in row)} |" for row in invocation_rows(r)]
@@ -214,3 +218,10 @@ def _failure_sections(results: list, signatures: dict) -> list:
                 if hint:
                     lines.append(f"\n*{sig}*: {hint}")
     return lines
+
+
+def _replaced(cell) -> str:
+    """What an ad-hoc cell's pins replaced, and the files whose hashes it did not check."""
+    was = ", ".join(f"{code(r['was'])} ({r['in']})" for r in cell.replaced)
+    unhashed = f"; hashes not checked: {', '.join(cell.unhashed)}" if cell.unhashed else ""
+    return f"The pins replaced the project's own {was}{unhashed}."

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from harness.model import PASS, CellResult
 from harness.report import actions
+from harness.report.compat import replaced_text
 from harness.report.progress import summary_line
 from harness.stages import expectations
-from harness.stages.classify import clean
+from harness.stages.classify import clean, clip
 
 SHOWN = 5  # failing tests listed per cell; the report holds them all
 
@@ -25,6 +26,8 @@ def result_lines(results: list, declared: expectations.Declarations = expectatio
     for result in results:
         note = expectations.compare(result, declared).note
         lines.append(summary_line(result) + (f" ({note})" if note else ""))
+        if replaced_text(result.cell):
+            lines.append(f"    {replaced_text(result.cell)}")
         if result.verdict != PASS:
             lines += [f"    {line}" for line in _why(result)]
     return lines
@@ -59,4 +62,4 @@ def _why(result: CellResult) -> list:
 
 
 def _one(text: str) -> str:
-    return " ".join(clean(text).split())[:200]
+    return clip(clean(text), 200)

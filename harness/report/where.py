@@ -34,10 +34,10 @@ class Declared(NamedTuple):
 
     requirement: str
     path: str  # relative to the project
-    line: int  # 1-based
+    line: int  # 1-based; 0 where it is not found (a table the harness names, not a line)
 
     def __str__(self) -> str:
-        return f"{self.requirement} in {self.path} line {self.line}"
+        return f"{self.requirement} in {self.path}" + (f" line {self.line}" if self.line else "")
 
 
 class Place(NamedTuple):

@@ -22,6 +22,20 @@ def clean(text: str) -> str:
     return CONTROL.sub("", TERMINAL_ESCAPE.sub("", str(text)))
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters: cut after a clause (``, `` ``; ``
+    ``. ``) or else between words, never inside a word or a version, and marked with "…"."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    room = text[: max(1, limit - 1)]
+    clause = max(room.rfind(mark) for mark in (". ", ", ", "; ", ": "))
+    space = room.rfind(" ")
+    cut = clause + 1 if clause >= limit // 2 else space if space > 0 else len(room)
+    kept = room[:cut].rstrip(" ,;:")
+    return kept + (" …" if kept.endswith(".") else "…")
+
+
 @lru_cache(maxsize=None)
 def _compiled(pattern: str):
     return re.compile(pattern)

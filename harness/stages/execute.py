@@ -14,7 +14,7 @@ from harness.model import PROBE, Cell
 from harness.processes import LIVE, kill_group, spawn
 from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
-from harness.tox_plugin import PLAN_VARIABLE
+from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
 
 PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
 POLL_S = 0.5
@@ -58,7 +58,8 @@ def tox_arguments(run: CellRun) -> list:
 def cell_settings(run: CellRun) -> dict:
     """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
     cell = run.cell
-    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if cell.forced else [])]}
+    overriding = cell.forced or cell.overrides
+    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if overriding else [])]}
     if cell.runner.startswith("uv-venv") and calls_pip(cell.install_command):
         # tox-uv hands a pip install_command uv's --reinstall: tox's own runner and packager
         replace.update(runner="virtualenv", package_env=".pkg-virtualenv")
@@ -69,15 +70,21 @@ def cell_settings(run: CellRun) -> dict:
     if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
         paths = [*cell.constraints, str(run.lock)]
         replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
+    if cell.installer_constraints:  # its commands make venvs of their own (nox): the lock pins
+        # what they install, and their pytest finds the probe on PYTHONPATH
+        add["set_env"] = [f"{name}={run.lock}" for name in cell.installer_constraints if run.lock]
+        add["set_env"].append(f"PYTHONPATH={{env_dir}}{os.sep}{PROBE_HOME}")
     if cell.adhoc:
         replace["deps"] = "\n".join(cell.deps)
+    if any("[dependency-groups]" in r["in"] for r in cell.replaced):  # now deps lines (inplace)
+        replace["dependency_groups"] = "\n".join(cell.groups)
     if chose_python(run):
         replace["base_python"] = run.python
     if run.mode == PROBE:
         checks = "{env_dir}/.harness-probe/stack_checks.py"
         replace.update(commands_pre="", commands_post="",
                        commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
-        add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
+        add.setdefault("set_env", []).append(f"HARNESS_STACK={','.join(sorted(cell.pins))}")
     return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
 
 
@@ -113,6 +120,9 @@ def cell_environment(run: CellRun, threads: int) -> dict:
     env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
     if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
         (run.folder / "overrides.txt").write_text(overrides(run.cell))
+        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
+    elif run.cell.overrides:  # in place of the project's own pins; the lock checked the rest
+        (run.folder / "overrides.txt").write_text("".join(f"{o}\n" for o in run.cell.overrides))
         env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
     if run.python:  # where tox and uv look first for the interpreter the env asks for
         env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))

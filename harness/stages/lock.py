@@ -30,12 +30,14 @@ from harness import processes
 from harness._toml import tomllib
 from harness.errors import ToolError, UnknownPackage
 from harness.model import Cell, Failure
-from harness.stages import interpreters
-from harness.stages.classify import setup_failure
+from harness.stages import inplace, interpreters
+from harness.stages.classify import clip, setup_failure
 from harness.stages.signatures import BUILTIN
 from harness.store import HARNESS_LOCK_MARK, write_atomic
 
 LOCK_TIMEOUT_S = 600
+REASON_LIMIT = 1000
+LABEL = re.compile(r"^(error|cause|hint):\s*", re.I)
 HEADER_PREFIX = HARNESS_LOCK_MARK.decode()
 UNPINNED_PREFIX = "# not pinned (path or URL): "
 PYTHON_PREFIX = "# python: "  # the Python the closure was resolved for: "3.11", "pypy3.10"
@@ -112,7 +114,9 @@ def requirements(cell: Cell, project: Path) -> str:
         if not (own and (m := FILE_OPTION.match(line)) and (project / m.group(2)).resolve() == own)
     ]  # fmt: skip
     lines += [f"-c {path}" for path in cell.constraints]
-    if cell.package != "skip":
+    if cell.package != "skip" and cell.overrides:  # the project's own pins replaced (inplace)
+        lines += inplace.declared(cell, project)
+    elif cell.package != "skip":
         lines.append("." + (f"[{','.join(cell.extras)}]" if cell.extras else ""))
     return "\n".join(lines) + "\n"
 
@@ -238,9 +242,11 @@ def unpinned_in(path: Path) -> list:
 
 
 def _reason(stderr: str) -> str:
-    """The resolver's explanation, joined to one line."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return " ".join(lines)[:1000]
+    """The resolver's explanation on one line, which package demands what first: uv's
+    ``error:`` and ``cause:`` labels dropped, cut between clauses, never inside a version."""
+    lines = [LABEL.sub("", line.strip()) for line in stderr.splitlines() if line.strip()]
+    first = next((i for i, line in enumerate(lines) if line.startswith("Because")), 0)
+    return clip(" ".join(lines[first:]), REASON_LIMIT)
 
 
 def lock_all(cells: list, paths: dict, project: Path, pythons: dict, jobs: int = 4,

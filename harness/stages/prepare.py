@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from harness import control as against
 from harness.model import INFRA_ERROR, TIMEOUT, Cell, Failure
-from harness.stages import interpreters, lock, python_fit
+from harness.stages import inplace, interpreters, lock, python_fit
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
 from harness.stages.fingerprint import fingerprint, project_digest
@@ -79,6 +79,7 @@ def plan(options, store: Store, progress) -> Plan:
     cells = sharding.select(selected, options.shard)
     if options.force:
         cells = matrix.forced(cells)
+    cells = inplace.place_all(cells, project, store.locks)
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}
     stale = [c for c in cells if pythons[c.name] and lock.needs_lock(c, paths[c.name], project)]

@@ -1,7 +1,8 @@
 """Which cells to run: tox's own view of its env list, labels and settings, plus ad-hoc cells.
 
 An ad-hoc cell (``--with numpy==2.2.6``) starts from a named env (the first ``-e``, else the
-first of ``env_list``), keeps its deps, commands and settings, and replaces the pins. It runs
+first of ``env_list``), keeps its deps, commands and settings, and replaces the pins, wherever
+the env reads the project's own requirement of the package (``inplace``). It runs
 as a tox env of its own, ``{base}-with_{pins}``: its name keeps the base env's factors, so
 tox's factor-conditional settings still apply, and ``{envname}`` names the cell.
 """
@@ -22,7 +23,7 @@ from packaging.utils import canonicalize_name
 from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.model import COMMAND_SETS, Cell
-from harness.stages import provision, sources
+from harness.stages import noxsessions, provision, reqfile, sources
 from harness.stages.sources import requirement_name, requirement_of
 from harness.tox_plugin import PLAN_VARIABLE
 
@@ -82,7 +83,7 @@ def pins_from_deps(deps: list, root: Path = None) -> dict:
     constraints, not pins."""
     pins = {}
     for line in deps:
-        include = sources.INCLUDE.match(line)
+        include = reqfile.INCLUDE.match(line)
         if include and root is not None and include.group(1) in ("-r", "--requirement"):
             try:
                 included = sources.read(root, [include.group(2)]).lines
@@ -110,6 +111,8 @@ def cell_from(name: str, values: dict, root: Path = None, **changes) -> Cell:
         runner=str(values.get("runner", "")),
         install_command=_lines(values.get("install_command", [])),
     )
+    if noxsessions.runs_nox(fields["commands"]):
+        fields["installer_constraints"] = list(noxsessions.CONSTRAINT_VARIABLES)
     fields.update(changes)
     return Cell(**fields)
 
@@ -171,7 +174,9 @@ def adhoc_cells(project: Path, groups: list, base: str) -> list:
 
 def derived_cells(project: Path, base: str, wanted: dict, base_cell: Cell = None) -> list:
     """Cells that take the env ``base``'s settings, with ``{name: requirement lines}`` in place
-    of the deps that name the same packages. An env that installs uv.lock takes no lines.
+    of the deps that name the same packages, and of the project's own requirements of them
+    wherever the env reads them (``replacing``: ``inplace`` edits copies once the reports
+    folder is held). An env that installs uv.lock takes no lines.
     ``base_cell``: the env ``base`` as ``tox_cells`` read it, when the caller has it already."""
     plan = {"cells": {name: {"base": base} for name in wanted}}
     config = tox_config(project, ["-e", ",".join(wanted)], plan)
@@ -193,7 +198,7 @@ def derived_cells(project: Path, base: str, wanted: dict, base_cell: Cell = None
         pins = {**base_cell.pins, **pins_from_deps(lines)}
         cells.append(
             cell_from(name, {**values, "deps": kept + list(lines)}, project, pins=pins, base_env=base,
-                      adhoc=True)
+                      adhoc=True, replacing=list(lines))
         )  # fmt: skip
     return cells
 

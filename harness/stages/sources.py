@@ -18,8 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from harness.errors import ConfigError
+from harness.stages import reqfile
 
-INCLUDE = re.compile(r"\s*(-r|--requirement|-c|--constraint)[\s=]+(\S+)")
 DEFAULT_FILE = "requirements.txt"
 
 
@@ -99,19 +99,16 @@ def _read_file(reader: Reader, path: str, sources: Sources, seen: set) -> None:
     if text is None:
         raise ConfigError(f"{path} does not exist in {sources.state}")
     seen.add(path)
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #")[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        include = INCLUDE.match(line)
-        if include:
-            target = str(PurePosixPath(path).parent / include.group(2))
-            if include.group(1) in ("-c", "--constraint"):
-                sources.lines.append(Line(path, number, f"-c {reader.project / target}"))
+    for entry in reqfile.entries(text):
+        if entry.include:
+            kind, target = entry.include
+            target = str(PurePosixPath(path).parent / target)
+            if kind == "-c":
+                sources.lines.append(Line(path, entry.number, f"-c {reader.project / target}"))
             elif target not in seen:
                 _read_file(reader, target, sources, seen)
             continue
-        sources.lines.append(Line(path, number, line))
+        sources.lines.append(Line(path, entry.number, entry.unhashed))
 
 
 def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
@@ -163,7 +160,9 @@ def _text_lines(path: Path) -> list:
 def _added(path: str, lines: list, numbers: range) -> list:
     found = []
     for index in numbers:
-        text = lines[index].split(" #")[0].strip().rstrip(",")
+        text = lines[index].split(" #")[0].strip().rstrip(",").removesuffix("\\").strip()
+        if text.startswith("--hash"):
+            continue  # a hash-pinned requirement's hashes: its requirement line says what moved
         if len(text) > 1 and text[0] in "\"'" and text[-1] == text[0]:
             text = text[1:-1]  # a TOML string
         if path.endswith("uv.lock"):

@@ -223,9 +223,6 @@ def test_with_a_stored_report_and_tried_cells_the_closest_passing_cell_proves_ea
 
 
 SERVICE = {
-    "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = '
-    '"setuptools.build_meta"\n[project]\nname = "svc"\nversion = "0.1"\ndependencies = [\n'
-    '  "packaging",\n  "six<1.16",\n]\n[tool.setuptools]\npackages = ["svc"]\n',
     "requirements.txt": "packaging==23.2\nsix==1.15.0\n",
     "tox.ini": "[tox]\nenv_list = py\n[testenv]\npackage = wheel\ndeps = pytest\n"
     "commands = pytest tests -q\n",
@@ -245,14 +242,29 @@ SERVICE = {
             assert 1 + 1 == 3
     """),
 }
+BUILD = '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+METADATA = {  # where the package declares six<1.16, and that line
+    "pyproject.toml": ({"pyproject.toml": BUILD + '[project]\nname = "svc"\nversion = "0.1"\n'
+                        'dependencies = [\n  "packaging",\n  "six<1.16",\n]\n'
+                        '[tool.setuptools]\npackages = ["svc"]\n'}, 9),
+    "setup.cfg": ({"pyproject.toml": BUILD, "setup.cfg": "[metadata]\nname = svc\nversion = 0.1\n"
+                   "[options]\npackages = svc\ninstall_requires =\n    packaging\n    six<1.16\n"}, 8),
+}  # fmt: skip
 
 
-def test_a_service_in_a_subfolder_names_why_fixes_failed_and_lifts_its_own_bound(tmp_path):
-    """The project's own ``six<1.16`` blocks the fix; the gate says so and measures the lift.
-    Its annotation names the file from the repository's root; its cells stay in its folder."""
+@pytest.mark.parametrize("metadata", sorted(METADATA))
+def test_a_service_in_a_subfolder_names_why_fixes_failed_and_lifts_its_own_bound(
+    tmp_path, metadata
+):
+    """The package's own ``six<1.16`` forbids the fix. In pyproject's static dependencies the
+    candidate cell replaces it where the env reads it; in setup.cfg it cannot, the candidate is
+    unsatisfiable, the gate names the bound and measures the candidate installed over it. Either
+    way the fix lifts the bound. The annotation names the file from the repository's root; the
+    cells stay in the gate's folder."""
+    files, line = METADATA[metadata]
     repo = tmp_path / "repo"
     project = repo / "services" / "svc"
-    for name, text in SERVICE.items():
+    for name, text in {**SERVICE, **files}.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
     git(repo, "init", "-q")
@@ -267,17 +279,23 @@ def test_a_service_in_a_subfolder_names_why_fixes_failed_and_lifts_its_own_bound
     own = project / ".harness" / "gate"
     doc = json.loads((own / "gate.json").read_text())
     jsonschema.validate(doc, SCHEMA)
+    bound = {"requirement": "six<1.16", "path": metadata, "line": line}
     tried = {t["cell"]: t for t in doc["tried"]}
-    assert [t["verdict"] for t in doc["tried"]] == ["unsatisfiable"] * 2 + ["fail"] * 2
-    blocked = tried["py-gate_fix_six1.16.0"]
-    assert blocked["blocked_by"] == [
-        {"requirement": "six<1.16", "path": "pyproject.toml", "line": 9}
-    ]
-    assert blocked["reason"].startswith("blocked by the project's own six<1.16 in pyproject.toml")
-    assert tried["py-gate_lift_six1.16.0"]["reason"].startswith("the broken tests pass")
+    first = tried["py-gate_fix_six1.16.0"]
+    if metadata == "setup.cfg":
+        assert [t["verdict"] for t in doc["tried"]] == ["unsatisfiable"] * 2 + ["fail"] * 2
+        assert first["blocked_by"] == [bound]
+        assert first["reason"].startswith(f"blocked by the project's own six<1.16 in {metadata}")
+        proof = tried["py-gate_lift_six1.16.0"]
+    else:
+        assert [t["verdict"] for t in doc["tried"]] == ["fail"] * 2 and first["lifts"] == [bound]
+        assert first["label"].endswith(f"lifting the project's six<1.16 in {metadata} line {line}")
+        proof = first
+    assert proof["reason"].startswith("the broken tests pass")
     lift = next(f for f in doc["fixes"] if f["kind"] == "lift")
     assert (lift["requirement"], lift["replaces"], lift["write_to"], lift["cell"]) == (
-        "six>=1.16.0,<1.17", "six<1.16", "pyproject.toml line 9", "py-gate_lift_six1.16.0")  # fmt: skip
+        "six>=1.16.0,<1.17", "six<1.16", f"{metadata} line {line}", proof["cell"])  # fmt: skip
+    assert not [f for f in doc["fixes"] if f["kind"] == "raise"]  # alone, it would not install
     page = (own / "gate.md").read_text()
     assert "`tests/test_svc.py::test_known_broken`" in page and "fix: six==1.16.0" in page
     assert not (project / ".harness" / "cells").exists()

@@ -121,7 +121,7 @@ def test_a_forced_cell_proves_the_lift_and_nothing_else():
     lift = fixes["torch>=2.3.1,<2.4"]
     assert lift.kind == "lift" and lift.verified and lift.report == "--try-fixes"
     assert (lift.replaces, lift.place) == ("torch<2.2", "requirements.txt line 2")
-    assert lift.why.startswith("lift the project's bound torch<2.2 in requirements.txt (line 2)")
+    assert lift.why.startswith("lift the project's bound torch<2.2 in requirements.txt line 2:")
     assert "torch>=2.3.1" not in fixes  # a raise needs a cell installed as the project declares
     assert not fixes["numpy<2"].verified  # the forced cell has numpy 2: it backs no bound either
     unforced = [evidence[0], remedy.Backing(result(PASS, numpy="2.0.0", torch="2.3.1"), "r")]
@@ -173,3 +173,35 @@ def test_a_candidate_that_fails_only_where_the_baseline_failed_says_so():
     assert trial.record(item, result, [], ("tests/t.py::test_old",))["reason"].startswith(
         "1 failing, e.g. tests/t.py::test_old [other]: assert 2 == 3"
     )
+
+
+def test_a_bound_a_cell_replaced_in_place_makes_its_raise_a_lift(service):
+    """A derived cell edits the project's own requirement of the package where its env reads
+    it (``Cell.replaced``): the raise it proves must lift that bound too, or it cannot install."""
+    item = trial.candidate("py311", PROPOSED, ["numpy==2.0.0", "torch==2.2.2"])
+    replaced = [{"package": "torch", "was": "torch<2.2", "in": "pyproject.toml [project.dependencies]"},
+                {"package": "torch", "was": "torch==2.1.2", "in": "requirements.txt"},
+                {"package": "numpy", "was": "numpy", "in": "pyproject.toml [project.dependencies]"}]  # fmt: skip
+    cell = Cell(item.cell, {}, replaced=replaced)
+    passed = CellResult(cell, PASS, Counts(passed=2), versions={"python": "3.11.7",
+                        "numpy": "2.0.0", "torch": "2.2.2"})  # fmt: skip
+    at = {("requirements.txt", 2), ("requirements.txt", 3)}
+    lifted = trial.lifted_in_place(item, passed, service, at)
+    assert lifted == [Declared("torch<2.2", "pyproject.toml", 6)]
+    record = trial.record(item, passed, [], (), lifted)
+    assert record["label"] == (
+        "fix: torch==2.2.2, lifting the project's torch<2.2 in pyproject.toml line 6"
+    )
+    moved = gate.changes(
+        {"numpy": "1.26.4", "torch": "2.1.2"}, {"numpy": "2.0.0", "torch": "2.1.2"}
+    )
+    evidence = [remedy.Backing(passed, "--try-fixes")]
+    closure = {"numpy": "2.0.0", "torch": "2.1.2"}
+    found = remedy.options(PROPOSED, {}, moved, ["torch"], evidence, "3.11.7", closure,
+                           trial.bounds_of(lifted))  # fmt: skip
+    fixes = {f.requirement: f for f in remedy.verify(found, evidence, "3.11.7")}
+    assert "torch>=2.2.2" not in fixes  # alone, it would not install
+    lift = fixes["torch>=2.2.2,<2.3"]
+    assert lift.verified and (lift.replaces, lift.place) == ("torch<2.2", "pyproject.toml line 6")
+    without = remedy.options(PROPOSED, {}, moved, ["torch"], evidence, "3.11.7", closure)
+    assert [o.requirement for o in without if o.kind == "raise"] == ["torch>=2.2.2"]

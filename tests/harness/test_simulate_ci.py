@@ -33,20 +33,28 @@ def test_a_folder_that_is_not_empty_is_refused(tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("depth", [
-    "0",  # the README's workflow: fetch-depth: 0
-    "1",  # actions/checkout's default: a depth-1 merge commit
+@pytest.mark.parametrize(("depth", "project", "hashes"), [
+    ("0", ".", "0"),  # fetch-depth: 0, the package at the repository's root
+    # actions/checkout's default (a depth-1 merge commit), the package in a folder of a
+    # monorepo, its requirements.txt hash-pinned (uv pip compile --generate-hashes)
+    ("1", "services/floaty", "1"),
 ])  # fmt: skip
-def test_a_new_users_pull_request_fails_the_gate_on_the_requirement_line(tmp_path, depth):
+def test_a_new_users_pull_request_fails_the_gate_on_the_requirement_line(
+    tmp_path, depth, project, hashes
+):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    variables = {"SIMULATE_FETCH_DEPTH": depth, "SIMULATE_PROJECT": project,
+                 "SIMULATE_HASHES": hashes}  # fmt: skip
     done = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "ci")], capture_output=True,
-                          text=True, timeout=600, env={**env, "SIMULATE_FETCH_DEPTH": depth})  # fmt: skip
+                          text=True, timeout=600, env={**env, **variables})  # fmt: skip
     work = tmp_path / "ci"
     log = (work / "run.log").read_text() if (work / "run.log").exists() else done.stdout
     assert done.returncode == 1, log + done.stderr
     errors = [line for line in log.splitlines() if line.startswith("::error")]
-    assert len(errors) == 1 and errors[0].startswith("::error file=requirements.txt,line=1::")
+    # GitHub reads file= from the repository's root
+    where = "requirements.txt" if project == "." else f"{project}/requirements.txt"
+    assert len(errors) == 1 and errors[0].startswith(f"::error file={where},line=1::"), errors
     assert "tests/test_floaty.py::test_mean: numpy2-removed-name" in errors[0]
     outputs = dict(
         line.split("=", 1) for line in (work / "runner/temp/run-output").read_text().splitlines()
