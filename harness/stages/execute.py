@@ -47,9 +47,15 @@ class CellRun:
         return self.folder / "sessions"
 
 
+# tox 4.67+ writes a PEP 832 `.venv` redirect file into the project for an editable env, a file
+# for editors the harness has no business leaving there; a tox without the key ignores it
+KEEP_OUT_OF_PROJECT = ("-x", "tox.venv_redirect=false")
+
+
 def tox_arguments(run: CellRun) -> list:
     """``tox run`` for the cell; its settings reach tox through the plan (``tox_plan``)."""
-    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json")]
+    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json"),
+            *KEEP_OUT_OF_PROJECT]  # fmt: skip
     if run.workdir is not None:
         args += ["--workdir", str(run.workdir)]
     return args + (["--", *run.posargs] if run.posargs else [])
