@@ -9,8 +9,8 @@ tests the change breaks, their signatures and evidence. ``--first-compatible`` b
 breaking project's newer releases for the first that no longer breaks. The table
 (survey.json, .md, .html) accumulates across runs; ``--resume`` keeps each finished row.
 Projects run side by side (``--parallel``, one per CPU by default), each project's cells in
-parallel too (``--jobs``); the exit code
-is 0 once every project has its row (a row's outcome is its answer), 130 when interrupted.
+parallel too (``--jobs``). The exit code follows ``harness/errors.py``: 1 when a project
+breaks, else 3 when a project could not be measured, else 0; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from harness import index, processes
 from harness.commands.gate import default_env
-from harness.errors import EXIT_INTERRUPTED, EXIT_OK, HarnessError
+from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED, HarnessError
 from harness.report import progress
 from harness.stages import budget, interpreters, pipeline
 from harness.stages import select as matrix
@@ -187,7 +187,16 @@ def command(state: State) -> int:
     if interrupted:
         print("harness survey: interrupted; run again with --resume to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_OK
+    return exit_code(measured)
+
+
+def exit_code(found: list) -> int:
+    """The table of ``harness/errors.py`` for this run's rows: 1 when one breaks, else 3 when
+    one could not be measured, else 0 (``works`` and ``broken-regardless`` are answers)."""
+    outcomes = {row.outcome for row in found}
+    if rows.BREAKS in outcomes:
+        return EXIT_FAILED
+    return EXIT_UNMEASURED if rows.NOT_MEASURABLE in outcomes else EXIT_OK
 
 
 def _once_each(wanted: list, resolved: dict) -> list:
