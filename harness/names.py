@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import HarnessError
 from harness.model import CellResult
 
@@ -99,7 +100,7 @@ def read_result(path: Path) -> CellResult:
     schema's; one of UNREADABLE otherwise."""
     if not is_name(path.stem) or not plain_file(path):
         raise ValueError(f"{path} is not a plain file with a plain name")
-    return CellResult.from_dict(check_result(json.loads(path.read_text())))
+    return CellResult.from_dict(check_result(bounded.load_json(path)))
 
 
 def made_by_harness(folder: Path) -> bool:

@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import EXIT_OK, HarnessError
 from harness.report import compat as reports
 from harness.stages import select as matrix
@@ -74,9 +75,7 @@ def _survey(args) -> int:
     for path in args.durations:
         path = path / "survey.json" if path.is_dir() else path
         try:
-            durations.update(
-                survey_shards.recorded(survey_output.check(json.loads(path.read_text())))
-            )
+            durations.update(survey_shards.recorded(survey_output.check(bounded.load_json(path))))
         except (OSError, ValueError) as exc:
             raise HarnessError(f"--durations {path}: {exc}") from exc
     count = survey_shards.count(wanted, args.max_jobs, durations, args.min_work)

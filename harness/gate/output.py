@@ -18,6 +18,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import HarnessError
 from harness.model import CellResult
 from harness.report import compat as reports
@@ -38,7 +39,7 @@ def baseline_from_report(path: Path, env: str) -> CellResult:
     file)."""
     folder = path if path.is_dir() else path.parent
     try:
-        name = json.loads((folder / "gate.json").read_text())["proposed"]["cell"]
+        name = bounded.load_json(folder / "gate.json")["proposed"]["cell"]
         results = reports.results_of(reports.load(folder / "compat.json"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise HarnessError(

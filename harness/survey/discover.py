@@ -32,7 +32,7 @@ from packaging.metadata import parse_email
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness._toml import tomllib
+from harness import bounded
 from harness.survey import needs
 from harness.survey.row import NO_TESTS_SHIPPED, Unmeasurable
 
@@ -96,7 +96,7 @@ def _ini(path: Path) -> configparser.ConfigParser:
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return bounded.load_toml(path, errors="replace")
     except (OSError, ValueError):
         return {}
 

@@ -10,7 +10,6 @@ corrupt or tampered file is never extracted. ``HARNESS_JSON_API`` points at anot
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tarfile
@@ -25,6 +24,7 @@ from urllib.parse import urljoin
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from harness import bounded
 from harness.index import project_name
 from harness.names import is_name
 from harness.store import cache_home
@@ -54,7 +54,7 @@ def api() -> str:
 def _json(url: str, timeout: float, what: str) -> dict:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return json.load(response)
+            return bounded.json_text(response.read(bounded.MAX_BYTES + 1), url)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 404:

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from harness import __version__
+from harness import __version__, bounded
 from harness.report.markdown import code
 from harness.store import write_atomic
 from harness.survey import page
@@ -47,7 +47,7 @@ def load(folder: Path):
     path = folder / "survey.json"
     if not path.exists():
         return None
-    return check(json.loads(path.read_text()))
+    return check(bounded.load_json(path))
 
 
 def merged(stored: list, measured: list) -> list:
