@@ -25,8 +25,16 @@ from pathlib import Path
 
 from harness import index, processes
 from harness.commands.gate import default_env
-from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNMEASURED, HarnessError
+from harness.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNMEASURED,
+    HarnessError,
+    StorageError,
+)
 from harness.report import progress
+from harness.report.actions import inert
 from harness.stages import budget, interpreters, pipeline
 from harness.stages import select as matrix
 from harness.state import State, add
@@ -152,7 +160,11 @@ def command(state: State) -> int:
                                       time.monotonic() - start, interrupted)  # fmt: skip
                 return output.save(doc, store.reports)
 
-        def record(row: rows.Row, number: int) -> None:
+        def record(row: rows.Row, number: int, want: Wanted) -> None:
+            problem = output.row_problem(row)
+            if problem:  # one project's odd row is its own, never every later save's
+                row = rows.Row(want.name, want.version, reason_kind=rows.INTERNAL,
+                               reason=measure.internal(ValueError(problem)))  # fmt: skip
             with lock:
                 key = (row.project, row.version)
                 listed_at[key] = number
@@ -164,25 +176,25 @@ def command(state: State) -> int:
             label = f"{counter} {want}: " if at_once > 1 else ""
             try:
                 row = _one(want, resolved[want], previous, options, state.args, counter, label)
-                record(row, number)  # written before a bisection, which may take long
+                record(row, number, want)  # written before a bisection, which may take long
                 if _bisects(row, state.args):
                     _first_compatible(row, options, counter, at_once > 1)
-                    record(row, number)
-            except processes.Interrupted:
+                    record(row, number, want)
+            except (processes.Interrupted, StorageError):  # the table cannot be written: exit 3
                 raise
             except Exception as exc:  # a bug, met on one project: its row says so
                 if os.environ.get("HARNESS_TRACEBACK"):
                     raise
                 say(f"{counter} {want}: {measure.internal(exc)}")
                 record(rows.Row(want.name, want.version, reason_kind=rows.INTERNAL,
-                                reason=measure.internal(exc)), number)  # fmt: skip
+                                reason=measure.internal(exc)), number, want)  # fmt: skip
 
         try:
             interrupted = side_by_side.each(survey_one, list(enumerate(wanted, 1)), at_once)
         finally:
             paths = save()  # the table, whatever ended the survey
     for row in in_order(measured):
-        print(_line(row))
+        print(inert(_line(row)))
     print(f"harness survey: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
     if interrupted:
         print("harness survey: interrupted; run again with --resume to finish", file=sys.stderr)
@@ -255,7 +267,7 @@ def _first_compatible(row: rows.Row, options, counter: str, labelled: bool) -> N
 
 
 def say(text: str) -> None:
-    sys.stderr.write(f"harness survey: {text}\n")  # one write: projects run side by side
+    sys.stderr.write(f"harness survey: {inert(text)}\n")  # one write: projects run side by side
     sys.stderr.flush()
 
 
