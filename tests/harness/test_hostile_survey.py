@@ -33,7 +33,11 @@ WITH = ["--with", "numpy==1.26.4", "--with", "numpy==2.2.6"]
      ("1.0/..", "not a package and a version")],
 )  # fmt: skip
 def test_an_odd_version_from_the_index_is_refused_before_it_is_recorded(
-    index, tmp_path, capsys, version, words
+    index,  # noqa: F811 - the fixture
+    tmp_path,
+    capsys,
+    version,
+    words,
 ):
     decoy = tmp_path / "decoy"
     decoy.write_text("mine")
@@ -101,7 +105,11 @@ def test_a_tampered_evidence_link_is_refused_like_a_name(tmp_path, capsys):
     assert err.count("\n") == 1 and "evidence" in err and "internal" not in err, err
 
 
-def test_a_full_disk_while_unpacking_is_a_disk_row_naming_the_path(index, tmp_path, monkeypatch):
+def test_a_full_disk_while_unpacking_is_a_disk_row_naming_the_path(
+    index,  # noqa: F811 - the fixture
+    tmp_path,
+    monkeypatch,
+):
     index.add("1.0", "pkg-1.0.tar.gz", GOOD)
     sdist = fetch.choose(fetch.release("pkg"))
 
