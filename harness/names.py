@@ -24,6 +24,7 @@ OUTPUTS = (
     "disk.json",
     "gate.json",
     "gate.md",
+    "plan.json",
 )  # the reports the harness writes at the top of the folder
 ENVS_MARKER = ".harness-envs"  # in the tox work dir the harness made (REPORTS/envs)
 UNREADABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
