@@ -28,6 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness import bounded
 from harness.errors import HarnessError
+from harness.files import exclusive
 from harness.index import project_name
 from harness.names import is_name
 from harness.store import cache_home
@@ -187,8 +188,17 @@ def download(sdist: Sdist, cache: Path = None, timeout: float = 120) -> Path:
     path = cache / sdist.filename
     if path.is_file() and not path.is_symlink() and _sha256(path) == sdist.sha256:
         return path
-    cache.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cache, prefix=f".{sdist.filename}.", suffix=".part")
+    with exclusive(cache.parent / "locks" / f"sdist-{sdist.filename}.lock"):  # one at a time
+        if path.is_file() and not path.is_symlink() and _sha256(path) == sdist.sha256:
+            return path  # another survey fetched it meanwhile
+        return _download(sdist, path, timeout)
+
+
+def _download(sdist: Sdist, path: Path, timeout: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{sdist.filename}.", suffix=".part"
+    )
     digest = hashlib.sha256()
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(
