@@ -50,6 +50,8 @@ class Cell:
     overrides: list[str] = field(default_factory=list)  # those replacing the project's own
     # metadata: uv overrides at install (the lock resolves its dependencies edited)
     unhashed: list[str] = field(default_factory=list)  # hash-pinned files read without hashes
+    installer_constraints: list[str] = field(default_factory=list)  # the variables that hand its
+    # lock to the installers its commands run (nox's pip and uv: PIP_CONSTRAINT, UV_CONSTRAINT)
 
     @property
     def installs_from_uv_lock(self) -> bool:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.report import junit
+from harness.report import actions, junit
+from harness.stages import generated
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
 DEFAULT_REPORTS = ".harness"  # a dot folder, like .tox: no build backend takes it for a package
-CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml")
+CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg", "setup.py", "noxfile.py")
 
 
 def _positive_seconds(value: float) -> float:
@@ -39,8 +40,8 @@ def _jobs(value: int) -> int:
 OPTIONS = {  # name: (flags, argparse settings); each declared here once
     "project": (("--project",), dict(
         type=Path, default=Path("."),
-        help="the project's folder, where its tox.ini, tox.toml or pyproject.toml is "
-        "(default: the current folder)")),
+        help="the project's folder, where its tox.ini, tox.toml or pyproject.toml is; without "
+        "a tox config, the harness tests it with pytest (default: the current folder)")),
     "reports": (("--reports",), dict(
         type=Path, default=None,
         help=f"the harness's folder: reports, results, locks, envs (default: PROJECT/{DEFAULT_REPORTS})")),
@@ -130,6 +131,8 @@ class State:
         if isinstance(reports, Path) or reports is None:
             base = project if project is not None else Path(".")
             reports = (reports or base / DEFAULT_REPORTS).resolve()
+        if project is not None and "labels" in given:  # a command that selects cells
+            say_setup(project)
         return cls(
             args=args, command=given.get("command", ""), project=project, reports=reports,
             envs=[e for value in _listed(given.get("envs")) for e in value.split(",") if e],
@@ -159,6 +162,13 @@ def write_junit(state: State, results: list) -> None:
         junit.write(path, state.project.name if state.project else "", results, state.reports)
 
 
+def say_setup(project: Path) -> None:
+    """Say, for a project without a tox config, how the harness tests it (one line)."""
+    line = generated.said(project)
+    if line:
+        print(actions.inert(line), file=sys.stderr)
+
+
 def say_unreadable(unreadable: list) -> None:
     """Name each stored result that was left out because it could not be read."""
     for path in unreadable:
@@ -174,5 +184,5 @@ def project_folder(folder: Path) -> Path:
     """``folder`` resolved, when it holds a tox config; else a HarnessError naming it."""
     folder = folder.resolve()
     if not any((folder / name).is_file() for name in CONFIG_FILES):
-        raise HarnessError(f"{folder} has no tox.ini, tox.toml or pyproject.toml")
+        raise HarnessError(f"{folder} has no {', '.join(CONFIG_FILES[:-1])} or {CONFIG_FILES[-1]}")
     return folder

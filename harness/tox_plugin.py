@@ -35,6 +35,7 @@ PLAN_VARIABLE = "HARNESS_TOX_CELL"
 PROBE_SOURCE = Path(__file__).parent / "_probe" / "harness_probe.py"
 STACK_CHECKS = Path(__file__).parent / "_probe" / "stack_checks.py"  # what `harness probe` runs
 PTH_NAME = "_harness_probe.pth"
+PROBE_HOME = ".harness-probe"  # in the env's folder: the probe, its metadata and its config
 METADATA = "Metadata-Version: 2.1\nName: harness-probe\nVersion: 1\n"
 ENTRY_POINTS = "[pytest11]\nharness_probe = harness_probe\n"
 
@@ -80,7 +81,7 @@ def tox_add_core_config(core_conf, state) -> None:
 def install_probe(env_dir: Path, site_packages: Path, sessions: Path, watch: list = (),
                   past_collection_errors: bool = False) -> Path:  # fmt: skip
     """Put the probe where pytest finds it in this env; returns the ``.pth`` file."""
-    home = env_dir / ".harness-probe"
+    home = env_dir / PROBE_HOME
     shutil.rmtree(home, ignore_errors=True)
     info = home / "harness_probe-1.dist-info"
     info.mkdir(parents=True)

@@ -35,7 +35,7 @@ from harness.report import progress, publish
 from harness.stages import interpreters, lock, pipeline, snapshot, sources
 from harness.stages import select as matrix
 from harness.stages.signatures import by_id
-from harness.state import State, add, write_junit
+from harness.state import State, add, say_setup, write_junit
 from harness.store import Store
 
 DEFAULT_ENV = "py"  # tox's bare [testenv]
@@ -103,6 +103,7 @@ def command(state: State) -> int:
     if args.try_fixes < 0:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
+    say_setup(folder)
     args.base = args.base or ("HEAD" if args.baseline_report else _default_base())
     proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
                     key="working tree")  # fmt: skip

@@ -63,6 +63,9 @@ def render_markdown(report: dict) -> str:
         + ".",
         "",
     ]
+    setup = report.get("setup") if isinstance(report.get("setup"), dict) else {}
+    if setup.get("generated"):  # the project has no tox config: say how it was tested
+        lines += [f"No tox config: tested with {code(str(setup.get('describe', '')))}.", ""]
     lines += _grid(normal, marked)
     if forced:
         lines += ["", "## Forced cells", "",

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 from harness import bounded
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.report import suggest
 from harness.report.compat import build, control_name
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.report.where import dependency_files
-from harness.stages import expectations
+from harness.stages import expectations, generated
 from harness.stages.fingerprint import stale_cells
 from harness.stages.signatures import BUILTIN
 from harness.store import Store, write_atomic
@@ -41,6 +41,11 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
         control = recorded_control(store.reports)
     report = build(results, project or store.reports, not_run, interrupted, tools, table, stale,
                    declared, control)  # fmt: skip
+    if project:
+        try:
+            report["setup"] = generated.report(project)
+        except HarnessError:  # nox cannot list the sessions now: the cells' records stand
+            pass
     report["suggestions"] = suggest.place(suggest.to_dicts(suggest.suggest(results, stale)),
                                           dependency_files(project) if project else {})  # fmt: skip
     for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run

@@ -14,7 +14,7 @@ from harness.model import PROBE, Cell
 from harness.processes import LIVE, kill_group, spawn
 from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
-from harness.tox_plugin import PLAN_VARIABLE
+from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
 
 PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
 POLL_S = 0.5
@@ -47,9 +47,15 @@ class CellRun:
         return self.folder / "sessions"
 
 
+# tox 4.67+ writes a PEP 832 `.venv` redirect file into the project for an editable env, a file
+# for editors the harness has no business leaving there; a tox without the key ignores it
+KEEP_OUT_OF_PROJECT = ("-x", "tox.venv_redirect=false")
+
+
 def tox_arguments(run: CellRun) -> list:
     """``tox run`` for the cell; its settings reach tox through the plan (``tox_plan``)."""
-    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json")]
+    args = ["run", "-e", run.cell.name, "--result-json", str(run.folder / "tox-result.json"),
+            *KEEP_OUT_OF_PROJECT]  # fmt: skip
     if run.workdir is not None:
         args += ["--workdir", str(run.workdir)]
     return args + (["--", *run.posargs] if run.posargs else [])
@@ -70,6 +76,10 @@ def cell_settings(run: CellRun) -> dict:
     if run.lock is not None:  # set whole: tox cannot append to a constraints value it read
         paths = [*cell.constraints, str(run.lock)]
         replace["constraints"] = "\n".join(map(shlex.quote, paths))  # split like a shell line
+    if cell.installer_constraints:  # its commands make venvs of their own (nox): the lock pins
+        # what they install, and their pytest finds the probe on PYTHONPATH
+        add["set_env"] = [f"{name}={run.lock}" for name in cell.installer_constraints if run.lock]
+        add["set_env"].append(f"PYTHONPATH={{env_dir}}{os.sep}{PROBE_HOME}")
     if cell.adhoc:
         replace["deps"] = "\n".join(cell.deps)
     if any("[dependency-groups]" in r["in"] for r in cell.replaced):  # now deps lines (inplace)
@@ -80,7 +90,7 @@ def cell_settings(run: CellRun) -> dict:
         checks = "{env_dir}/.harness-probe/stack_checks.py"
         replace.update(commands_pre="", commands_post="",
                        commands=f"python -m pytest {checks} -q -p no:cacheprovider")  # fmt: skip
-        add["set_env"] = [f"HARNESS_STACK={','.join(sorted(cell.pins))}"]
+        add.setdefault("set_env", []).append(f"HARNESS_STACK={','.join(sorted(cell.pins))}")
     return {"base": cell.base_env if cell.adhoc else None, "set": replace, "add": add}
 
 

@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.files import exclusive
+from harness.stages import generated
 from harness.stages.lock import uv_binary
 from harness.store import cache_home
 
@@ -40,9 +41,11 @@ def own_tox() -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def tox_command(project: Path) -> tuple:
-    """The command that runs tox for ``project``: ``(python, "-m", "tox")``."""
-    missing = missing_requires(project)
-    return own_tox() if missing is None else (str(host(missing)), "-m", "tox")
+    """The command that runs tox for ``project``: ``(python, "-m", "tox")``, and for a project
+    without a tox config, the arguments that point tox at the one the harness wrote for it."""
+    own = generated.tox_arguments(project)
+    missing = None if own else missing_requires(project)
+    return (*(own_tox() if missing is None else (str(host(missing)), "-m", "tox")), *own)
 
 
 def missing_requires(project: Path):

@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.model import COMMAND_SETS, Cell
-from harness.stages import provision, reqfile, sources
+from harness.stages import noxsessions, provision, reqfile, sources
 from harness.stages.sources import requirement_name, requirement_of
 from harness.tox_plugin import PLAN_VARIABLE
 
@@ -111,6 +111,8 @@ def cell_from(name: str, values: dict, root: Path = None, **changes) -> Cell:
         runner=str(values.get("runner", "")),
         install_command=_lines(values.get("install_command", [])),
     )
+    if noxsessions.runs_nox(fields["commands"]):
+        fields["installer_constraints"] = list(noxsessions.CONSTRAINT_VARIABLES)
     fields.update(changes)
     return Cell(**fields)
 

@@ -36,9 +36,8 @@ def one_line(capsys) -> str:
 @pytest.mark.parametrize("command", TAKES_PROJECT)
 def test_a_folder_without_a_tox_config_is_bad_input(command, tmp_path, capsys):
     assert main([command, *POSITIONAL.get(command, []), "--project", str(tmp_path)]) == EXIT_USAGE
-    assert (
-        one_line(capsys) == f"harness: error: {tmp_path} has no tox.ini, tox.toml or pyproject.toml"
-    )
+    files = "tox.ini, tox.toml, pyproject.toml, setup.cfg, setup.py or noxfile.py"
+    assert one_line(capsys) == f"harness: error: {tmp_path} has no {files}"
 
 
 @pytest.mark.parametrize(("option", "value"), [("--timeout", "nan"), ("--timeout", "inf"),

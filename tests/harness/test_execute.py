@@ -12,7 +12,8 @@ def test_tox_cell_arguments(tmp_path):
     run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt", workdir=tmp_path / "w")
     args = tox_arguments(run)
     assert args == ["run", "-e", "torch21-numpy22", "--result-json",
-                    str(tmp_path / "cell" / "tox-result.json"), "--workdir", str(tmp_path / "w")]  # fmt: skip
+                    str(tmp_path / "cell" / "tox-result.json"), "-x", "tox.venv_redirect=false",
+                    "--workdir", str(tmp_path / "w")]  # fmt: skip
     settings = cell_settings(run)
     assert settings["add"] == {"pass_env": ["OMP_NUM_THREADS", "COVERAGE_FILE"]}
     assert settings["set"] == {"constraints": str(tmp_path / "lock.txt")}  # no pip: no uv_seed

@@ -8,8 +8,9 @@ import pytest
 
 from harness import bounded
 from harness.cli import main
+from harness.stages import needs, suite
 from harness.store import MARKER
-from harness.survey import discover, needs, output
+from harness.survey import output
 from harness.survey import row as rows
 
 from .test_untrusted_input import one_error_line, store_in, valid
@@ -120,6 +121,6 @@ def test_a_surveyed_sdist_s_deep_pyproject_and_test_module_are_no_clues(tmp_path
     )
     (folder / "tests" / "test_deep.py").write_text("x = " + "-" * 100_000 + "1\n")
     (folder / "tests" / "test_ok.py").write_text("import hypothesis\n\ndef test_x():\n    pass\n")
-    assert discover.extras(folder) == {} and discover.groups(folder) == []
+    assert suite.extras(folder) == {} and suite.groups(folder) == []
     found, _ = needs.from_sources(folder, sorted((folder / "tests").glob("*.py")), set())
     assert [why for _, why in found] == ["import hypothesis in tests/test_ok.py"]

@@ -71,6 +71,32 @@ def test_a_shared_constraints_file_is_read_and_never_written(shared_constraints,
     assert (project / "constraints.txt").read_bytes() == before
 
 
+def test_an_editable_env_leaves_no_venv_file_in_the_project(tmp_path):
+    """tox 4.67+ points a PEP 832 `.venv` file in the project at an editable env; under the
+    harness it writes none, and the project holds exactly the files it held."""
+    project = tmp_path / "editable"
+    (project / "src" / "editable").mkdir(parents=True)
+    (project / "src" / "editable" / "__init__.py").write_text("ANSWER = 42\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_answer.py").write_text(
+        "import editable\n\n\ndef test_answer():\n    assert editable.ANSWER == 42\n"
+    )
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "editable"\nversion = "0.1"\n'
+    )
+    (project / "tox.ini").write_text(
+        "[tox]\nenv_list = py\n\n[testenv]\npackage = editable\ndeps = pytest\n"
+        "commands = pytest tests -q\n"
+    )
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    done = harness("run", "--project", str(project), "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = sorted(p.relative_to(project) for p in project.rglob("*")
+                   if "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)  # fmt: skip
+    assert after == before
+
+
 def test_an_unsatisfiable_lock_keeps_the_previous_one_and_exits_1(tiny_project):
     assert harness("lock", "--project", str(tiny_project), "-e", "pkg23-ok").returncode == 0
     lock = tiny_project / ".harness" / "locks" / "pkg23-ok.txt"

@@ -1,6 +1,6 @@
 """What a project's tests need besides pytest and the project itself, read from its files
-without importing or running any of them (``discover``'s plain-pytest fallback). Nothing
-outside the tables below is guessed:
+without importing or running any of them (``suite``'s plain-pytest fallback, for a survey's
+sdist and a project without tox alike). Nothing outside the tables below is guessed:
 
 - its pytest config (the first file pytest would read): ``addopts`` options a plugin adds
   (``--cov*``, ``-n``, ``--timeout``, ...; pytest's own ``--doctest-*`` bring nothing),
@@ -84,10 +84,11 @@ MARKERS = {
     "timeout": "pytest-timeout",
 }
 BUILTIN = {"pytester", "doctest", "cacheprovider", "faulthandler", "pytest"}  # -p NAME of pytest
-SKIPPED = {".git", ".tox", ".harness", "build", "dist", "__pycache__", ".eggs", ".nox", ".venv"}
+SKIPPED = {".git", ".tox", ".harness", "build", "dist", "__pycache__", ".eggs", ".nox", ".venv",
+           "venv", "node_modules", ".pytest_cache", ".mypy_cache"}  # fmt: skip
 TEST_FILE = re.compile(r"(test_.*|.*_test|tests?|conftest)\.py")
 MAX_FILES, MAX_BYTES = 3000, 2_000_000
-PARSED = "<harness survey: a test file>"  # the name files are parsed under, so that the
+PARSED = "<harness: a test file>"  # the name files are parsed under, so that the
 warnings.filterwarnings("ignore", module=re.escape(PARSED))  # warnings of their code go unsaid
 
 
