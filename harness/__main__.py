@@ -1,3 +1,3 @@
-from harness.cli import main
+from harness.cli import main  # harness/cli.py imports only the standard library first
 
 raise SystemExit(main())

@@ -7,27 +7,33 @@ adds its parser and names its handler.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
 import threading
-import urllib.error
 
-from harness import processes
-from harness.commands import COMMANDS
-from harness.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_UNMEASURED,
-    EXIT_USAGE,
-    HarnessError,
-    StorageError,
-    ToolError,
-)  # fmt: skip
-from harness.state import State
+# Only the standard library above: main() takes the signals before the commands (and their
+# dependencies) are imported, so Ctrl-C or SIGTERM at any instant is one line and exit 130.
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _interrupt(signum, frame):
+    processes = sys.modules.get("harness.processes")
+    if processes is not None:
+        processes.LIVE.kill_all()  # whatever stage the run is in, its processes end now
+    raise KeyboardInterrupt
+
+
+def _take_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
+
+
+def build_parser():
+    import argparse
+
+    from harness.commands import COMMANDS
+
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
     from importlib.metadata import PackageNotFoundError, version
 
@@ -44,24 +50,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(signum, frame):
-    processes.LIVE.kill_all()  # whatever stage the run is in, its processes end now
-    raise KeyboardInterrupt
-
-
 def _one_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def main(argv: list = None) -> int:
+    _take_signals()  # first: a signal during the imports below is an interrupt too
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130  # errors.EXIT_INTERRUPTED, whose import a signal may have cut short
+
+
+def _main(argv: list = None) -> int:
+    import urllib.error
+
+    from harness import processes
+    from harness.errors import (
+        EXIT_INTERRUPTED,
+        EXIT_UNMEASURED,
+        EXIT_USAGE,
+        HarnessError,
+        StorageError,
+        ToolError,
+    )  # fmt: skip
+    from harness.state import State
+
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = build_parser().parse_args(argv[:split])
     args.posargs = argv[split + 1 :]
     processes.LIVE.stopping = False
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
     try:
         return args.handler(State.of(args))
     except (StorageError, ToolError) as exc:  # the disk or a tool (git, tox, uv), not the input

@@ -8,11 +8,12 @@ EXIT_CODES = {  # the README's table is tested against this one
     EXIT_FAILED: "the answer is no: a cell failed, crashed or is unsatisfiable (its pins cannot be "
     "installed together) and is not declared so, or a declared cell changed its verdict or "
     "signature or now passes; the gate found a regression or an unsatisfiable proposal; a lock "
-    "proved unsatisfiable",
+    "proved unsatisfiable; a survey has a project that breaks",
     EXIT_USAGE: "bad input, before any work: usage, config, an unknown env or package, a busy "
     "or foreign reports folder",
     EXIT_UNMEASURED: "not measured: network, interpreter or tool trouble, a timeout, a cell that "
-    "ran no test, a stored result that cannot be read, a file that cannot be written, a bug",
+    "ran no test, a stored result that cannot be read, a file that cannot be written, a bug; a "
+    "survey has a project that could not be measured and none that breaks",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C, SIGTERM): the report holds what finished",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -77,3 +78,22 @@ def _not_plain(folder: str, names: list) -> list:
     paths = [os.path.join(folder, name) for name in names]
     return [os.path.basename(p) for p in paths
             if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))]  # fmt: skip
+
+
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Hold an OS lock (``flock``) on ``path``, made if absent and never opened through a link,
+    until the block ends: what builds one entry of a shared cache waits for any other process
+    or thread building it, then finds it built."""
+    import fcntl
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    except OSError as exc:  # a link planted there, a full disk, no permission: exit 3
+        raise StorageError(f"cannot take the lock {path}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # an interrupt while waiting raises, as it should
+        yield
+    finally:
+        os.close(handle)  # closing drops the lock

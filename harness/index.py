@@ -4,7 +4,6 @@ for this interpreter, and the size of that wheel."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import threading
@@ -18,6 +17,7 @@ from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from harness import bounded
 from harness.errors import ConfigError, UnknownPackage
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -48,7 +48,7 @@ def files(name: str, index: str = None, timeout: float = 20) -> list:
     request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.load(response)["files"]
+            return bounded.json_text(response.read(bounded.MAX_BYTES + 1), url)["files"]
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
             raise

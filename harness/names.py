@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import HarnessError
 from harness.model import CellResult
 
@@ -23,6 +24,7 @@ OUTPUTS = (
     "disk.json",
     "gate.json",
     "gate.md",
+    "plan.json",
 )  # the reports the harness writes at the top of the folder
 ENVS_MARKER = ".harness-envs"  # in the tox work dir the harness made (REPORTS/envs)
 UNREADABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
@@ -59,6 +61,17 @@ def log_parts(log) -> tuple:
     return parts[1], safe_name(parts[2], "log folder")
 
 
+def evidence_parts(link) -> tuple:
+    """``(NAME,)`` of a survey row's ``projects/NAME/reports/compat.html``; ``()`` for none;
+    else BadName: a link read from a stored survey is checked like a name, never followed."""
+    if link == "":
+        return ()
+    parts = link.split("/") if isinstance(link, str) else []
+    if len(parts) != 4 or (parts[0], parts[2], parts[3]) != ("projects", "reports", "compat.html"):
+        raise BadName(f"evidence {str(link)[:200]!r} is not projects/NAME/reports/compat.html")
+    return (safe_name(parts[1], "evidence folder"),)
+
+
 def run_of(log) -> str:
     """The run id of a stored log path; "" for no log or one that is not plain."""
     try:
@@ -90,6 +103,24 @@ def check_result(data):
     return data
 
 
+def within(stored, *folders):
+    """The path a stored result names (a cell's ``lock``, relative to the first folder or
+    absolute) when it lies inside one of ``folders`` once resolved, and no link inside that
+    folder leads there; else None: a path read from a stored result is never followed out."""
+    if not isinstance(stored, str) or not stored or "\x00" in stored:
+        return None
+    for folder in map(Path, folders if os.path.isabs(stored) else folders[:1]):
+        candidate = Path(os.path.normpath(Path(folder).absolute() / stored))
+        try:
+            base, resolved = folder.resolve(), candidate.resolve()
+            inside = candidate.relative_to(os.path.normpath(folder.absolute()))
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if base in resolved.parents and resolved.relative_to(base) == inside:  # no link
+            return candidate
+    return None
+
+
 def plain_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
@@ -99,7 +130,7 @@ def read_result(path: Path) -> CellResult:
     schema's; one of UNREADABLE otherwise."""
     if not is_name(path.stem) or not plain_file(path):
         raise ValueError(f"{path} is not a plain file with a plain name")
-    return CellResult.from_dict(check_result(json.loads(path.read_text())))
+    return CellResult.from_dict(check_result(bounded.load_json(path)))
 
 
 def made_by_harness(folder: Path) -> bool:

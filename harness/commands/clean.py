@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from harness import processes
 from harness.errors import EXIT_OK, HarnessError, StorageError
-from harness.names import OUTPUTS, plain_file
+from harness.names import OUTPUTS, plain_file, within
 from harness.stages import budget, lock
 from harness.stages import disk as environments
 from harness.state import OWN_FOLDERS, State, add
@@ -85,7 +86,14 @@ def clean_cache(store: Store, project: Path) -> None:
     its stored results name, such as ``constraints/ENV.txt``), then prune what uv no longer
     indexes: ``uv cache clean`` alone frees no byte of an unpacked wheel."""
     results, _ = store.load_all()
-    locks = set(store.locks.glob("*.txt")) | {project / r.lock for r in results if r.lock}
+    locks = {path for path in store.locks.glob("*.txt") if plain_file(path)}
+    for result in results:
+        path = within(result.lock, project, store.reports)
+        if path is not None:
+            locks.add(path)
+        elif result.lock:  # never followed: it would name what uv cleans from outside
+            print(f"harness clean: the stored result of {result.cell.name} names the lock "
+                  f"{result.lock!r}, not a file inside {project}; left out", file=sys.stderr)  # fmt: skip
     pinned = sorted({name for path in locks for name, _ in lock.locked(path)})
     cache = environments.uv_cache_dir()
     before = budget.du([cache])

@@ -28,6 +28,7 @@ from harness.errors import EXIT_INTERRUPTED, HarnessError
 from harness.gate import inputs, remedy, trial
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
+from harness.names import within
 from harness.report import compat as reports
 from harness.report import progress, publish
 from harness.stages import interpreters, lock, pipeline, snapshot, sources
@@ -181,7 +182,7 @@ def _run(state: State, store: Store, baseline: Side, proposed: Side):
         name = cell_name(args.env, side.key, side.lines())
         side.result = _measure(args, side.root, store, table, {name: side.lines()}, env)[name]
     for side in (baseline, proposed):
-        side.closure = _closure(side.root, side.result) if side.root else {}
+        side.closure = _closure(side.root, side.result, store.reports) if side.root else {}
     before, after = baseline.closure, proposed.closure
     if not before:  # a stored baseline whose lock is elsewhere: compare what its result recorded
         before = {n: v for n, v in baseline.result.versions.items() if v and n != "python"}
@@ -212,8 +213,9 @@ def _env_of(root: Path, env: str, label: str):
     return found[0]
 
 
-def _closure(folder: Path, result) -> dict:
-    return dict(lock.locked(folder / result.lock)) if result.lock else {}
+def _closure(folder: Path, result, reports: Path) -> dict:
+    path = within(result.lock, folder, reports)  # a stored path is never followed out
+    return dict(lock.locked(path)) if path is not None else {}
 
 
 def _fixes(

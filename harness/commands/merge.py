@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from harness import planned
 from harness.errors import EXIT_OK, EXIT_UNMEASURED, HarnessError
 from harness.files import copy_plain_tree
 from harness.names import log_parts
@@ -22,6 +23,9 @@ def add_parser(commands) -> None:
     merger.add_argument("sources", nargs="+", type=Path, metavar="DIR",
                         help="the reports folders the shards uploaded")  # fmt: skip
     add(merger, "reports")
+    merger.add_argument("--plan", type=Path, default=None, metavar="FILE",
+                        help="what harness plan printed (its matrix or --list): every planned "
+                        "cell or project that no shard answered is named, exit 3")  # fmt: skip
     merger.add_argument(
         "--project", type=Path, default=None, help="mark cells whose inputs changed"
     )
@@ -43,17 +47,22 @@ def command(state: State) -> int:
             raise HarnessError(
                 f"merge: {links[0]} is a symbolic link; the harness does not follow it"
             )
+    cells, projects = _planned(args.plan)
     if any(survey_merge.is_survey(source) for source in args.sources):
         runs = [s for s in [*args.sources, state.reports] if survey_merge.holds_a_run(s)]
         if runs:
             raise HarnessError(f"merge: {runs[0]} holds a run's cell results, not a survey; "
                                "merge surveys with surveys, into a folder of their own")  # fmt: skip
-        return _surveys(state)
+        return _surveys(state, projects)
     conflicts, unreadable, seen = [], [], {}
     with state.folder("merge") as target:
         for source in args.sources:
             results, bad = Store(source.resolve()).load_all()
             unreadable += bad
+            try:
+                cells += planned.recorded(source)
+            except (OSError, ValueError) as exc:
+                unreadable.append(f"{source / planned.FILE} ({exc})")
             for result in results:
                 key = result_key(result)
                 earlier = seen.get(key)
@@ -72,13 +81,35 @@ def command(state: State) -> int:
     for key, first, second in conflicts:
         print(f"harness merge: {key} conflicts: {_summary(first)} against {_summary(second)}; "
               "the first is kept", file=sys.stderr)  # fmt: skip
+    missing = sorted(set(cells) - set(seen))
+    _name_missing(missing, "cell")
     print(
         f"harness merge: {len(seen)} cell result(s) from {len(args.sources)} folder(s) -> {paths['json']}"
     )
-    return EXIT_UNMEASURED if conflicts or unreadable or more else EXIT_OK
+    return EXIT_UNMEASURED if conflicts or unreadable or more or missing else EXIT_OK
 
 
-def _surveys(state: State) -> int:
+def _planned(path) -> tuple:
+    """``(cells, projects)`` that --plan names; nothing without it. A bad file is bad input."""
+    if path is None:
+        return [], []
+    try:
+        return planned.from_plan(path)
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"merge: --plan {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from exc
+
+
+def _name_missing(missing: list, what: str) -> None:
+    for name in missing:
+        print(f"harness merge: no shard answered the planned {what} {name}", file=sys.stderr)
+    if missing:
+        print(f"harness merge: {len(missing)} planned {what}(s) missing: did a shard fail "
+              "or its upload?", file=sys.stderr)  # fmt: skip
+
+
+def _surveys(state: State, projects: list) -> int:
     """Join the folders of a survey's shards: their rows and each project's evidence. A shard
     without a readable survey.json (one that crashed before its first row) is named, exit 3."""
     with state.folder("merge") as target:
@@ -92,12 +123,14 @@ def _surveys(state: State) -> int:
     for key, first, other in joined.conflicts:
         print(f"harness merge: {key} conflicts: {first} against {other}; the first is kept",
               file=sys.stderr)  # fmt: skip
+    missing = survey_merge.unanswered_projects(projects, joined.rows)
+    _name_missing(missing, "project")
     if not joined.changes:
         print("harness merge: no survey.json could be read; nothing merged", file=sys.stderr)
         return EXIT_UNMEASURED
     print(f"harness merge: {len(joined.rows)} project row(s) from {len(state.args.sources)} "
           f"folder(s) -> {paths['json']}")  # fmt: skip
-    return EXIT_UNMEASURED if joined.conflicts or joined.unreadable else EXIT_OK
+    return EXIT_UNMEASURED if joined.conflicts or joined.unreadable or missing else EXIT_OK
 
 
 def _summary(result) -> tuple:

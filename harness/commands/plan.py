@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import EXIT_OK, HarnessError
 from harness.report import compat as reports
 from harness.stages import select as matrix
@@ -74,19 +75,19 @@ def _survey(args) -> int:
     for path in args.durations:
         path = path / "survey.json" if path.is_dir() else path
         try:
-            durations.update(
-                survey_shards.recorded(survey_output.check(json.loads(path.read_text())))
-            )
+            durations.update(survey_shards.recorded(survey_output.check(bounded.load_json(path))))
         except (OSError, ValueError) as exc:
             raise HarnessError(f"--durations {path}: {exc}") from exc
-    count = survey_shards.count(wanted, args.max_jobs, durations, args.min_work)
+    units = survey_shards.units(wanted)  # fine and fine==1.0: one unit, never split or twice
+    count = survey_shards.count(units, args.max_jobs, durations, args.min_work)
     listed = [
-        {"shard": f"{number}/{count}", "projects": members,
-         "estimated_s": round(sum(survey_shards.estimate(p, durations) for p in members))}
-        for number, members in enumerate(survey_shards.split(wanted, count, durations), 1)
+        {"shard": f"{number}/{count}", "projects": [p for unit in members for p in unit],
+         "releases": sum(map(survey_shards.releases, members)),
+         "estimated_s": round(sum(survey_shards.work(u, durations) for u in members))}
+        for number, members in enumerate(survey_shards.split(units, count, durations), 1)
     ]  # fmt: skip
     return _printed(listed, args.list, lambda s: {"shard": s["shard"],
-                    "projects": " ".join(s["projects"]), "count": len(s["projects"])})  # fmt: skip
+                    "projects": " ".join(s["projects"]), "count": s["releases"]})  # fmt: skip
 
 
 def _printed(listed: list, plain: bool, entry) -> int:

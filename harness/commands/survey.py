@@ -9,8 +9,8 @@ tests the change breaks, their signatures and evidence. ``--first-compatible`` b
 breaking project's newer releases for the first that no longer breaks. The table
 (survey.json, .md, .html) accumulates across runs; ``--resume`` keeps each finished row.
 Projects run side by side (``--parallel``, one per CPU by default), each project's cells in
-parallel too (``--jobs``); the exit code
-is 0 once every project has its row (a row's outcome is its answer), 130 when interrupted.
+parallel too (``--jobs``). The exit code follows ``harness/errors.py``: 1 when a project
+breaks, else 3 when a project could not be measured, else 0; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ from pathlib import Path
 
 from harness import index, processes
 from harness.commands.gate import default_env
-from harness.errors import EXIT_INTERRUPTED, EXIT_OK, HarnessError
+from harness.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNMEASURED,
+    HarnessError,
+    StorageError,
+)
 from harness.report import progress
+from harness.report.actions import inert
 from harness.stages import budget, interpreters, pipeline
 from harness.stages import select as matrix
 from harness.state import State, add
@@ -152,7 +160,11 @@ def command(state: State) -> int:
                                       time.monotonic() - start, interrupted)  # fmt: skip
                 return output.save(doc, store.reports)
 
-        def record(row: rows.Row, number: int) -> None:
+        def record(row: rows.Row, number: int, want: Wanted) -> None:
+            problem = output.row_problem(row)
+            if problem:  # one project's odd row is its own, never every later save's
+                row = rows.Row(want.name, want.version, reason_kind=rows.INTERNAL,
+                               reason=measure.internal(ValueError(problem)))  # fmt: skip
             with lock:
                 key = (row.project, row.version)
                 listed_at[key] = number
@@ -164,30 +176,39 @@ def command(state: State) -> int:
             label = f"{counter} {want}: " if at_once > 1 else ""
             try:
                 row = _one(want, resolved[want], previous, options, state.args, counter, label)
-                record(row, number)  # written before a bisection, which may take long
+                record(row, number, want)  # written before a bisection, which may take long
                 if _bisects(row, state.args):
                     _first_compatible(row, options, counter, at_once > 1)
-                    record(row, number)
-            except processes.Interrupted:
+                    record(row, number, want)
+            except (processes.Interrupted, StorageError):  # the table cannot be written: exit 3
                 raise
             except Exception as exc:  # a bug, met on one project: its row says so
                 if os.environ.get("HARNESS_TRACEBACK"):
                     raise
                 say(f"{counter} {want}: {measure.internal(exc)}")
                 record(rows.Row(want.name, want.version, reason_kind=rows.INTERNAL,
-                                reason=measure.internal(exc)), number)  # fmt: skip
+                                reason=measure.internal(exc)), number, want)  # fmt: skip
 
         try:
             interrupted = side_by_side.each(survey_one, list(enumerate(wanted, 1)), at_once)
         finally:
             paths = save()  # the table, whatever ended the survey
     for row in in_order(measured):
-        print(_line(row))
+        print(inert(_line(row)))
     print(f"harness survey: wrote {paths['json']}, {paths['md'].name}, {paths['html'].name}")
     if interrupted:
         print("harness survey: interrupted; run again with --resume to finish", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_OK
+    return exit_code(measured)
+
+
+def exit_code(found: list) -> int:
+    """The table of ``harness/errors.py`` for this run's rows: 1 when one breaks, else 3 when
+    one could not be measured, else 0 (``works`` and ``broken-regardless`` are answers)."""
+    outcomes = {row.outcome for row in found}
+    if rows.BREAKS in outcomes:
+        return EXIT_FAILED
+    return EXIT_UNMEASURED if rows.NOT_MEASURABLE in outcomes else EXIT_OK
 
 
 def _once_each(wanted: list, resolved: dict) -> list:
@@ -246,7 +267,7 @@ def _first_compatible(row: rows.Row, options, counter: str, labelled: bool) -> N
 
 
 def say(text: str) -> None:
-    sys.stderr.write(f"harness survey: {text}\n")  # one write: projects run side by side
+    sys.stderr.write(f"harness survey: {inert(text)}\n")  # one write: projects run side by side
     sys.stderr.flush()
 
 

@@ -23,7 +23,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from harness._toml import tomllib
+from harness import bounded
 
 GLOBS = ("requirements*.txt", "requirements*.in", "*/requirements*.txt", "*/requirements*.in",
          "requirements/*.txt", "requirements/*.in", "constraints*.txt", "constraints*.in",
@@ -73,9 +73,9 @@ def content(project: Path, path: str):
     name = posixpath.basename(path)
     try:
         if name == "pyproject.toml":
-            return json.dumps(_pyproject(tomllib.loads(text)), sort_keys=True)
+            return json.dumps(_pyproject(bounded.toml_text(text)), sort_keys=True)
         if name == "tox.toml":
-            return json.dumps(_tox_toml(tomllib.loads(text)), sort_keys=True)
+            return json.dumps(_tox_toml(bounded.toml_text(text)), sort_keys=True)
         if name in ("tox.ini", "setup.cfg"):
             return json.dumps(_ini(text, name), sort_keys=True)
     except (ValueError, configparser.Error):
@@ -153,7 +153,7 @@ def _included(project: Path, path: str) -> list:
         if name in ("tox.ini", "setup.cfg"):
             return _from_ini(text, folder)
         if name in ("tox.toml", "pyproject.toml"):
-            data = tomllib.loads(text)
+            data = bounded.toml_text(text)
             tox = data.get("tool", {}).get("tox", {}) if name == "pyproject.toml" else data
             envs = [
                 e

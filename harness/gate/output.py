@@ -19,6 +19,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import HarnessError
 from harness.gate.summary import markdown as markdown  # gate.md
 from harness.model import CellResult
@@ -41,7 +42,7 @@ def baseline_from_report(path: Path, env: str) -> CellResult:
     if not (folder / "gate.json").exists() and (folder / "gate" / "gate.json").exists():
         folder = folder / "gate"  # the reports folder the gate's own folder lies in
     try:
-        name = json.loads((folder / "gate.json").read_text())["proposed"]["cell"]
+        name = bounded.load_json(folder / "gate.json")["proposed"]["cell"]
         results = reports.results_of(reports.load(folder / "compat.json"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise HarnessError(

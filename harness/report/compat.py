@@ -9,7 +9,6 @@ report reads every other cell against it (``control``: ``harness.control.view``)
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 from collections import Counter
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness import __version__
+from harness import __version__, bounded
 from harness import control as against
 from harness.model import CRASH, FAIL, PASS, PROBE, SUITE, VERDICTS, CellResult
 from harness.stages import expectations
@@ -77,9 +76,7 @@ def notes(report: dict) -> dict:
 
 def project_name(project: Path) -> str:
     try:
-        from harness._toml import tomllib
-
-        return tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
+        return bounded.load_toml(project / "pyproject.toml")["project"]["name"]
     except (ImportError, OSError, ValueError, KeyError, TypeError):
         return project.name
 
@@ -148,7 +145,7 @@ def with_control(report: dict, name: str) -> dict:
 
 def load(path: Path) -> dict:
     """A compat.json, checked: a report of another shape is a ValueError, never a traceback."""
-    data = json.loads(Path(path).read_text())
+    data = bounded.load_json(Path(path))
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("harness.compat/"):
         schema = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"{path} is not a harness compat report (schema {schema!r})")

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import ConfigError, HarnessError
 from harness.report import suggest
 from harness.report.compat import build, control_name
@@ -49,7 +50,7 @@ def publish(store: Store, project: Path, not_run: list, interrupted: bool, tools
                                           dependency_files(project) if project else {})  # fmt: skip
     for key in ("audit", "disk"):  # written by `harness audit` and by a --disk-budget run
         try:
-            report[key] = json.loads((store.reports / f"{key}.json").read_text())
+            report[key] = bounded.load_json(store.reports / f"{key}.json")
         except (OSError, ValueError):
             pass
     return write(report, store.reports, to_summary), unreadable
@@ -60,7 +61,7 @@ def recorded_control(reports: Path) -> str:
     link in its place (never followed)."""
     path = Path(reports) / "compat.json"
     try:
-        return "" if path.is_symlink() else control_name(json.loads(path.read_text()))
+        return "" if path.is_symlink() else control_name(bounded.load_json(path))
     except (OSError, ValueError, AttributeError):
         return ""
 

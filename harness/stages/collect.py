@@ -9,6 +9,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from harness import bounded
+
 REPORTED = ("python", "torch", "numpy", "pandas", "pillow")
 UV_INTERPRETER = re.compile(
     r"^Using (?:CPython|PyPy|Python) (\d+\.\d+\.\d+\S*) (?:interpreter|environment) at", re.M
@@ -71,7 +73,7 @@ class Session:
 def read_json(path: Path):
     """The parsed file, or None when it is missing or unreadable (a crashed cell)."""
     try:
-        return json.loads(Path(path).read_text())
+        return bounded.load_json(Path(path))
     except (OSError, ValueError):
         return None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from harness._toml import tomllib
+from harness import bounded
 from harness.errors import ConfigError
 from harness.model import (
     CRASH,
@@ -233,8 +233,8 @@ def parse(table, path: Path, name: str, known: tuple = ()) -> Declarations:
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        return bounded.load_toml(path)
+    except bounded.Unparsable as exc:
+        raise ConfigError(str(exc)) from exc
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from exc

@@ -22,6 +22,7 @@ import subprocess
 from pathlib import Path
 
 from harness.model import SUITE, Cell
+from harness.names import within
 from harness.stages.expectations import STANDALONE
 from harness.store import HARNESS_LOCK_MARK, MARKER, result_key
 
@@ -139,7 +140,14 @@ def stale_cells(results: list, project: Path, reports: Path) -> set:
         if key not in digests:
             digests[key] = project_digest(project, reports, key)
         if (
-            fingerprint(r.cell, project / r.lock, digests[key], r.posargs, r.interpreter, r.mode)
+            fingerprint(
+                r.cell,
+                within(r.lock, project, reports) or Path(),
+                digests[key],
+                r.posargs,
+                r.interpreter,
+                r.mode,
+            )  # a stored path is never followed out
             != r.fingerprint
         ):
             stale.add(result_key(r))

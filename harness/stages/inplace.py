@@ -28,7 +28,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness._toml import tomllib
+from harness import bounded
 from harness.files import write_atomic
 from harness.model import Cell
 from harness.stages import reqfile
@@ -196,7 +196,7 @@ class _Tree:
 
 def _pyproject(project: Path) -> dict:
     try:
-        return tomllib.loads((project / "pyproject.toml").read_text())
+        return bounded.load_toml(project / "pyproject.toml")
     except (OSError, ValueError):
         return {}
 

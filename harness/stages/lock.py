@@ -26,8 +26,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from harness import processes
-from harness._toml import tomllib
+from harness import bounded, processes
 from harness.errors import ToolError, UnknownPackage
 from harness.model import Cell, Failure
 from harness.stages import inplace, interpreters
@@ -287,7 +286,7 @@ def locked(constraint: Path) -> set:
 
 def _uv_lock_pins(text: str) -> set:
     try:
-        packages = tomllib.loads(text).get("package", [])
+        packages = bounded.toml_text(text).get("package", [])
     except ValueError:
         return set()
     return {

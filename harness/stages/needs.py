@@ -30,7 +30,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from harness._toml import tomllib
+from harness import bounded
 
 IMPORTS = {  # a test module's top-level import -> the distribution that provides it
     "hypothesis": "hypothesis", "pytest_mock": "pytest-mock", "pytest_benchmark": "pytest-benchmark",
@@ -103,7 +103,7 @@ def _section(path: Path, section: str):
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return bounded.load_toml(path, errors="replace")
     except (OSError, ValueError):
         return {}
 
@@ -244,8 +244,8 @@ def from_sources(folder: Path, files: list, local: set) -> tuple:
         try:
             if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
                 continue
-            tree = ast.parse(path.read_bytes(), PARSED)
-        except (OSError, SyntaxError, ValueError, RecursionError):
+            tree = bounded.python_source(path, MAX_BYTES)
+        except (OSError, ValueError):  # not Python, or past the parser's bounds: no clue there
             continue
         where = path.relative_to(folder).as_posix()
         for node in tree.body:

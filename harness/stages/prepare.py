@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass
 
 from harness import control as against
-from harness.model import INFRA_ERROR, TIMEOUT, Cell, Failure
+from harness import planned
+from harness.model import INFRA_ERROR, SUITE, TIMEOUT, Cell, Failure
 from harness.stages import inplace, interpreters, lock, python_fit
 from harness.stages import select as matrix
 from harness.stages import shard as sharding
@@ -71,12 +72,19 @@ def control_of(options, selected: list, store: Store) -> str:
     return (options.envs[0] if options.envs else adhoc[0].name) + suffix
 
 
+def _key(name: str, mode: str) -> str:
+    return name if mode == SUITE else f"{name}@{mode}"  # as store.result_key names results
+
+
 def plan(options, store: Store, progress) -> Plan:
     """Select cells, find their Pythons, lock the stale ones, and pick what --resume keeps."""
     project = options.project
     selected = options.cells or matrix.select(project, options.envs, options.labels, options.adhoc)
     control = control_of(options, selected, store)
     cells = sharding.select(selected, options.shard)
+    if options.shard:  # the whole selection, for the merge to name what no shard answered
+        every = matrix.forced(selected) if options.force else selected
+        planned.record(store.reports, options.shard, [_key(c.name, options.mode) for c in every])
     if options.force:
         cells = matrix.forced(cells)
     cells = inplace.place_all(cells, project, store.locks)

@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from harness import processes
 from harness.errors import ConfigError, ToolError
+from harness.files import exclusive
 from harness.stages import generated
 from harness.stages.lock import uv_binary
 from harness.store import cache_home
@@ -67,18 +68,23 @@ def host(requires: list) -> Path:
     wanted = sorted(set(requires) | set(NEEDED))
     key = hashlib.sha256(json.dumps([wanted, sys.version]).encode()).hexdigest()[:16]
     home = cache_home() / "tox-hosts" / key
-    if not (home / READY).is_file():
-        home.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=home.parent))
-        try:
-            _build(building, wanted, requires)
-            shutil.rmtree(home, ignore_errors=True)  # a half-built one of a killed run
-            os.replace(building, home)
-        except OSError:
-            if not (home / READY).is_file():
-                raise
-        finally:
-            shutil.rmtree(building, ignore_errors=True)
+    if (home / READY).is_file():
+        return home / "bin" / "python"
+    with exclusive(
+        cache_home() / "locks" / f"tox-host-{key}.lock"
+    ):  # another run building it: wait, then use it
+        if not (home / READY).is_file():
+            home.parent.mkdir(parents=True, exist_ok=True)
+            building = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=home.parent))
+            try:
+                _build(building, wanted, requires)
+                if home.is_symlink() or home.is_file():
+                    home.unlink()
+                elif home.exists():  # half-built by a killed run: no READY, so never used
+                    shutil.rmtree(home)
+                os.replace(building, home)  # a host with READY is never replaced or removed
+            finally:
+                shutil.rmtree(building, ignore_errors=True)
     return home / "bin" / "python"
 
 

@@ -6,10 +6,10 @@ list of objects with the fields of ``Signature``; those are checked before the b
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from harness import bounded
 from harness.errors import ConfigError
 from harness.model import Signature
 
@@ -217,7 +217,7 @@ def load_signatures(path: Path = None) -> tuple:
     if path is None:
         return BUILTIN
     try:
-        extra = [Signature(**entry) for entry in json.loads(Path(path).read_text())]
+        extra = [Signature(**entry) for entry in bounded.load_json(Path(path))]
     except (OSError, ValueError, TypeError) as exc:
         raise ConfigError(f"cannot read signatures from {path}: {exc}") from exc
     kinds = (INCOMPATIBILITY, UNSATISFIABLE, INFRASTRUCTURE, UNDETERMINED)

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from harness import bounded
 from harness.errors import ConfigError
 from harness.stages import reqfile
 
@@ -112,12 +113,10 @@ def _read_file(reader: Reader, path: str, sources: Sources, seen: set) -> None:
 
 
 def _from_pyproject(reader: Reader, sources: Sources) -> Sources:
-    from harness._toml import tomllib
-
     text = reader.read("pyproject.toml")
     if text is None:
         return sources
-    dependencies = tomllib.loads(text).get("project", {}).get("dependencies", [])
+    dependencies = bounded.toml_text(text).get("project", {}).get("dependencies", [])
     lines = text.splitlines()
     for dependency in dependencies:
         number = next((n for n, text in enumerate(lines, 1) if f'"{dependency}"' in text), 1)

@@ -27,7 +27,7 @@ from packaging.metadata import parse_email
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness._toml import tomllib
+from harness import bounded
 from harness.stages import needs
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
@@ -90,8 +90,8 @@ def _ini(path: Path) -> configparser.ConfigParser:
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError):
+        return bounded.load_toml(path, errors="replace")
+    except (OSError, ValueError):  # bounded.Unparsable too: nested past the bounds, not TOML
         return {}
 
 

@@ -9,9 +9,10 @@ corrupt or tampered file is never extracted. ``HARNESS_JSON_API`` points at anot
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -25,14 +26,20 @@ from urllib.parse import urljoin
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from harness import bounded
+from harness.errors import HarnessError
+from harness.files import exclusive
 from harness.index import project_name
 from harness.names import is_name
 from harness.store import cache_home
-from harness.survey.row import BAD_SDIST, NETWORK, NO_RELEASE, NO_SDIST, Unmeasurable
+from harness.survey.row import BAD_SDIST, DISK, NETWORK, NO_RELEASE, NO_SDIST, Unmeasurable
 
 JSON_API = "https://pypi.org/pypi"
 MAX_UNPACKED = 2 * 1024**3  # an sdist that unpacks past this is refused
+MAX_MEMBERS = 50_000  # or that holds more files and folders than this
 CHUNK = 1 << 20
+FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk, a full quota: a disk row
+VERSION = re.compile(r"[A-Za-z0-9.!+_-]{1,100}")  # survey.schema.json's, and never a path
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ def api() -> str:
 def _json(url: str, timeout: float, what: str) -> dict:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return json.load(response)
+            return bounded.json_text(response.read(bounded.MAX_BYTES + 1), url)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 404:
@@ -105,7 +112,7 @@ def _same(text: str, version: str) -> bool:
 def choose(data: dict) -> Sdist:
     """The release's sdist (a ``.tar.gz`` before a ``.zip``), or Unmeasurable(NO_SDIST)."""
     info = data.get("info") or {}
-    name, version = project_name(info.get("name", "")), str(info.get("version", ""))
+    name, version = _named(info)
     found = [
         f for f in data.get("urls") or [] if f.get("packagetype") == "sdist" and not f.get("yanked")
     ]
@@ -122,6 +129,21 @@ def choose(data: dict) -> Sdist:
     if any(f.get("packagetype") == "sdist" and f.get("yanked") for f in files):
         shipped = "its sdist is yanked"
     raise Unmeasurable(NO_SDIST, f"{name} {version} has no sdist on the index ({shipped})")
+
+
+def _named(info: dict) -> tuple:
+    """The release's canonical name and version as the index gives them, refused (before
+    anything records them) unless the name is a package's and the version a plain PEP 440 one."""
+    name, version = info.get("name"), info.get("version")
+    try:
+        name = project_name(name if isinstance(name, str) else "")
+        Version(version if isinstance(version, str) else "")
+    except (HarnessError, InvalidVersion):
+        raise Unmeasurable(NO_RELEASE, f"the index names a release {str(name)[:100]!r} "
+                           f"{str(version)[:100]!r}, not a package and a version; refused") from None  # fmt: skip
+    if not VERSION.fullmatch(version):
+        raise Unmeasurable(NO_RELEASE, f"the index names a version {version[:100]!r}; refused")
+    return name, version
 
 
 def versions_with_sdist(data: dict, python: str = "") -> list:
@@ -166,8 +188,17 @@ def download(sdist: Sdist, cache: Path = None, timeout: float = 120) -> Path:
     path = cache / sdist.filename
     if path.is_file() and not path.is_symlink() and _sha256(path) == sdist.sha256:
         return path
-    cache.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cache, prefix=f".{sdist.filename}.", suffix=".part")
+    with exclusive(cache.parent / "locks" / f"sdist-{sdist.filename}.lock"):  # one at a time
+        if path.is_file() and not path.is_symlink() and _sha256(path) == sdist.sha256:
+            return path  # another survey fetched it meanwhile
+        return _download(sdist, path, timeout)
+
+
+def _download(sdist: Sdist, path: Path, timeout: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{sdist.filename}.", suffix=".part"
+    )
     digest = hashlib.sha256()
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(
@@ -180,11 +211,21 @@ def download(sdist: Sdist, cache: Path = None, timeout: float = 120) -> Path:
             raise Unmeasurable(BAD_SDIST, f"{sdist.filename}: sha256 {digest.hexdigest()} is not the "
                                f"index's {sdist.sha256}; refused")  # fmt: skip
         os.replace(temporary, path)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except OSError as exc:
+        if exc.errno in FULL:
+            raise Unmeasurable(DISK, full_disk(exc, temporary)) from exc
+        raise Unmeasurable(NETWORK, f"cannot download {sdist.url}: {exc}") from exc
+    except ValueError as exc:
         raise Unmeasurable(NETWORK, f"cannot download {sdist.url}: {exc}") from exc
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path
+
+
+def full_disk(exc: OSError, where=None) -> str:
+    """A full disk's reason, naming the path it could not write."""
+    where = exc.filename or where or "the survey's folder"
+    return f"the disk is full: {where} could not be written ({os.strerror(exc.errno)})"
 
 
 def _member_path(name: str) -> PurePosixPath:
@@ -196,7 +237,11 @@ def _member_path(name: str) -> PurePosixPath:
 
 def _checked_tar(archive: tarfile.TarFile) -> list:
     members, total = [], 0
-    for member in archive.getmembers():
+    for member in archive:  # read one by one: a refused archive is never read whole
+        if len(members) >= MAX_MEMBERS:
+            raise Unmeasurable(
+                BAD_SDIST, f"the sdist holds more than {MAX_MEMBERS} members; refused"
+            )
         path = _member_path(member.name)
         if member.issym() or member.islnk():
             target = PurePosixPath(member.linkname)
@@ -213,6 +258,8 @@ def _checked_tar(archive: tarfile.TarFile) -> list:
 
 
 def _checked_zip(archive: zipfile.ZipFile) -> list:
+    if len(archive.infolist()) > MAX_MEMBERS:
+        raise Unmeasurable(BAD_SDIST, f"the sdist holds more than {MAX_MEMBERS} members; refused")
     for info in archive.infolist():
         _member_path(info.filename)
     if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED:

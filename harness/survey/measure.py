@@ -32,6 +32,7 @@ from harness.stages.signatures import BUILTIN
 from harness.store import Store
 from harness.survey import discover, fetch, judge
 from harness.survey import row as rows
+from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
 
 PROJECTS = "projects"
@@ -90,9 +91,12 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
         except processes.Interrupted:
             raise
         except Exception as exc:  # a bug, met on one project: its row says so, the survey goes on
-            if os.environ.get("HARNESS_TRACEBACK"):
+            if isinstance(exc, OSError) and exc.errno in FULL:
+                row.reason_kind, row.reason = rows.DISK, full_disk(exc)
+            elif os.environ.get("HARNESS_TRACEBACK"):
                 raise
-            row.reason_kind, row.reason = rows.INTERNAL, internal(exc)
+            else:
+                row.reason_kind, row.reason = rows.INTERNAL, internal(exc)
         finally:
             _drop_envs(folder / "reports")
             row.duration_s = round(time.monotonic() - start, 1)

@@ -14,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from harness.errors import HarnessError
 from harness.files import copy_plain_tree
 from harness.survey import measure, output
 from harness.survey import row as rows
+from harness.survey.wanted import wanted_of
 
 
 @dataclass
@@ -104,3 +107,21 @@ def _copy_evidence(source: Path, target: Path, row: rows.Row) -> None:
         copy_plain_tree(theirs / "reports", ours / "reports")
     found = reports / "compat.html"
     row.evidence = str(found) if (target / found).is_file() else ""
+
+
+def unanswered_projects(planned: list, rows: list) -> list:
+    """The planned ``NAME`` / ``NAME==VERSION`` entries that no row answers."""
+    missing = []
+    for text in dict.fromkeys(planned):
+        want = wanted_of(text)
+        if not any(r.project == want.name and (not want.version or _same(r.version, want.version))
+                   for r in rows):  # fmt: skip
+            missing.append(text)
+    return missing
+
+
+def _same(found: str, wanted: str) -> bool:
+    try:
+        return not found or Version(found) == Version(wanted)  # "": a not-found row answers
+    except InvalidVersion:
+        return found == wanted

@@ -14,7 +14,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from harness import __version__
+from harness import __version__, bounded
+from harness.names import BadName, evidence_parts
 from harness.report.markdown import code
 from harness.store import write_atomic
 from harness.survey import page
@@ -39,7 +40,30 @@ def check(doc: dict) -> dict:
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "the top level"
         raise ValueError(f"wrong shape at {where}: {error.message[:200]}")
+    for number, row in enumerate(doc["rows"]):
+        try:
+            evidence_parts(row["evidence"])
+        except BadName as exc:
+            raise ValueError(f"wrong link at rows/{number}/evidence: {exc}") from None
     return doc
+
+
+@functools.lru_cache(maxsize=None)
+def _row_validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/row"})
+
+
+def row_problem(row: rows.Row) -> str:
+    """Why one row would not be of the schema's shape ("" when it is): checked before it joins
+    the table, so one project's odd row never makes every save of the survey fail."""
+    error = next(iter(_row_validator().iter_errors(row.to_dict())), None)
+    if error is None:
+        return ""
+    where = "/".join(map(str, error.absolute_path)) or "the row"
+    return f"wrong shape at {where}: {error.message[:200]}"
 
 
 def load(folder: Path):
@@ -47,7 +71,7 @@ def load(folder: Path):
     path = folder / "survey.json"
     if not path.exists():
         return None
-    return check(json.loads(path.read_text()))
+    return check(bounded.load_json(path))
 
 
 def merged(stored: list, measured: list) -> list:

@@ -33,18 +33,41 @@ def estimate(project: str, durations: dict) -> float:
     return durations.get(project) or DEFAULT_PROJECT_S
 
 
+def units(wanted: list) -> list:
+    """The listed projects (``name`` or ``name==version``) as units a shard takes whole: the
+    entries of one name together, so that ``fine`` and ``fine==1.0`` (one release when 1.0 is
+    the latest; the survey measures a release once) are neither counted twice nor split."""
+    named = {}
+    for entry in wanted:
+        named.setdefault(entry.split("==")[0], []).append(entry)
+    return [tuple(entries) for entries in named.values()]
+
+
+def releases(unit) -> int:
+    """How many releases a unit is: its pinned versions, or one (its latest)."""
+    members = (unit,) if isinstance(unit, str) else unit
+    return max(1, sum("==" in m for m in members))
+
+
+def work(unit, durations: dict) -> float:
+    """A unit's estimated seconds: its pinned releases', or its latest's."""
+    members = (unit,) if isinstance(unit, str) else unit
+    pinned = [m for m in members if "==" in m]
+    return sum(estimate(m, durations) for m in pinned) or estimate(members[0], durations)
+
+
 def count(projects: list, limit: int, durations: dict, min_work: float) -> int:
-    total = sum(estimate(p, durations) for p in projects)
+    total = sum(work(p, durations) for p in projects)
     warranted = int(total // min_work) if min_work > 0 else len(projects)
     return max(1, min(limit, len(projects), warranted))
 
 
 def split(projects: list, shards: int, durations: dict) -> list:
-    """``shards`` lists of projects, each in the list's order, their work balanced."""
+    """``shards`` lists of projects (or units), each in the list's order, work balanced."""
     loads = [[0.0, []] for _ in range(shards)]
-    order = sorted(range(len(projects)), key=lambda i: -estimate(projects[i], durations))
+    order = sorted(range(len(projects)), key=lambda i: -work(projects[i], durations))
     for index in order:
         emptiest = min(loads, key=lambda load: load[0])
-        emptiest[0] += estimate(projects[index], durations)
+        emptiest[0] += work(projects[index], durations)
         emptiest[1].append(index)
     return [[projects[i] for i in sorted(members)] for _, members in loads]

@@ -50,7 +50,7 @@ def listed(args) -> list:
 def read_list(path: Path, option: str) -> list:
     """A list file's entries: one PROJECT[==VERSION] a line, ``#`` starting a comment."""
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is no project
     except (OSError, UnicodeDecodeError) as exc:
         raise HarnessError(f"{option} {path}: {getattr(exc, 'strerror', None) or exc}") from exc
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_a_plugin_in_requires_is_provisioned_with_the_probe(tmp_path):
     assert cell["verdict"] == "pass" and cell["tests"]["passed"] == 1  # the probe counted it
     command = (folder / ".harness" / cell["log"]).read_text().splitlines()[0]
     assert str(tmp_path / "cache" / "harness" / "tox-hosts") in command
-    (host,) = (tmp_path / "cache" / "harness" / "tox-hosts").iterdir()
+    (host,) = (tmp_path / "cache" / "harness" / "tox-hosts").iterdir()  # locks lie apart
     assert "tox-gh>=1.3" in json.loads((host / provision.READY).read_text())["requires"]
     assert not (folder / ".tox").exists()  # tox did not provision into the project
 
@@ -65,3 +66,43 @@ def test_requires_that_cannot_stand_beside_the_harness_s_tox_are_named(tmp_path,
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"harness: error: [tox] requires {requires}: it cannot be installed")
     assert not list((tmp_path / "cache" / "harness" / "tox-hosts").glob("*/bin"))  # nothing kept
+
+
+USES_ITS_HOST = """
+import subprocess, sys, time
+from pathlib import Path
+from harness.stages import provision
+python = provision.host(["tox-gh>=1.3"])
+ready = python.parent.parent / provision.READY
+print(python, ready.stat().st_ino, flush=True)  # the host this run uses, and which build it is
+Path(sys.argv[2]).write_text("has its host")
+other = Path(sys.argv[1])
+while True:  # use the host until the other run has its own too, then once more
+    finished = other.exists()
+    subprocess.run([str(python), "-c", "import cachetools, tox, tox_gh"], check=True)
+    if finished:
+        break
+    time.sleep(0.2)
+"""
+
+
+def test_two_runs_provisioning_one_host_at_once_share_it_and_neither_loses_it(tmp_path):
+    """The second run, started while the first builds the host (an empty cache), waits on the
+    host's lock and uses the host the first built; it never deletes or replaces it in use."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first_done, second_done = tmp_path / "first", tmp_path / "second"
+
+    def started(waits_for, writes):
+        return subprocess.Popen([sys.executable, "-c", USES_ITS_HOST, str(waits_for), str(writes)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    first = started(second_done, first_done)
+    hosts = tmp_path / "cache" / "harness" / "tox-hosts"
+    deadline = time.monotonic() + 120
+    while not (hosts.is_dir() and any(hosts.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the first is building its host now (in a temporary folder)
+    second = started(first_done, second_done)
+    answers = [run.communicate(timeout=600) for run in (first, second)]
+    assert [run.returncode for run in (first, second)] == [0, 0], answers
+    assert answers[0][0] == answers[1][0]  # one host, the same path and build: not replaced
+    assert [p.name.startswith(".") for p in hosts.iterdir()] == [False]  # no half-built one left

@@ -152,6 +152,10 @@ def test_plan_shards_merge_equals_one_local_run(tiny_project, tmp_path):
     )
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert comparable(tmp_path / "merged") == comparable(tmp_path / "one")
+    partial = harness("merge", *(str(tmp_path / f"shard{n}") for n in range(3)),
+                      "--reports", str(tmp_path / "partial"))  # fmt: skip
+    assert partial.returncode == 3, partial.stdout + partial.stderr  # shard 4/4 never uploaded
+    assert partial.stderr.count("no shard answered the planned cell") == 1, partial.stderr
     assert (tmp_path / "merged" / "compat.html").is_file()
     log = json.loads((tmp_path / "merged" / "compat.json").read_text())["cells"][0]["log"]
     assert (tmp_path / "merged" / log).is_file()  # the run folders came along

@@ -259,7 +259,7 @@ def test_a_hanging_project_times_out_as_its_own_row(index, tmp_path):
     reports = tmp_path / "survey"
     done = survey(environment(index, tmp_path), tmp_path, "hangs", "fine", *CELLS,
                   "--parallel", "2", "--timeout", str(TIMEOUT), "--reports", str(reports))  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     doc, rows = rows_of(reports)
     assert sorted(rows) == ["fine", "hangs"] and doc["interrupted"] is False
     assert_works_across_the_change(rows["fine"])
@@ -294,7 +294,7 @@ def test_a_project_its_disk_budget_cannot_hold_costs_only_its_row(tmp_path):
                       "--disk-budget", "1.3G", "--reports", str(reports))  # fmt: skip
     finally:
         served.close()
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
     doc, rows = rows_of(reports)
     assert_works_across_the_change(rows["fine"])
     heavy = rows["heavy"]
@@ -358,7 +358,7 @@ def test_an_interrupt_ends_a_parallel_survey_cleanly_and_resume_finishes_it(inde
     assert wait_until(lambda: not left_behind(str(tmp_path)), within=10), left_behind(str(tmp_path))
 
     again = survey(env, tmp_path, *arguments, "--timeout", "20", "--resume")
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.returncode == 3, again.stdout + again.stderr
     assert ": kept (works)" in again.stderr and "fine 1.0: measuring" not in again.stderr
     doc, rows = rows_of(reports)
     assert doc["interrupted"] is False and sorted(rows) == ["fine", "hangs"]
@@ -380,7 +380,7 @@ def test_a_break_counts_once_it_repeats_and_a_flaky_one_is_named(tmp_path):
                       "--timeout", "120", "--reports", str(reports))  # fmt: skip
     finally:
         served.close()
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     _, rows = rows_of(reports)
     row = rows["flaky"]
     assert row["outcome"] == "breaks", row

@@ -96,11 +96,11 @@ def test_a_survey_accumulates_and_resume_keeps_finished_rows(tmp_path, stood_in,
     measured, outcomes = stood_in
     reports = ["--reports", str(tmp_path / "s"), "--python", "3.11"]
     outcomes["b"] = rows.TIMED_OUT
-    assert main(["survey", "a", "b", *WITH, *reports]) == 0
+    assert main(["survey", "a", "b", *WITH, *reports]) == 3  # b not measured, none breaks
     assert measured == ["a", "b"]
     listed = tmp_path / "list.txt"
     listed.write_text("# projects\na  # kept\n\nb==1.0\nc\n")
-    assert main(["survey", "--from-file", str(listed), *WITH, *reports, "--resume"]) == 0
+    assert main(["survey", "--from-file", str(listed), *WITH, *reports, "--resume"]) == 3
     assert measured == ["a", "b", "b", "c"]  # a kept; b timed out before, so measured again
     doc = json.loads((tmp_path / "s" / "survey.json").read_text())
     assert [(r["project"], r["outcome"]) for r in doc["rows"]] == [
@@ -108,6 +108,16 @@ def test_a_survey_accumulates_and_resume_keeps_finished_rows(tmp_path, stood_in,
     assert "kept (works)" in capsys.readouterr().err
     assert main(["survey", "a", *WITH, *reports]) == 0 and measured[-1] == "a"  # no --resume
     assert (tmp_path / "s" / "survey.md").is_file() and (tmp_path / "s" / "survey.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "told, code",
+    [({}, 0), ({"b": rows.BROKEN_REGARDLESS}, 0), ({"b": rows.TIMED_OUT}, 3),
+     ({"a": rows.BREAKS, "b": rows.TIMED_OUT}, 1), ({"b": rows.BREAKS}, 1)],
+)  # fmt: skip
+def test_the_exit_code_follows_the_table(tmp_path, stood_in, told, code):
+    stood_in[1].update(told)
+    assert main(["survey", "a", "b", *WITH, "--reports", str(tmp_path / "s")]) == code
 
 
 @pytest.mark.parametrize(
@@ -258,7 +268,7 @@ def test_a_project_whose_measurement_raises_is_its_own_row(tmp_path, stood_in, m
         return original(sdist, options, progress)
 
     monkeypatch.setattr(measure, "measure", broken_for_b)
-    assert main(["survey", "a", "b", "c", *WITH, "--reports", str(tmp_path / "s")]) == 0
+    assert main(["survey", "a", "b", "c", *WITH, "--reports", str(tmp_path / "s")]) == 3
     doc = json.loads((tmp_path / "s" / "survey.json").read_text())
     found = {r["project"]: r for r in doc["rows"]}
     assert (
@@ -271,7 +281,7 @@ def test_a_project_not_found_then_found_keeps_one_row(tmp_path, stood_in, monkey
     resolve = command._resolve
     monkeypatch.setattr(command, "_resolve", lambda wanted: {
         w: rows.Unmeasurable(rows.NETWORK, "the index could not be read") for w in wanted})  # fmt: skip
-    assert main(["survey", "a", *WITH, "--reports", str(tmp_path / "s")]) == 0
+    assert main(["survey", "a", *WITH, "--reports", str(tmp_path / "s")]) == 3
     monkeypatch.setattr(command, "_resolve", resolve)
     assert main(["survey", "a", *WITH, "--reports", str(tmp_path / "s"), "--resume"]) == 0
     doc = json.loads((tmp_path / "s" / "survey.json").read_text())

@@ -93,7 +93,8 @@ def test_the_survey_workflow_plans_shards_surveys_each_and_merges(tmp_path):
         (runner / "shard-survey").rename(tmp_path / "shards" / f"survey-shard-{index}")
     summary = tmp_path / "summary.md"
     bash(step(workflow, "merge", "Merge the shards into one survey")["run"], tmp_path,
-         ARTIFACT="survey-survey", GITHUB_STEP_SUMMARY=str(summary))  # fmt: skip
+         ARTIFACT="survey-survey", GITHUB_STEP_SUMMARY=str(summary),
+         PLAN=json.dumps(matrix))  # fmt: skip
     doc = output.check(json.loads((tmp_path / "merged" / "survey.json").read_text()))
     assert sorted(r["project"] for r in doc["rows"]) == ["dependency-groups", "pyproject-metadata"]
     for row in doc["rows"]:

@@ -1,0 +1,47 @@
+"""Signals from the first instruction: Ctrl-C or SIGTERM while the harness is still importing
+its commands, or blocked right after, is one line ("harness: interrupted") and exit 130, never
+a traceback or the signal's own death (143). Real processes; the harness blocks on a FIFO given
+as its list, so the signal always finds it running."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+# the entry point, saying when it starts: the signal then lands while main() imports
+READY = (
+    "import sys, harness.cli as cli; print('ready', flush=True); "
+    "raise SystemExit(cli.main(sys.argv[1:]))"
+)
+
+
+def started(tmp_path, *command):
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    arguments = ["survey", "--from-file", str(fifo), "--with", "a==1", "--with", "a==2",
+                 "--reports", str(tmp_path / "s")]  # fmt: skip
+    return subprocess.Popen([*command, *arguments], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_imports_is_an_interrupt(tmp_path, signum):
+    harness = started(tmp_path, sys.executable, "-c", READY)
+    assert harness.stdout.readline() == "ready\n"
+    time.sleep(0.1)  # in main(): the imports of the commands take about 0.6 s here
+    harness.send_signal(signum)
+    out, err = harness.communicate(timeout=30)
+    assert (harness.returncode, err) == (130, "harness: interrupted\n"), out + err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_soon_after_start_is_an_interrupt(tmp_path, signum):
+    harness = started(tmp_path, sys.executable, "-m", "harness")
+    time.sleep(0.3)  # started, importing or blocked on the list: one line and 130 either way
+    harness.send_signal(signum)
+    out, err = harness.communicate(timeout=30)
+    assert (harness.returncode, err) == (130, "harness: interrupted\n"), out + err
