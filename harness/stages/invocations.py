@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from harness.model import Cell, Counts, Failure, Invocation
-from harness.stages.classify import classify, failure, forced
+from harness.stages.classify import classify, explain, failure, forced
 from harness.stages.collect import Journal, Ran, Session
 from harness.stages.signatures import BUILTIN, by_id
 
@@ -135,7 +135,7 @@ def _invocation(cell: Cell, ran: Ran, inside: list, measured: Measured, table: t
 
 def _failed(event, where: str, table: tuple) -> Failure:
     found = failure(event.nodeid, f"{event.message}\n{event.text}", event.message, table)
-    found.where = where
+    found.where, found.detail = where, explain(event.text)
     return found
 
 
