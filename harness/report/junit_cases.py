@@ -160,7 +160,7 @@ def _text(test: str, outcome: str, failures: list, detail: Recorded) -> str:
         lines += [f"{test} [{failure.signature}]{where}", clean(failure.evidence)]
     if not failures:
         lines.append(f"{test}: {outcome}")
-    text = clean(detail.text)
+    text = clean(detail.text) or "\n".join(clean(f.detail) for f in failures[:1])  # folder gone
     told = [line for line in text.splitlines() if line.startswith("E ")]
     if len(told) > MAX_E_LINES:
         told = told[:MAX_E_LINES] + [f"[... {len(told) - MAX_E_LINES} more E lines cut]"]
