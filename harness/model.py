@@ -144,6 +144,7 @@ class Provenance:
     fingerprint: str = ""
     log: str = ""
     threads: int = 0  # --threads-per-cell: the cap its numeric libraries ran under (0: none)
+    notices: list[str] = field(default_factory=list)  # what the run left out to run it at all
 
 
 @dataclass
@@ -175,6 +176,7 @@ class CellResult:
     threads: int = 0  # --threads-per-cell: OMP_NUM_THREADS and its kin set to it (0: not set)
     flaky: list[str] = field(default_factory=list)  # failed, then passed on a re-run (confirm)
     confirmation: str = ""  # what re-running the failing tests showed, or why none were re-run
+    notices: list[str] = field(default_factory=list)  # e.g. a [tox] requires entry left out
 
     def signature_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

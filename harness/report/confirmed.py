@@ -15,8 +15,9 @@ DETAIL_LINES = 10  # of a failure's detail, in the terminal
 
 
 def notes(result: CellResult) -> list:
-    """One line each: the thread cap, the flaky tests, the re-run's outcome."""
-    lines = []
+    """One line each: what the run left out, the thread cap, the flaky tests, the re-run's
+    outcome."""
+    lines = [clean(notice) for notice in result.notices]
     if result.threads:
         lines.append(f"threads capped at {result.threads} per cell (--threads-per-cell: "
                      "OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS, ...)")  # fmt: skip

@@ -86,6 +86,7 @@ function show(name) {
   if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
   box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
                           + ' · log: ' + c.log));
+  (c.notices || []).forEach(n => box.appendChild(el('p', n)));
   if (c.threads) box.appendChild(el('p', 'threads capped at ' + c.threads + ' per cell (--threads-per-cell)'));
   if (c.flaky && c.flaky.length) box.appendChild(el('p', 'flaky (failed, then passed on a re-run; not counted as failing): ' + c.flaky.join(', ')));
   if (c.confirmation) box.appendChild(el('p', c.confirmation));

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.model import SUITE, Cell, CellResult, Provenance
 from harness.processes import LIVE
-from harness.stages import budget, collect, confirm, lock, prepare
+from harness.stages import budget, collect, confirm, lock, prepare, provision
 from harness.stages import disk as environments
 from harness.stages.execute import CellRun, run_cell
 from harness.stages.fingerprint import fingerprint, project_digest, snapshot, written_during
@@ -99,7 +99,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, p
         unpinned=lock.unpinned_in(todo.paths[cell.name]),
         interpreter=prepare.identity(todo.pythons[cell.name]), posargs=list(options.posargs),
         excluded=list(options.excluded), mode=options.mode, fingerprint=todo.prints[cell.name],
-        threads=options.threads,
+        threads=options.threads, notices=provision.notices(options.project),
         log="" if problem else str((folder / "tox.log").relative_to(options.reports)),
     )  # fmt: skip
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=problem, provenance=provenance)
