@@ -10,6 +10,7 @@ from harness.stages.signatures import BUILTIN, INFRASTRUCTURE, UNSATISFIABLE, by
 
 EVIDENCE_LIMIT = 400
 DETAIL_LIMIT = 1200  # characters of what pytest printed under a failure, cut at a line
+LINE_LIMIT = 300  # characters of one of its lines (pytest's repr of an array can be longer)
 TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 EXPLAINING = re.compile(  # a line that says what went wrong, not what tox was doing
     r"error|fail|no module named|not found|cannot|could not|unable|denied|invalid|no such",
@@ -81,6 +82,7 @@ def explain(text: str, limit: int = DETAIL_LIMIT) -> str:
         kept += [lines[i] for i in told if lines[i].strip() != "E"]
     else:
         kept = [line for line in lines if line.strip()][-6:]
+    kept = [line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…" for line in kept]
     shown, size = [], 0
     for line in kept:
         if size + len(line) + 1 > limit:
