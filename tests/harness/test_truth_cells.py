@@ -83,6 +83,11 @@ def test_a_test_that_passes_on_its_re_run_is_flaky_and_fails_neither_run_nor_gat
     assert rerun.read_text().splitlines()[0].endswith(f"--skip-pkg-install -- {FLAKY}")
     assert "flaky" in (flaky_project / ".harness" / "compat.md").read_text()
 
+    capped = harness("run", "--project", flaky_project, "--resume", "--threads-per-cell", "1")
+    assert capped.returncode == 0 and "(kept)" not in capped.stdout  # a cap is not kept over
+    (cell,) = json.loads((flaky_project / ".harness" / "compat.json").read_text())["cells"]
+    assert cell["threads"] == 1 and cell["flaky"] == [] and "threads capped at 1" in capped.stdout
+
     (flaky_project / "requirements.txt").write_text("packaging==24.1\n")  # the bump, uncommitted
     gated = harness("gate", "--project", flaky_project, "--json")
     assert gated.returncode == 0, gated.stdout + gated.stderr
