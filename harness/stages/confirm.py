@@ -63,10 +63,10 @@ def settle(result: CellResult, asked: list, again: dict) -> None:
             setattr(result.tests, name, getattr(result.tests, name) - 1)
             result.tests.passed += 1
     result.failures = [f for f in result.failures if f.test not in flaky]
-    whole = len(set(again) - set(asked)) > 0
-    parts = [f"re-ran {len(asked)} failing test(s)" + (" (the command ran whole: it takes no "
-             "posargs)" if whole else ""), f"{len(flaky)} passed (flaky)",
-             f"{len(asked) - len(flaky) - len(unseen)} failed again"]  # fmt: skip
+    others = len(set(again) - set(asked))  # a command that takes no posargs runs whole
+    parts = [f"re-ran {len(asked)} failing test(s)" + (f" ({others} other test(s) ran too: a "
+             "command that takes no posargs runs whole)" if others else ""),
+             f"{len(flaky)} passed (flaky)", f"{len(asked) - len(flaky) - len(unseen)} failed again"]  # fmt: skip
     if unseen:
         parts.append(f"{len(unseen)} not reported by the re-run (unconfirmed, still counted)")
     result.confirmation = "; ".join(parts)

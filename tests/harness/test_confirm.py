@@ -1,15 +1,26 @@
 """A cell's failing tests run once more before they count (harness/stages/confirm.py)."""
 
+import json
 import os
 from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
 
 from harness.model import FAIL, PASS
+from harness.report import compat as reports
+from harness.report.html import render_html
+from harness.report.markdown import render_markdown
 from harness.stages import confirm
 from harness.stages.classify import explain
 from harness.stages.pipeline import default_jobs
 from harness.stages.verdicts import decide
 
 from .conftest import recorded_cell, recorded_evidence
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "harness/schemas/compat.schema.json").read_text()
+)
 
 
 def test_tests_that_pass_on_their_re_run_are_flaky_not_failures(recorded):
@@ -88,3 +99,31 @@ def test_without_a_thread_cap_one_cell_runs_at_a_time():
     assert default_jobs() == 1  # each cell's numeric libraries may take every core
     assert default_jobs(threads=1) == min(cores, default_jobs(threads=1))
     assert default_jobs(threads=cores) == 1 and default_jobs(threads=1) >= 1
+
+
+def test_the_reports_show_flaky_tests_the_re_run_the_cap_and_the_detail(recorded):
+    directory = recorded("torch21-numpy22")
+    cell, evidence = recorded_cell(directory), recorded_evidence(directory)
+    evidence.asked, _ = confirm.wanted(decide(cell, evidence))
+    evidence.again = {test: "passed" for test in evidence.asked[:1]}
+    evidence.provenance.threads, evidence.provenance.notices = 2, ["[tox] requires x left out"]
+    result = decide(cell, evidence)
+    report = json.loads(json.dumps(reports.build([result], "/x/lib", [], False, {})))
+    jsonschema.validate(report, SCHEMA)
+    (stored,) = report["cells"]
+    assert stored["flaky"] == evidence.asked[:1] and stored["threads"] == 2
+    assert (
+        stored["failures"][0]["detail"].startswith(">") and "E " in stored["failures"][0]["detail"]
+    )
+    markdown = render_markdown(report)
+    assert (
+        f"flaky (failed, then passed on a re-run; not counted as failing): {evidence.asked[0]}"
+        in markdown
+    )
+    assert (
+        "- threads capped at 2 per cell" in markdown and "- [tox] requires x left out" in markdown
+    )
+    assert "re-ran 15 failing test(s); 1 passed (flaky); 0 failed again" in markdown
+    assert "```\n>" in markdown  # pytest's failing line and E lines, fenced
+    page = render_html(report)
+    assert "c.flaky" in page and "f.detail" in page and "c.notices" in page
