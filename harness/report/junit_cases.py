@@ -143,6 +143,9 @@ def _case(cell: str, test: str, outcome: str, failures: list, detail: Recorded) 
         element = kind(xml(bounded(message, MAX_MESSAGE)), xml(first.signature if first else ""))
         element.text = xml(bounded(_text(test, outcome, failures, detail)))
         case.result = [element]
+    elif outcome == "flaky":  # a pass to reporters, said so where they show a case's output
+        case.system_out = xml("flaky: failed, then passed when re-run in the same env; not "
+                              "counted as failing\n" + bounded(clean(detail.text), MAX_MESSAGE))  # fmt: skip
     elif outcome in ("skipped", "xfailed"):
         expected = outcome == "xfailed"
         reason = clean(detail.reason) or ("expected to fail" if expected else "skipped")

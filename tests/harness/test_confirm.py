@@ -6,9 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
+from junitparser import JUnitXml
+from lxml import etree
 
 from harness.model import FAIL, PASS
 from harness.report import compat as reports
+from harness.report import junit
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.stages import confirm
@@ -127,3 +130,18 @@ def test_the_reports_show_flaky_tests_the_re_run_the_cap_and_the_detail(recorded
     assert "```\n>" in markdown  # pytest's failing line and E lines, fenced
     page = render_html(report)
     assert "c.flaky" in page and "f.detail" in page and "c.notices" in page
+
+
+def test_junit_shows_a_flaky_test_as_a_pass_that_says_so(recorded, tmp_path):
+    directory = recorded("torch21-numpy22")
+    cell, evidence = recorded_cell(directory), recorded_evidence(directory)
+    evidence.asked, _ = confirm.wanted(decide(cell, evidence))
+    evidence.again = {test: "passed" for test in evidence.asked[:1]}
+    result = decide(cell, evidence)
+    junit.write(tmp_path / "junit.xml", "p", [result])
+    flaky = evidence.asked[0].rpartition("::")[2]
+    (case,) = [c for s in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for c in s
+               if c.name == flaky]  # fmt: skip
+    assert case.is_passed and case.system_out.startswith("flaky: failed, then passed")
+    xsd = etree.XMLSchema(etree.parse(str(Path(junit.__file__).parents[1] / "schemas/junit.xsd")))
+    assert xsd.validate(etree.parse(str(tmp_path / "junit.xml")))
