@@ -86,6 +86,7 @@ class Failure:
     evidence: str  # the line the signature matched
     message: str = ""
     where: str = ""  # the tox command it happened in, e.g. "commands[0]"
+    detail: str = ""  # what pytest printed under it: the failing line and its E lines (bounded)
 
 
 @dataclass
@@ -144,6 +145,8 @@ class Provenance:
     measured_at: str = ""
     fingerprint: str = ""
     log: str = ""
+    threads: int = 0  # --threads-per-cell: the cap its numeric libraries ran under (0: none)
+    notices: list[str] = field(default_factory=list)  # what the run left out to run it at all
 
 
 @dataclass
@@ -172,6 +175,10 @@ class CellResult:
     measured_at: str = ""  # ISO time the result was decided
     fingerprint: str = ""
     log: str = ""
+    threads: int = 0  # --threads-per-cell: OMP_NUM_THREADS and its kin set to it (0: not set)
+    flaky: list[str] = field(default_factory=list)  # failed, then passed on a re-run (confirm)
+    confirmation: str = ""  # what re-running the failing tests showed, or why none were re-run
+    notices: list[str] = field(default_factory=list)  # e.g. a [tox] requires entry left out
 
     def signature_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

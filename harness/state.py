@@ -40,6 +40,12 @@ def _jobs(value: int) -> int:
     return value
 
 
+def _threads(value: int) -> int:
+    if value < 0:
+        raise HarnessError(f"--threads-per-cell must be 0 (not capped) or more, not {value}")
+    return value
+
+
 OPTIONS = {  # name: (flags, argparse settings); each declared here once
     "project": (("--project",), dict(
         type=Path, default=Path("."),
@@ -61,6 +67,12 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         type=float, default=1800.0, metavar="S", help="seconds per cell (default 1800)")),
     "jobs": (("--jobs",), dict(
         type=int, default=0, metavar="N", help="cells at once (default: by cores and memory)")),
+    "threads_per_cell": (("--threads-per-cell",), dict(
+        type=int, default=0, metavar="N",
+        help="cap each cell's numeric libraries at N threads (OMP_NUM_THREADS, MKL_NUM_THREADS, "
+        "OPENBLAS_NUM_THREADS, ...) and run cores/N cells at once; this can change what a test "
+        "computes, so it is recorded in each result (default: not capped, as the project's own "
+        "tox run; one cell at a time unless --jobs says otherwise)")),
     "signatures": (("--signatures",), dict(
         type=Path, default=None, metavar="FILE",
         help="a JSON list of extra signatures, checked before the built-in ones")),
@@ -94,9 +106,9 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         help="also write the cells as JUnit XML to FILE, one test case per cell, for CI test "
         "reporters")),
 }  # fmt: skip
-CHECKS = {"timeout": _positive_seconds, "jobs": _jobs}
+CHECKS = {"timeout": _positive_seconds, "jobs": _jobs, "threads_per_cell": _threads}
 SELECTION = ("project", "reports", "envs", "labels", "adhoc")
-RUNNING = (*SELECTION, "shard", "jobs", "timeout", "resume", "fresh", "strict", "skip_disk_check",
+RUNNING = (*SELECTION, "shard", "jobs", "threads_per_cell", "timeout", "resume", "fresh", "strict", "skip_disk_check",
            "signatures", "disk_budget", "force", "control", "junit")  # fmt: skip
 
 
@@ -120,6 +132,7 @@ class State:
     adhoc: list = field(default_factory=list)
     timeout: float = 1800.0
     jobs: int = 0
+    threads: int = 0  # --threads-per-cell (0: not capped)
     signatures: tuple = BUILTIN
     posargs: list = field(default_factory=list)
 
@@ -141,6 +154,7 @@ class State:
             envs=[e for value in _listed(given.get("envs")) for e in value.split(",") if e],
             labels=list(given.get("labels", [])), adhoc=list(given.get("adhoc", [])),
             timeout=given.get("timeout", 1800.0), jobs=given.get("jobs", 0),
+            threads=given.get("threads_per_cell", 0),
             signatures=load_signatures(given.get("signatures")),
             posargs=list(given.get("posargs", [])),
         )  # fmt: skip

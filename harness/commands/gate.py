@@ -77,7 +77,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the result as JSON (harness.gate/1)"
     )
-    add(parser, "timeout", "jobs", "signatures", "junit")
+    add(parser, "timeout", "jobs", "threads_per_cell", "signatures", "junit")
 
 
 def cell_name(env: str, key: str, lines: list) -> str:
@@ -197,7 +197,7 @@ def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict, env=N
     cells = matrix.derived_cells(folder, args.env, wanted, env)
     options = pipeline.RunOptions(
         project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
-        jobs=args.jobs, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
+        jobs=args.jobs, threads=args.threads_per_cell, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
     )  # fmt: skip
     outcome = pipeline.run(options, store, progress.PlainProgress(sys.stderr))  # stdout: the result
     if outcome.interrupted:

@@ -45,7 +45,7 @@ def run_options(state: State) -> pipeline.RunOptions:
     args = state.args
     return pipeline.RunOptions(
         project=state.project, reports=state.reports, envs=state.envs, labels=state.labels,
-        adhoc=state.adhoc, jobs=state.jobs, timeout_s=state.timeout, resume=args.resume,
+        adhoc=state.adhoc, jobs=state.jobs, threads=state.threads, timeout_s=state.timeout, resume=args.resume,
         skip_disk_check=args.skip_disk_check, signatures=state.signatures,
         posargs=state.posargs, force=args.force, mode=PROBE if state.command == "probe" else SUITE,
         shard=sharding.parse(args.shard),

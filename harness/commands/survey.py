@@ -61,7 +61,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--first-compatible", action="store_true",
                         help="for each project that breaks, bisect its newer releases for the "
                         "first that no longer breaks")  # fmt: skip
-    add(parser, "resume", "jobs", "timeout", "disk_budget", "skip_disk_check", "signatures")
+    add(parser, "resume", "jobs", "threads_per_cell", "timeout", "disk_budget", "skip_disk_check",
+        "signatures")  # fmt: skip
     parser.add_argument("--parallel", type=int, default=0, metavar="N",
                         help="projects measured at once (0, the default: one per CPU); with "
                         "--disk-budget, one at a time")  # fmt: skip
@@ -100,7 +101,8 @@ def _options(state: State) -> measure.SurveyOptions:
         raise HarnessError(f"--python {args.python!r} is not a version such as 3.11")
     return measure.SurveyOptions(
         reports=state.reports, changes=list(state.adhoc), python=args.python,
-        timeout_s=state.timeout, jobs=state.jobs, resume=args.resume, signatures=state.signatures,
+        timeout_s=state.timeout, jobs=state.jobs, threads=state.threads, resume=args.resume,
+        signatures=state.signatures,
         disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
         skip_disk_check=args.skip_disk_check, choose_env=choose_env,
     )  # fmt: skip
@@ -140,7 +142,7 @@ def command(state: State) -> int:
         1 if options.disk_budget else min(state.args.parallel or os.cpu_count() or 1, len(wanted))
     )
     if not options.jobs:  # the machine's memory shared by the projects side by side
-        options = replace(options, jobs=pipeline.default_jobs(runs=at_once))
+        options = replace(options, jobs=pipeline.default_jobs(at_once, options.threads))
     with state.folder("survey") as store:
         stored = _stored(store.reports, options)
         previous = {(r.project, r.version): r for r in stored}

@@ -86,6 +86,10 @@ function show(name) {
   if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
   box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
                           + ' · log: ' + c.log));
+  (c.notices || []).forEach(n => box.appendChild(el('p', n)));
+  if (c.threads) box.appendChild(el('p', 'threads capped at ' + c.threads + ' per cell (--threads-per-cell)'));
+  if (c.flaky && c.flaky.length) box.appendChild(el('p', 'flaky (failed, then passed on a re-run; not counted as failing): ' + c.flaky.join(', ')));
+  if (c.confirmation) box.appendChild(el('p', c.confirmation));
   if (c.problem) {
     const sig = report.signatures[c.problem.signature] || {};
     box.appendChild(el('h3', 'Problem: ' + c.problem.signature + ' (' + c.problem.test + ')'));
@@ -99,6 +103,7 @@ function show(name) {
     row(table, ['test', 'signature', 'evidence'], true);
     c.failures.forEach(f => row(table, [f.test, f.signature, f.evidence]));
     box.appendChild(table);
+    c.failures.slice(0, 20).filter(f => f.detail).forEach(f => box.appendChild(el('pre', f.test + '\n' + f.detail)));
     new Set(c.failures.map(f => f.signature)).forEach(id => {
       const sig = report.signatures[id];
       if (sig && sig.hint) box.appendChild(el('p', id + ': ' + sig.hint));

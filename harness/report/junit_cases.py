@@ -143,6 +143,9 @@ def _case(cell: str, test: str, outcome: str, failures: list, detail: Recorded) 
         element = kind(xml(bounded(message, MAX_MESSAGE)), xml(first.signature if first else ""))
         element.text = xml(bounded(_text(test, outcome, failures, detail)))
         case.result = [element]
+    elif outcome == "flaky":  # a pass to reporters, said so where they show a case's output
+        case.system_out = xml("flaky: failed, then passed when re-run in the same env; not "
+                              "counted as failing\n" + bounded(clean(detail.text), MAX_MESSAGE))  # fmt: skip
     elif outcome in ("skipped", "xfailed"):
         expected = outcome == "xfailed"
         reason = clean(detail.reason) or ("expected to fail" if expected else "skipped")
@@ -160,7 +163,7 @@ def _text(test: str, outcome: str, failures: list, detail: Recorded) -> str:
         lines += [f"{test} [{failure.signature}]{where}", clean(failure.evidence)]
     if not failures:
         lines.append(f"{test}: {outcome}")
-    text = clean(detail.text)
+    text = clean(detail.text) or "\n".join(clean(f.detail) for f in failures[:1])  # folder gone
     told = [line for line in text.splitlines() if line.startswith("E ")]
     if len(told) > MAX_E_LINES:
         told = told[:MAX_E_LINES] + [f"[... {len(told) - MAX_E_LINES} more E lines cut]"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from harness.model import CellResult
+from harness.report import confirmed
 from harness.report.compat import (
     MARKS,
     PREFERRED_AXES,
@@ -191,9 +192,12 @@ def _failure_sections(results: list, signatures: dict) -> list:
     for r in results:
         noted = any(row[3] for row in invocation_rows(r))
         several = sum(i.is_pytest for i in r.invocations) > 1
-        if not (r.failures or r.problem or noted or several or r.unpinned or r.cell.replaced):
+        told = confirmed.notes(r)
+        if not (r.failures or r.problem or noted or several or r.unpinned or r.cell.replaced
+                or told):  # fmt: skip
             continue
         lines += ["", f"## {code(r.cell.name)}: {r.verdict}", ""]
+        lines += [*(f"- {line}" for line in told), ""] if told else []
         lines += [_replaced(r.cell), ""] if r.cell.replaced else []
         if r.invocations:
             lines += ["| command | exit | tests | note |", "|---|---|---|---|"]
@@ -213,6 +217,8 @@ def _failure_sections(results: list, signatures: dict) -> list:
                 lines.append(f"| {code(f.test)} | {f.signature} | {code(f.evidence)} |")
             if len(r.failures) > FAILURES_SHOWN:
                 lines.append(f"| … {len(r.failures) - FAILURES_SHOWN} more in compat.json | | |")
+            for f in [f for f in r.failures[:FAILURES_SHOWN] if f.detail]:
+                lines += ["", f"{code(f.test)}:", "", *confirmed.fenced(clean(f.detail))]
             for sig in sorted({f.signature for f in r.failures}):
                 hint = signatures.get(sig, {}).get("hint")
                 if hint:

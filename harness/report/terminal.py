@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from harness.model import PASS, CellResult
-from harness.report import actions
+from harness.report import actions, confirmed
 from harness.report.compat import replaced_text
 from harness.report.progress import summary_line
 from harness.stages import expectations
@@ -28,6 +28,7 @@ def result_lines(results: list, declared: expectations.Declarations = expectatio
         lines.append(summary_line(result) + (f" ({note})" if note else ""))
         if replaced_text(result.cell):
             lines.append(f"    {replaced_text(result.cell)}")
+        lines += [f"    {line}" for line in confirmed.notes(result)]
         if result.verdict != PASS:
             lines += [f"    {line}" for line in _why(result)]
     return lines
@@ -52,7 +53,9 @@ def show(
 
 def _why(result: CellResult) -> list:
     failures = result.failures[:SHOWN]
-    found = [f"{f.test} [{f.signature}]: {_one(f.evidence)}" for f in failures]
+    found = [line for f in failures for line in
+             [f"{f.test} [{f.signature}]: {_one(f.evidence)}",
+              *(f"  | {line}" for line in confirmed.detail_lines(f))]]  # fmt: skip
     if len(result.failures) > SHOWN:
         found.append(f"... and {len(result.failures) - SHOWN} more (see the report)")
     if result.problem and result.problem not in failures:

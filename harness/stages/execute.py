@@ -16,7 +16,11 @@ from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
 from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
 
-PASSED_ENV = ("OMP_NUM_THREADS", "COVERAGE_FILE")
+PASSED_ENV = ("COVERAGE_FILE",)  # where coverage writes its data: parallel cells share a project
+THREAD_VARIABLES = (  # what caps a numeric library's threads; set only for --threads-per-cell
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
+)  # fmt: skip
 POLL_S = 0.5
 COMMANDS_MARK = b": commands"  # tox logs "ENV: commands_pre[0]> ..." as its commands start
 
@@ -39,8 +43,10 @@ class CellRun:
     lock: Path = None  # None: run without a lock (it could not be made)
     python: str = ""  # the interpreter the harness found for the env; its folder goes first on PATH
     posargs: tuple = ()
-    mode: str = "suite"
-    workdir: Path = None  # tox's work dir, where the env lives (None: tox's own default)  # or "probe": the stack checks instead of the env's commands
+    mode: str = "suite"  # or "probe": the stack checks instead of the env's commands
+    workdir: Path = None  # tox's work dir, where the env lives (None: tox's own default)
+    threads: int = 0  # --threads-per-cell: the cap THREAD_VARIABLES set (0: none, as tox runs)
+    again: bool = False  # a re-run in the env as built (confirm): no package build or install
 
     @property
     def sessions(self) -> Path:
@@ -58,6 +64,8 @@ def tox_arguments(run: CellRun) -> list:
             *KEEP_OUT_OF_PROJECT]  # fmt: skip
     if run.workdir is not None:
         args += ["--workdir", str(run.workdir)]
+    if run.again:
+        args.append("--skip-pkg-install")
     return args + (["--", *run.posargs] if run.posargs else [])
 
 
@@ -65,7 +73,9 @@ def cell_settings(run: CellRun) -> dict:
     """What the harness's tox plugin sets and adds to the cell's env (see ``tox_plugin``)."""
     cell = run.cell
     overriding = cell.forced or cell.overrides
-    replace, add = {}, {"pass_env": [*PASSED_ENV, *(["UV_OVERRIDE"] if overriding else [])]}
+    passed = [*PASSED_ENV, *(THREAD_VARIABLES if run.threads else ()),
+              *(["UV_OVERRIDE"] if overriding else [])]  # fmt: skip
+    replace, add = {}, {"pass_env": passed}
     if cell.runner.startswith("uv-venv") and calls_pip(cell.install_command):
         # tox-uv hands a pip install_command uv's --reinstall: tox's own runner and packager
         replace.update(runner="virtualenv", package_env=".pkg-virtualenv")
@@ -119,9 +129,13 @@ def tox_plan(run: CellRun) -> dict:
             "past_collection_errors": run.cell.past_collection_errors}  # fmt: skip
 
 
-def cell_environment(run: CellRun, threads: int) -> dict:
+def cell_environment(run: CellRun) -> dict:
+    """The environment tox runs in. It reaches the cell's env only through tox's own
+    ``pass_env`` and the plan's (``PASSED_ENV``; ``THREAD_VARIABLES`` only when the run was
+    given ``--threads-per-cell``): nothing here changes what the tests compute."""
     env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(threads))  # parallel cells must not oversubscribe cores
+    if run.threads:  # asked for: each numeric library gets the same cap
+        env.update({name: str(run.threads) for name in THREAD_VARIABLES})
     env["COVERAGE_FILE"] = str(run.folder / ".coverage")  # parallel cells share one project dir
     env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
     if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
@@ -149,7 +163,7 @@ def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> 
             on_testing = None
 
 
-def run_cell(run: CellRun, timeout_s: float, threads: int = 1, on_testing=None) -> ToxExit:
+def run_cell(run: CellRun, timeout_s: float, on_testing=None) -> ToxExit:
     """Run ``tox run -e ENV`` for the cell, logging to ``tox.log`` in its folder.
 
     ``on_testing`` is called once, when tox's log shows the env's commands starting.
@@ -164,7 +178,7 @@ def run_cell(run: CellRun, timeout_s: float, threads: int = 1, on_testing=None) 
         # supervised: tox's whole tree ends with the cell, its timeout, or the harness
         process = spawn(
             command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=cell_environment(run, threads),
+            stdin=subprocess.DEVNULL, env=cell_environment(run),
         )  # fmt: skip
         LIVE.add(process.pid)
         try:

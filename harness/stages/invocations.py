@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from harness.model import Cell, Counts, Failure, Invocation
-from harness.stages.classify import classify, failure, forced
+from harness.stages.classify import classify, explain, failure, forced
 from harness.stages.collect import Journal, Ran, Session
 from harness.stages.signatures import BUILTIN, by_id
 
@@ -43,6 +43,15 @@ PYTEST_STARTUP = re.compile(  # pytest stopping before a session: config, confte
     r"^(ImportError while loading conftest|ERROR: usage: |INTERNALERROR> "
     r"|ERROR: file or directory not found: |ERROR: found no collectors)",
     re.M,
+)
+NOT_STARTED = re.compile(  # pytest's own start-up (config, plugins, arguments) failing
+    r"^(ERROR: usage: |INTERNALERROR> |ERROR: file or directory not found: "
+    r"|ERROR: found no collectors)"
+    r"|^\s*File \".*_pytest[/\\]config[/\\]__init__\.py\", line \d+, in _prepareconfig$",
+    re.M,
+)
+SAID = re.compile(
+    r"^(?:INTERNALERROR> )?(?:[\w.]+(?:Error|Exception): .+|ERROR: .+|\S+: error: .+)$"
 )
 PYTHON_FACTS = ("python", "executable", "base_executable")  # recorded when a session starts
 SEVERITY = ("skipped", "xfailed", "passed", "xpassed", "failed", "error")  # the worst wins
@@ -135,7 +144,7 @@ def _invocation(cell: Cell, ran: Ran, inside: list, measured: Measured, table: t
 
 def _failed(event, where: str, table: tuple) -> Failure:
     found = failure(event.nodeid, f"{event.message}\n{event.text}", event.message, table)
-    found.where = where
+    found.where, found.detail = where, explain(event.text)
     return found
 
 
@@ -150,6 +159,9 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
         if signature.id != "crash-signal":
             signature, line = signatures["crash-signal"], f"killed by signal {-code}"
         return forced(what, signature, line, tail), True, True
+    stopped = _not_started(ran, inside, table)
+    if stopped:
+        return forced("pytest", signatures["pytest-not-started"], stopped, tail), not ignored, False
     vanished = [s for s in inside if not s.finished] if code is not None else []
     cut = [s for s in inside if s.interrupted]
     if vanished or cut:
@@ -173,6 +185,21 @@ def _problem(ran: Ran, inside: list, invocation: Invocation, table: tuple) -> tu
               "exit {} before pytest started a session" if early else "exit {}")  # fmt: skip
     found.message = f"{reason.format(code)}\n{found.message}"
     return found, True, False
+
+
+def _not_started(ran: Ran, inside: list, table: tuple) -> str:
+    """The line that says why pytest could not start (a usage error, an internal error, a
+    plugin failing at start-up), or '' when it started, or when what stopped it is an
+    incompatibility of the cell (a conftest whose import fails with these pins)."""
+    if not ran.exit_code or any(s.collected is not None or s.events for s in inside):
+        return ""
+    if not NOT_STARTED.search(ran.output):
+        return ""
+    signature, _ = classify(ran.output, table)
+    if signature.kind == "incompatibility" and signature.id != "other":
+        return ""
+    said = [line.strip() for line in ran.output.splitlines() if SAID.match(line.strip())]
+    return said[-1] if said else f"pytest exit {ran.exit_code} before collecting"
 
 
 def _collected(session: Session) -> str:

@@ -7,12 +7,12 @@ import json
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.model import SUITE, Cell, CellResult, Provenance
 from harness.processes import LIVE
-from harness.stages import budget, collect, lock, prepare
+from harness.stages import budget, collect, confirm, lock, prepare, provision
 from harness.stages import disk as environments
 from harness.stages.execute import CellRun, run_cell
 from harness.stages.fingerprint import fingerprint, project_digest, snapshot, written_during
@@ -43,6 +43,7 @@ class RunOptions:
     disk_budget: int = 0  # bytes the cache and the envs may take (0: no budget)
     shard: tuple = None  # (K, N): run only shard K of N
     control: str = ""  # --control: the cell the others are read against ('' : by --with, or none)
+    threads: int = 0  # --threads-per-cell: each cell's numeric libraries capped (0: not capped)
 
 
 @dataclass
@@ -70,19 +71,23 @@ class Silent:
     def close(self) -> None: ...
 
 
-def default_jobs(runs: int = 1) -> int:
-    """Cells at once for one of ``runs`` runs side by side: one per core, while the memory
-    holds every run's cells (``CELL_MEMORY_BYTES`` each)."""
+def default_jobs(runs: int = 1, threads: int = 0) -> int:
+    """Cells at once for one of ``runs`` runs side by side: as many as the cores hold with
+    ``threads`` each, while the memory holds every run's cells (``CELL_MEMORY_BYTES`` each).
+
+    Without a cap (``threads`` 0), a cell's numeric libraries take every core, as in the
+    project's own tox run: one cell at a time keeps the machine from being oversubscribed."""
     cores = os.cpu_count() or 1
+    at_once = max(1, cores // (threads or cores))
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):  # pragma: no cover - not on Linux
-        return cores
-    return max(1, min(cores, memory // CELL_MEMORY_BYTES // max(1, runs)))
+        return at_once
+    return max(1, min(at_once, memory // CELL_MEMORY_BYTES // max(1, runs)))
 
 
-def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, threads: int,
-            progress, installed=None) -> CellResult:  # fmt: skip
+def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, progress,
+            installed=None) -> CellResult:  # fmt: skip
     """Run one cell and store its result; None when the run was interrupted.
 
     ``installed`` is called once the cell's env is built (its commands start).
@@ -94,6 +99,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, t
         unpinned=lock.unpinned_in(todo.paths[cell.name]),
         interpreter=prepare.identity(todo.pythons[cell.name]), posargs=list(options.posargs),
         excluded=list(options.excluded), mode=options.mode, fingerprint=todo.prints[cell.name],
+        threads=options.threads, notices=provision.notices(options.project),
         log="" if problem else str((folder / "tox.log").relative_to(options.reports)),
     )  # fmt: skip
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=problem, provenance=provenance)
@@ -102,7 +108,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, t
         constraints = None if cell.installs_from_uv_lock else todo.paths[cell.name]
         run = CellRun(
             cell, options.project, folder, constraints, todo.pythons[cell.name],
-            tuple(options.posargs), options.mode, store.envs,
+            tuple(options.posargs), options.mode, store.envs, options.threads,
         )  # fmt: skip
 
         def testing() -> None:
@@ -110,7 +116,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, t
             if installed:
                 installed()
 
-        ran = run_cell(run, options.timeout_s, threads, on_testing=testing)
+        ran = run_cell(run, options.timeout_s, on_testing=testing)
         if ran.interrupted:
             return None
         evidence.timed_out, evidence.duration_s = ran.timed_out, ran.duration_s
@@ -120,8 +126,25 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, t
     now = datetime.datetime.now(datetime.timezone.utc)
     provenance.measured_at = now.isoformat(timespec="seconds")
     result = decide(cell, evidence, options.signatures)
+    if evidence.lock_problem is None and options.mode == SUITE:
+        evidence.asked, evidence.unconfirmed = confirm.wanted(result)
+        if evidence.asked:
+            progress.stage(cell, "re-running failing tests")
+            evidence.again = _again(run, evidence.asked, options.timeout_s)
+            if evidence.again is None:
+                return None
+        result = decide(cell, evidence, options.signatures)
     store.save(result)
     return result
+
+
+def _again(run: CellRun, tests: list, timeout_s: float):
+    """``{test id: outcome}`` of running ``tests`` once more in the cell's env (``confirm``);
+    None when the run was interrupted."""
+    again = replace(run, folder=run.folder / "confirm", posargs=(*run.posargs, *tests), again=True)
+    again.folder.mkdir()
+    ran = run_cell(again, timeout_s)
+    return None if ran.interrupted else confirm.outcomes(collect.sessions(again.sessions))
 
 
 def _shown(path: Path, project: Path) -> str:
@@ -155,8 +178,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     progress.planned(todo.cells, list(todo.kept), disk.describe() if disk else "")
     for result in todo.kept.values():
         progress.finished(result, reused=True)
-    jobs = options.jobs or default_jobs()
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    jobs = options.jobs or default_jobs(threads=options.threads)
     finished, done_groups = dict(todo.kept), []
     meter = budget.Meter(cache, tox_dir) if options.disk_budget else None
     interrupted, before = False, snapshot(options.project, options.reports)
@@ -173,7 +195,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
                 group.start = meter.group_peak = meter.now()  # the peak includes the start
             cold = any(not environments.cached(cache, *pin)
                        for c in cells for pin in lock.locked(todo.paths[c.name]))  # fmt: skip
-            _run_group(cells, options, store, todo, threads, jobs, progress, finished, cold)
+            _run_group(cells, options, store, todo, jobs, progress, finished, cold)
             if meter:
                 group.peak = max(meter.group_peak, meter.now())
                 budget.release_envs(group, tox_dir, progress.note)
@@ -209,7 +231,7 @@ def _leave_out_what_the_run_wrote(results: list, written: list, options: RunOpti
         store.save(result)
 
 
-def _run_group(cells: list, options: RunOptions, store: Store, todo: prepare.Plan, threads: int, jobs: int,
+def _run_group(cells: list, options: RunOptions, store: Store, todo: prepare.Plan, jobs: int,
                progress, finished: dict, cold: bool = True) -> None:  # fmt: skip
     """Run one group's cells in parallel; an interrupt kills them all and ends the run.
 
@@ -221,16 +243,12 @@ def _run_group(cells: list, options: RunOptions, store: Store, todo: prepare.Pla
     first_built = threading.Event()
     if not cold:
         first_built.set()
-    pending = {
-        pool.submit(run_one, cells[0], options, store, todo, threads, progress, first_built.set)
-    }
+    pending = {pool.submit(run_one, cells[0], options, store, todo, progress, first_built.set)}
     later = list(cells[1:])
     try:
         while pending or later:
             if later and (first_built.is_set() or not any(not f.done() for f in pending)):
-                pending |= {
-                    pool.submit(run_one, c, options, store, todo, threads, progress) for c in later
-                }
+                pending |= {pool.submit(run_one, c, options, store, todo, progress) for c in later}
                 later = []
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for result in (future.result() for future in done):

@@ -112,6 +112,7 @@ def plan(options, store: Store, progress) -> Plan:
             previous
             and previous.verdict not in RETRIED
             and previous.fingerprint == printed(cell, tuple(previous.excluded))
+            and previous.threads == options.threads  # a thread cap can change what it computed
         ):
             kept[cell.name] = previous
     return Plan(cells, paths, pythons, locks, prints, kept, control)

@@ -6,6 +6,8 @@ provisions instead, the same way: a venv with the project's ``requires`` and the
 tox-uv it needs, plus its own plugin, kept in the harness's cache under a key of that
 requirement set and shared by every project that asks for it. When uv proves the project's
 ``requires`` impossible beside the tox the harness needs, the error names the entries at fault.
+Entries that cannot reach the envs uv builds (``UNREACHING``: a virtualenv bound, a tox 3 plugin
+that picks envs in CI) are left out, tox told so (``-x tox.requires=``), and each result says so.
 """
 
 from __future__ import annotations
@@ -39,21 +41,54 @@ def own_tox() -> tuple:
     return (sys.executable, "-m", "tox")
 
 
-@functools.lru_cache(maxsize=None)
+UNREACHING = {  # requires entries that cannot reach the envs the harness has uv build
+    "virtualenv": "the harness builds envs with uv, so a virtualenv bound does not reach them",
+    "tox-gh-actions": "a tox 3 plugin that picks envs in CI; the harness picks its own",
+    "tox-travis": "a tox 3 plugin that picks envs in CI; the harness picks its own",
+}
+
+
 def tox_command(project: Path) -> tuple:
-    """The command that runs tox for ``project``: ``(python, "-m", "tox")``, and for a project
-    without a tox config, the arguments that point tox at the one the harness wrote for it."""
-    own = generated.tox_arguments(project)
-    missing = None if own else missing_requires(project)
-    return (*(own_tox() if missing is None else (str(host(missing)), "-m", "tox")), *own)
+    """The command that runs tox for ``project``: ``(python, "-m", "tox", ...)``, and for a
+    project without a tox config, the arguments that point tox at the one the harness wrote."""
+    return (*_provisioned(project)[0], *generated.tox_arguments(project))
 
 
-def missing_requires(project: Path):
+def notices(project: Path) -> list:
+    """One line per ``requires`` entry the run left out (``UNREACHING``), and why."""
+    return _provisioned(project)[1]
+
+
+@functools.lru_cache(maxsize=None)
+def _provisioned(project: Path) -> tuple:
+    missing = None if generated.tox_arguments(project) else missing_requires(project)
+    if missing is None:
+        return own_tox(), []
+    kept = [entry for entry in missing if _unreaching(entry) is None]
+    left_out = [f"[tox] requires {entry} left out: {_unreaching(entry)}"
+                for entry in missing if _unreaching(entry) is not None]  # fmt: skip
+    if not left_out:
+        return (str(host(missing)), "-m", "tox"), []
+    override = ("-x", "tox.requires=" + "\n".join(kept))  # tox reads its requires without them
+    if missing_requires(project, override) is None:
+        return (*own_tox(), *override), left_out
+    return (str(host(kept)), "-m", "tox", *override), left_out
+
+
+def _unreaching(entry: str):
+    """Why ``entry`` cannot matter to the run, or None."""
+    try:
+        return UNREACHING.get(canonicalize_name(Requirement(entry).name))
+    except InvalidRequirement:
+        return None
+
+
+def missing_requires(project: Path, override: tuple = ()):
     """The project's ``requires`` when the harness's tox lacks some of them, else None."""
     with tempfile.TemporaryDirectory(prefix="harness-requires-") as folder:
         answer = Path(folder) / "requires.json"
-        command = [*own_tox(), "--no-provision", str(answer), "--workdir", str(Path(folder) / "w"),
-                   "config", "--core", "-k", "requires"]  # fmt: skip
+        command = [*own_tox(), *override, "--no-provision", str(answer),
+                   "--workdir", str(Path(folder) / "w"), "config", "--core", "-k", "requires"]  # fmt: skip
         try:
             done = processes.run(command, timeout=300, cwd=project)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -139,8 +174,7 @@ def _conflict(uv: str, requires: list, reason: str) -> str:
     named = ", ".join(at_fault or requires)
     return (
         f"[tox] requires {named}: it cannot be installed beside {' and '.join(NEEDED)}, "
-        f"which the harness runs ({_last_line(reason)}); relax that entry (the harness builds "
-        "envs with uv, so a virtualenv bound does not reach them)"
+        f"which the harness runs ({_last_line(reason)}); relax that entry"
     )
 
 

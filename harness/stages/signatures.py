@@ -193,6 +193,10 @@ BUILTIN = (
         r"(?:ModuleNotFoundError|ImportError): .+", INCOMPATIBILITY,
         "a module or symbol is missing in this combination",
     ),
+    Signature("pytest-not-started", "pytest could not start", r"harness: pytest could not start",
+              INFRASTRUCTURE, "pytest stopped before collecting a test: a usage or internal error, "
+              "or a plugin that fails at start-up with this pytest (the line quoted is pytest's "
+              "own); nothing was measured"),
     Signature("probe-missing", "pytest ran unobserved", r"the harness's probe recorded no session",
               INFRASTRUCTURE, "the probe did not load in that pytest (one from outside the env, "
               "a pytest older than 7, or plugins loaded some other way); nothing about the tests "

@@ -23,6 +23,7 @@ from harness.model import (
     Failure,
     Provenance,
 )  # fmt: skip
+from harness.stages import confirm
 from harness.stages.classify import forced, setup_failure
 from harness.stages.collect import Journal, device, versions
 from harness.stages.invocations import join
@@ -45,6 +46,9 @@ class Evidence:
     sessions: list = field(default_factory=list)  # collect.Session, in start order
     log: str = ""
     provenance: Provenance = field(default_factory=Provenance)
+    asked: list = field(default_factory=list)  # failing tests run again (confirm.wanted)
+    again: dict = field(default_factory=dict)  # their outcomes on that re-run
+    unconfirmed: str = ""  # why the failing tests were not run again
 
 
 def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult:
@@ -79,6 +83,8 @@ def decide(cell: Cell, evidence: Evidence, table: tuple = BUILTIN) -> CellResult
     if not result.invocations and any(cell.commands.values()):
         return _setup_failed(result, evidence, table)  # tox skipped them: say why, from its log
     result.problem = measured.decisive[0] if measured.decisive else None
+    confirm.settle(result, evidence.asked, evidence.again)
+    result.confirmation = result.confirmation or evidence.unconfirmed
     if measured.crash:
         result.problem, result.verdict = measured.crash, CRASH
         return result

@@ -46,6 +46,7 @@ class SurveyOptions:
     python: str = ""  # "3.11"; "" lets each project's own choice stand
     timeout_s: float = 1800.0
     jobs: int = 0
+    threads: int = 0  # --threads-per-cell (0: not capped)
     resume: bool = False  # keep cells whose inputs are unchanged
     signatures: tuple = BUILTIN
     disk_budget: int = 0
@@ -161,7 +162,7 @@ def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progr
         run = pipeline.RunOptions(
             project=source, reports=store.reports, cells=cells, resume=options.resume,
             timeout_s=options.timeout_s, jobs=options.jobs, signatures=options.signatures,
-            disk_budget=options.disk_budget, skip_disk_check=options.skip_disk_check,
+            threads=options.threads, disk_budget=options.disk_budget, skip_disk_check=options.skip_disk_check,
         )  # fmt: skip
         try:
             outcome = pipeline.run(run, store, progress or pipeline.Silent())

@@ -1,9 +1,18 @@
+import os
+import re
 from dataclasses import replace
 
 import pytest
 
 from harness.model import Cell
-from harness.stages.execute import CellRun, cell_environment, cell_settings, tox_arguments, tox_plan
+from harness.stages.execute import (
+    THREAD_VARIABLES,
+    CellRun,
+    cell_environment,
+    cell_settings,
+    tox_arguments,
+    tox_plan,
+)
 from harness.tox_plugin import PLAN_VARIABLE
 
 
@@ -15,7 +24,7 @@ def test_tox_cell_arguments(tmp_path):
                     str(tmp_path / "cell" / "tox-result.json"), "-x", "tox.venv_redirect=false",
                     "--workdir", str(tmp_path / "w")]  # fmt: skip
     settings = cell_settings(run)
-    assert settings["add"] == {"pass_env": ["OMP_NUM_THREADS", "COVERAGE_FILE"]}
+    assert settings["add"] == {"pass_env": ["COVERAGE_FILE"]}
     assert settings["set"] == {"constraints": str(tmp_path / "lock.txt")}  # no pip: no uv_seed
     assert settings["base"] is None
     own = Cell("o", {}, constraints=["/p/c.txt"])
@@ -24,8 +33,10 @@ def test_tox_cell_arguments(tmp_path):
     }
     virtualenv = CellRun(Cell("v", {}, runner="virtualenv"), tmp_path, tmp_path, None,
                          posargs=("-k", "x"))  # fmt: skip
-    assert cell_settings(virtualenv)["add"] == {"pass_env": ["OMP_NUM_THREADS", "COVERAGE_FILE"]}
+    assert cell_settings(virtualenv)["add"] == {"pass_env": ["COVERAGE_FILE"]}
     assert tox_arguments(virtualenv)[-3:] == ["--", "-k", "x"]
+    again = replace(virtualenv, again=True)  # a confirming re-run: the env as it was built
+    assert tox_arguments(again)[-4:] == ["--skip-pkg-install", "--", "-k", "x"]
 
 
 def test_tox_is_told_the_python_the_harness_chose_for_an_env_that_names_none(tmp_path):
@@ -83,15 +94,43 @@ def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
 
 
 def test_cell_environment(tmp_path, monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("PATH", "/usr/bin")
     run = CellRun(Cell("c", {}), tmp_path, tmp_path / "cell", python="/opt/py310/bin/python3.10")
-    env = cell_environment(run, threads=2)
-    assert env["OMP_NUM_THREADS"] == "2" and env["COVERAGE_FILE"] == str(
-        tmp_path / "cell" / ".coverage"
-    )
+    env = cell_environment(run)
+    assert env["COVERAGE_FILE"] == str(tmp_path / "cell" / ".coverage")
     assert env[PLAN_VARIABLE] == str(tmp_path / "cell" / "tox-plan.json")
     assert env["PATH"] == "/opt/py310/bin:/usr/bin"
+
+
+THREADING = re.compile(r"(^|_)(NUM_THREADS|MAX_THREADS|MAXIMUM_THREADS|THREAD_LIMIT)$|^OMP_")
+
+
+@pytest.mark.parametrize("shell", [{}, {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "5"}])
+def test_no_thread_limit_reaches_a_cell_unless_asked(tmp_path, monkeypatch, shell):
+    """What tox gets (its environment and the plan's pass_env/set_env), made by the real
+    functions: without --threads-per-cell the harness sets no thread limit, and passes none
+    from the shell into the env (the project's own tox run does not)."""
+    for name in [n for n in os.environ if THREADING.search(n)]:
+        monkeypatch.delenv(name)
+    for name, value in shell.items():
+        monkeypatch.setenv(name, value)
+    cells = [Cell("c", {"numpy": "==1.26.4"}), Cell("f", {"numpy": "==2"}, forced=True),
+             Cell("a", {}, base_env="c", adhoc=True, deps=["numpy"])]  # fmt: skip
+    for cell in cells:
+        run = CellRun(cell, tmp_path, tmp_path / "cell", tmp_path / "lock.txt")
+        (tmp_path / "cell").mkdir(exist_ok=True)
+        env = cell_environment(run)
+        assert {n: v for n, v in env.items() if THREADING.search(n)} == shell  # the shell's only
+        settings = cell_settings(run)
+        passed = settings["add"].get("pass_env", []) + settings["set"].get("pass_env", "").split()
+        assert not [n for n in passed if THREADING.search(n) or n in THREAD_VARIABLES]
+        set_env = settings["add"].get("set_env", []) + [settings["set"].get("set_env", "")]
+        assert not [line for line in set_env if THREADING.search(line.partition("=")[0])]
+        capped = cell_environment(replace(run, threads=2))  # asked for: every library capped
+        assert all(capped[name] == "2" for name in THREAD_VARIABLES)
+        assert set(THREAD_VARIABLES) <= set(
+            cell_settings(replace(run, threads=2))["add"]["pass_env"]
+        )
 
 
 PIP_PROJECT = {

@@ -127,7 +127,7 @@ def test_the_projects_own_dependencies_extras_and_groups(tmp_path):
     run = CellRun(placed, tmp_path, tmp_path / "run")
     assert cell_settings(run)["set"]["dependency_groups"] == "docs"
     (tmp_path / "run").mkdir()
-    environment = cell_environment(run, 1)
+    environment = cell_environment(run)
     assert Path(environment["UV_OVERRIDE"]).read_text() == "numpy==2.2.6\n"
     assert "UV_OVERRIDE" in cell_settings(run)["add"]["pass_env"]
 
@@ -139,7 +139,7 @@ def test_a_dynamic_or_skipped_project_is_not_edited(tmp_path):
     for package in ("wheel", "skip"):
         placed = inplace.place(cell("numpy==2.2.6", package=package), tmp_path, tmp_path).cell
         assert placed.overrides == [] and placed.replaced == []
-        assert "UV_OVERRIDE" not in cell_environment(CellRun(placed, tmp_path, tmp_path), 1)
+        assert "UV_OVERRIDE" not in cell_environment(CellRun(placed, tmp_path, tmp_path))
 
 
 def test_logical_lines_as_pip_joins_them():

@@ -147,6 +147,13 @@ def test_without_the_run_folder_a_case_holds_what_the_result_holds(results, tmp_
         case._elem.get("file") == "tests/inference/test_cli.py" and case._elem.get("line") is None
     )
     (failure,) = case.result
+    assert "Numpy is not available" in failure.text
+    assert "E       assert 1 == 0" in failure.text  # the result's own detail: pytest's E lines
+    old = [replace(r, failures=[replace(f, detail="") for f in r.failures]) for r in results]
+    junit.write(tmp_path / "old.xml", "myproject", old)  # a result stored before it had them
+    (failure,) = cases(suites(tmp_path / "old.xml")["torch21-numpy22"])[
+        ("torch21-numpy22.tests.inference.test_cli", "test_cli_text_output")
+    ].result
     assert "E       assert 1 == 0" not in failure.text and "Numpy is not available" in failure.text
 
 

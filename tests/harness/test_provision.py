@@ -59,7 +59,24 @@ def test_a_plugin_in_requires_is_provisioned_with_the_probe(tmp_path):
     assert not (folder / ".tox").exists()  # tox did not provision into the project
 
 
-@pytest.mark.parametrize("requires", ["virtualenv<20.22.0"])
+def test_requires_that_cannot_reach_a_uv_built_env_are_left_out_with_a_notice(tmp_path):
+    folder = project(tmp_path, "virtualenv<20.22.0\n    tox-gh-actions<2")  # autograd 1.7.0's
+    done = harness(folder, tmp_path / "cache")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (cell,) = json.loads((folder / ".harness" / "compat.json").read_text())["cells"]
+    assert cell["verdict"] == "pass" and cell["tests"]["passed"] == 1
+    assert cell["notices"] == [
+        "[tox] requires virtualenv<20.22.0 left out: the harness builds envs with uv, so a "
+        "virtualenv bound does not reach them",
+        "[tox] requires tox-gh-actions<2 left out: a tox 3 plugin that picks envs in CI; the "
+        "harness picks its own",
+    ]
+    assert "[tox] requires virtualenv<20.22.0 left out" in done.stdout
+    assert "virtualenv<20.22.0 left out" in (folder / ".harness" / "compat.md").read_text()
+    assert not list((tmp_path / "cache" / "harness" / "tox-hosts").glob("*/bin"))  # own tox ran
+
+
+@pytest.mark.parametrize("requires", ["tox<4"])
 def test_requires_that_cannot_stand_beside_the_harness_s_tox_are_named(tmp_path, requires):
     done = harness(project(tmp_path, requires), tmp_path / "cache")
     assert done.returncode == 2 and "Traceback" not in done.stderr

@@ -226,3 +226,33 @@ def test_an_env_tox_skipped_says_why_rather_than_no_tests():  # pytest-env's .pk
     assert result.verdict == "infra-error" and result.problem.signature == "python-missing"
     assert result.problem.evidence.startswith(".pkg: could not find python interpreter")
     assert decide(Cell("none", {}), Evidence(journal=journal_of())).verdict == "no-tests"
+
+
+def test_a_pytest_that_could_not_start_is_not_measured(recorded):
+    clash = decided(recorded, "plugin-clash")  # a real plugin and a conftest, one option dest
+    assert clash.verdict == "infra-error" and clash.problem.signature == "pytest-not-started"
+    assert "option dest 'remote_data' already used" in clash.problem.evidence
+    assert clash.problem.where == "commands[0]" and not clash.failures
+
+
+@pytest.mark.parametrize(
+    ("code", "output", "said"),
+    [
+        (4, "ERROR: usage: pytest [options] [file_or_dir]\npytest: error: unrecognized arguments: "
+            "--remote-data", "pytest: error: unrecognized arguments: --remote-data"),
+        (3, "INTERNALERROR> Traceback (most recent call last):\nINTERNALERROR>   File \"x.py\", "
+            "line 1, in f\nINTERNALERROR> ValueError: option names {'--foo'} already added",
+         "INTERNALERROR> ValueError: option names {'--foo'} already added"),
+    ],
+)  # fmt: skip
+def test_usage_and_internal_errors_are_not_measured_and_quoted(code, output, said):
+    evidence = Evidence(journal=journal_of(code), sessions=[])
+    evidence.journal.commands[0].output = output
+    result = decide(CELL, evidence)
+    assert result.verdict == "infra-error" and result.problem.signature == "pytest-not-started"
+    assert result.problem.evidence == said
+    # pytest's configure failing after the probe's started a session: still not measured
+    begun = collect.Session(start=1.5, collected=None, finished=False)
+    evidence = Evidence(journal=journal_of(code), sessions=[begun])
+    evidence.journal.commands[0].output = output
+    assert decide(CELL, evidence).problem.signature == "pytest-not-started"
