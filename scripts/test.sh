@@ -7,7 +7,7 @@ ruff check .
 ruff format --check .
 status=0
 pytest tests/inference tests/harness -m "integration or not integration" \
-  --cov=inference --cov=harness --cov-report=term "$@" || status=$?
+  --cov=inference --cov=harness --cov-report=term --durations=25 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass" >&2
   exit 1

@@ -94,7 +94,7 @@ def test_a_test_that_passes_on_its_re_run_is_flaky_and_fails_neither_run_nor_gat
     doc = json.loads(gated.stdout)
     assert doc["regressions"] == [] and doc["proposed"]["verdict"] == "pass"
     for side in ("baseline", "proposed"):  # each measured, its flaky test re-run and passing
-        stored = flaky_project / ".harness" / "cells" / f"{doc[side]['cell']}.json"
+        stored = flaky_project / ".harness" / "gate" / "cells" / f"{doc[side]['cell']}.json"
         assert json.loads(stored.read_text())["flaky"] == [FLAKY]
 
 
