@@ -171,8 +171,10 @@ def annotations(doc: dict) -> list:
         return []
     fix = next((f["requirement"] for f in doc["fixes"] if f["verified"]), None)
     first = doc["regressions"][0] if doc["regressions"] else {}
-    message = (f"{doc['headline']}; e.g. {first.get('test', '')}: {first.get('signature', '')} "
-               f"{first.get('evidence', '')}"[:500] + (f". Measured fix: {fix}" if fix else ""))  # fmt: skip
+    example = f"{first.get('signature', '')}: {first.get('evidence', '')}"[:500].rstrip(". ")
+    message = f"{doc['headline']}; e.g. {first.get('test', '')}: {example}" + (
+        f". Measured fix: {fix}" if fix else ""
+    )
     return [
         workflow_command("error", message, file=line.get("file", line["path"]), line=line["number"])
         for line in doc["changed_lines"]

@@ -103,8 +103,14 @@ def test_annotations_are_one_escaped_line_each_naming_the_changed_line(doc):
     assert runner_lines(annotation) == [annotation] and runner_commands(annotation) == [annotation]
     name, properties, message = parse(annotation)
     assert name == "error" and properties == {"file": PATH, "line": "3"}
-    assert message.startswith(f"{doc['headline']}; e.g. {TEST}: assertion {EVIDENCE}")
+    assert message.startswith(f"{doc['headline']}; e.g. {TEST}: assertion: {EVIDENCE}")
     assert message.endswith(f". Measured fix: {FIX}")
+
+
+def test_an_annotation_ends_the_evidences_sentence_once(doc):
+    doc["regressions"][0]["evidence"] = "AttributeError: `np.float_` was removed. Use `np.float64`."
+    (annotation,) = gate_output.annotations(doc)
+    assert "Use `np.float64`. Measured fix: " in parse(annotation)[2]
 
 
 def test_the_terminal_screen_and_the_json_hold_no_command(doc):
