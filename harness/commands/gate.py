@@ -105,6 +105,8 @@ def command(state: State) -> int:
         raise HarnessError(f"--try-fixes must be 0 or more, not {args.try_fixes}")
     folder = state.project
     say_setup(folder)
+    if args.base is not None and not args.base.strip():  # an unset CI variable: never HEAD
+        raise HarnessError("--base is empty: name a git ref, or leave --base out for HEAD")
     args.base = args.base or ("HEAD" if args.baseline_report else _default_base())
     proposed = Side("working tree", sources.read(folder, args.requirements), root=folder,
                     key="working tree")  # fmt: skip

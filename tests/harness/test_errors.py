@@ -50,6 +50,14 @@ def test_shared_options_are_checked_alike_everywhere(command, option, value, tmp
     assert one_line(capsys).startswith(f"harness: error: {option} must be")
 
 
+@pytest.mark.parametrize("base", ["", " "])
+def test_an_empty_base_is_bad_input_not_head(base, tmp_path, capsys):
+    (tmp_path / "tox.ini").write_text("[tox]\nenv_list = py\n")
+    assert main(["gate", "--project", str(tmp_path), "--base", base]) == EXIT_USAGE
+    assert one_line(capsys).startswith("harness: error: --base is empty")
+    assert not (tmp_path / ".harness").exists()
+
+
 @pytest.mark.parametrize(
     "command",
     [pytest.param(c, marks=pytest.mark.integration) if c in READ_TOX_FIRST else c
