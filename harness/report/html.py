@@ -19,6 +19,7 @@ from harness.report.compat import (
     invocation_rows,
     notes,
     only_here,
+    replaced_text,
     results_of,
     summary_text,
     tests_text,
@@ -83,6 +84,7 @@ function show(name) {
     steps.forEach(values => row(table, values));
     box.appendChild(table);
   }
+  if (report.replaced[c.cell.name]) box.appendChild(el('p', 'the pins ' + report.replaced[c.cell.name]));
   if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
   box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
                           + ' · log: ' + c.log));
@@ -103,7 +105,7 @@ function show(name) {
     row(table, ['test', 'signature', 'evidence'], true);
     c.failures.forEach(f => row(table, [f.test, f.signature, f.evidence]));
     box.appendChild(table);
-    c.failures.slice(0, 20).filter(f => f.detail).forEach(f => box.appendChild(el('pre', f.test + '\n' + f.detail)));
+    c.failures.slice(0, 20).filter(f => f.detail).forEach(f => box.appendChild(el('pre', f.test + '\\n' + f.detail)));
     new Set(c.failures.map(f => f.signature)).forEach(id => {
       const sig = report.signatures[id];
       if (sig && sig.hint) box.appendChild(el('p', id + ': ' + sig.hint));
@@ -264,7 +266,8 @@ def render_html(report: dict) -> str:
         + (" × ".join(a for a in (row_axis, column_axis) if a) or "cells")
         + " compatibility"
     )
-    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results})
+    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results},
+                     replaced={r.cell.name: replaced_text(r.cell) for r in results})  # fmt: skip
     data = (
         json.dumps(page_data)
         .replace("<", "\\u003c")

@@ -1,5 +1,7 @@
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -244,3 +246,21 @@ def test_the_html_page_lists_what_failed_above_the_grid(report):
     assert "<code>lock</code> (unsatisfiable)" in failures  # a cell that failed before its tests
     assert "torch21-numpy126" not in failures and "alert" not in failures
     assert "hashchange" in page and 'data-cell="torch21-numpy22"' in grid
+
+
+def test_the_page_s_script_parses(tmp_path):
+    """A Python escape in the page's script (``'\\n'`` written ``'\n'``) ends a JS string
+    literal mid-line and no cell opens: each line keeps its quotes paired, and node, where
+    installed, parses the script."""
+    report = reports.build(
+        [CellResult(Cell("py", {}), "pass", Counts(passed=1))], "/x", [], False, {}
+    )
+    script = render_html(report).rsplit("<script>", 1)[1].split("</script>", 1)[0]
+    assert [line for line in script.splitlines() if line.count("'") % 2] == []
+    node = shutil.which("node")
+    if node:
+        (tmp_path / "page.js").write_text(script)
+        done = subprocess.run(
+            [node, "--check", str(tmp_path / "page.js")], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr

@@ -128,3 +128,17 @@ def test_test_output_stays_text_in_the_details(tmp_path):
     assert "&lt;img src=x onerror=" in details and "<img" not in details
     assert "javascript:alert(1)" in details and "<a " not in details
     assert "numpy-bridge-unavailable" in details and "tests/t.py::test_bridge" in details
+
+
+def test_the_details_say_which_of_the_project_s_requirements_the_pins_replaced(tmp_path):
+    cell = Cell("py311-with_numpy2.2.6", {"numpy": "==2.2.6"},
+                replaced=[{"package": "numpy", "was": "numpy<2",
+                           "in": "pyproject.toml [project.dependencies]"}],
+                unhashed=["requirements.txt"])  # fmt: skip
+    result = CellResult(cell, "pass", Counts(passed=1), versions={"numpy": "2.2.6"})
+    page = tmp_path / "compat.html"
+    page.write_text(render_html(reports.build([result], "/x/capped", [], False, {})))
+    _, dom = browse(page, "#py311-with_numpy2.2.6")
+    details = dom.split('id="details"', 1)[1].split('<script type="application/json"', 1)[0]
+    assert ("the pins replaced numpy&lt;2 (pyproject.toml [project.dependencies]); "
+            "hashes not checked: requirements.txt") in details  # fmt: skip
