@@ -94,9 +94,11 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, p
     """
     folder = store.run_dir(cell, options.mode)
     problem = todo.problem(cell)
+    failed = cell.name in todo.locks and not todo.locks[cell.name].ok  # an old lock is not its
+    path = None if failed else todo.paths[cell.name]
     provenance = Provenance(
-        lock=_shown(todo.paths[cell.name], options.project) if todo.paths[cell.name].is_file() else "",
-        unpinned=lock.unpinned_in(todo.paths[cell.name]),
+        lock=_shown(path, options.project) if path and path.is_file() else "",
+        unpinned=lock.unpinned_in(path) if path else [],
         interpreter=prepare.identity(todo.pythons[cell.name]), posargs=list(options.posargs),
         excluded=list(options.excluded), mode=options.mode, fingerprint=todo.prints[cell.name],
         threads=options.threads, notices=provision.notices(options.project),

@@ -169,3 +169,17 @@ def test_usage_errors_are_clear(tiny_project, tmp_path):
         "unlocked",
         "packaging==24.1",
     ]
+
+
+def test_a_cell_whose_lock_fails_names_no_lock_not_the_one_an_earlier_run_left(tiny_project):
+    done = harness("run", "--project", str(tiny_project), "-e", "pkg23-ok")
+    assert done.returncode == 0, done.stderr
+    left = tiny_project / by_name(report_of(tiny_project))["pkg23-ok"]["lock"]
+    assert "packaging==23.2" in left.read_text()
+    tox = tiny_project / "tox.ini"
+    tox.write_text(tox.read_text().replace("pkg23: packaging==23.2", "pkg23: packaging==99.0"))
+    done = harness("run", "--project", str(tiny_project), "-e", "pkg23-ok")
+    assert done.returncode == 1, done.stderr
+    cell = by_name(report_of(tiny_project))["pkg23-ok"]
+    assert cell["verdict"] == "unsatisfiable" and "packaging==99.0" in cell["problem"]["evidence"]
+    assert cell["lock"] == "" and cell["unpinned"] == [] and left.is_file()
