@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from harness.model import CRASH, INFRA_ERROR, NO_TESTS, PASS, TIMEOUT, UNSATISFIABLE, CellResult
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_UNMEASURED = 0, 1, 3
@@ -72,6 +75,21 @@ def changes(before: dict, after: dict) -> list:
     """What differs between two closures (``{name: version}``), sorted by name."""
     names = sorted(set(before) | set(after))
     return [Change(n, before.get(n), after.get(n)) for n in names if before.get(n) != after.get(n)]
+
+
+def asked(lines: list) -> dict:
+    """``{name: version}`` for the lines that pin one exact version: what a state that cannot
+    be installed asked for, in place of the closure it has none of."""
+    found = {}
+    for text in lines:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+        if len(exact) == 1 and "*" not in exact[0]:
+            found[canonicalize_name(requirement.name)] = exact[0]
+    return found
 
 
 def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:

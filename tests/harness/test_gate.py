@@ -188,3 +188,8 @@ def test_a_baseline_with_failures_of_its_own_backs_a_fix_when_the_broken_tests_p
     assert bound.verified and bound.report == "baseline HEAD"
     assert not remedy.verify(found, backing, "3.11.7", broken=("t.py::old",))[0].verified
     assert not remedy.verify(found, backing, "3.11.7")[0].verified  # no broken tests named
+
+
+def test_what_a_state_that_cannot_be_installed_asked_for():
+    lines = ["NumPy==9.9.9", "pandas>=2,<3", "torch==2.*", "scipy===1.0", "-e .", "pytest"]
+    assert gate.asked(lines) == {"numpy": "9.9.9", "scipy": "1.0"}

@@ -106,6 +106,18 @@ def test_a_bump_that_breaks_a_test_fails_the_gate_with_a_measured_fix(gated):
     assert not (gated / ".harness" / "cells").exists()
 
 
+def test_a_bump_that_cannot_be_installed_names_the_version_it_asked_for(gated):
+    (gated / "requirements.txt").write_text("packaging==24.1\n")  # measured: its lock is left
+    assert harness("gate", "--project", str(gated)).returncode == 1
+    (gated / "requirements.txt").write_text("packaging==99.0\npytest\n")
+    done = harness("gate", "--project", str(gated), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["headline"].startswith("the proposed requirements cannot be installed")
+    assert doc["changes"] == [{"name": "packaging", "before": "23.2", "after": "99.0"}]
+    assert [f["requirement"] for f in doc["fixes"] if f["verified"]][:1] == ["packaging==23.2"]
+
+
 def test_a_stored_gate_report_can_be_the_baseline(gated, tmp_path):
     (gated / "requirements.txt").write_text("packaging==23.2\npytest\n")  # measured: a change
     main = harness("gate", "--project", str(gated), "--reports", str(tmp_path / "main"))
