@@ -171,10 +171,10 @@ def annotations(doc: dict) -> list:
         return []
     fix = next((f["requirement"] for f in doc["fixes"] if f["verified"]), None)
     first = doc["regressions"][0] if doc["regressions"] else {}
-    example = f"{first.get('signature', '')}: {first.get('evidence', '')}"[:500].rstrip(". ")
-    message = f"{doc['headline']}; e.g. {first.get('test', '')}: {example}" + (
-        f". Measured fix: {fix}" if fix else ""
-    )
+    message = doc["headline"]
+    if first:
+        message += f"; e.g. {first['test']}: {first['signature']}: {first['evidence']}"
+    message = message[:500].rstrip(". ") + (f". Measured fix: {fix}" if fix else "")
     return [
         workflow_command("error", message, file=line.get("file", line["path"]), line=line["number"])
         for line in doc["changed_lines"]

@@ -199,3 +199,13 @@ def test_a_gate_that_passes_with_failing_cells_says_all_the_screen_says(tmp_path
     for text in ("## Dependency gate: pass", "| baseline: `HEAD` | `py-gate_HEAD` | fail | 1 passed |",
                  "| `pytest` | 8.0.0 | 8.1.0 |", "- `tests/t.py::test_old`"):  # fmt: skip
         assert text in page, text
+
+
+def test_an_annotation_without_a_broken_test_is_the_headline_and_the_fix(doc):
+    doc["regressions"] = []
+    doc["headline"] = "the proposed requirements cannot be installed: no numpy==9.9.9."
+    (annotation,) = gate_output.annotations(doc)
+    assert (
+        parse(annotation)[2]
+        == f"the proposed requirements cannot be installed: no numpy==9.9.9. Measured fix: {FIX}"
+    )
