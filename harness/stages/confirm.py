@@ -63,9 +63,9 @@ def settle(result: CellResult, asked: list, again: dict) -> None:
             setattr(result.tests, name, getattr(result.tests, name) - 1)
             result.tests.passed += 1
     result.failures = [f for f in result.failures if f.test not in flaky]
-    others = len(set(again) - set(asked))  # a command that takes no posargs runs whole
-    parts = [f"re-ran {len(asked)} failing test(s)" + (f" ({others} other test(s) ran too: a "
-             "command that takes no posargs runs whole)" if others else ""),
+    others = len(set(again) - set(asked))  # no {posargs}, or a test path beside them
+    parts = [f"re-ran {len(asked)} failing test(s)" + (f" ({others} other test(s) ran too: the "
+             "env's commands run more than the ids they are given)" if others else ""),
              f"{len(flaky)} passed (flaky)", f"{len(asked) - len(flaky) - len(unseen)} failed again"]  # fmt: skip
     if unseen:
         parts.append(f"{len(unseen)} not reported by the re-run (unconfirmed, still counted)")

@@ -9,7 +9,7 @@ import jsonschema
 from junitparser import JUnitXml
 from lxml import etree
 
-from harness.model import FAIL, PASS
+from harness.model import FAIL, PASS, Cell, CellResult, Counts, Failure
 from harness.report import compat as reports
 from harness.report import junit
 from harness.report.html import render_html
@@ -145,3 +145,17 @@ def test_junit_shows_a_flaky_test_as_a_pass_that_says_so(recorded, tmp_path):
     assert case.is_passed and case.system_out.startswith("flaky: failed, then passed")
     xsd = etree.XMLSchema(etree.parse(str(Path(junit.__file__).parents[1] / "schemas/junit.xsd")))
     assert xsd.validate(etree.parse(str(tmp_path / "junit.xml")))
+
+
+def test_a_re_run_that_ran_more_than_it_was_given_says_so_without_guessing_why():
+    result = CellResult(Cell("py", {}), FAIL, Counts(passed=1, failed=1),
+                        failures=[Failure("tests/t.py::test_a", "assertion", "AssertionError")])  # fmt: skip
+    confirm.settle(
+        result,
+        ["tests/t.py::test_a"],
+        {"tests/t.py::test_a": "failed", "tests/t.py::test_b": "passed"},
+    )
+    assert result.confirmation.startswith(
+        "re-ran 1 failing test(s) (1 other test(s) ran too: the env's commands run more than the "
+        "ids they are given); 0 passed (flaky); 1 failed again"
+    )
