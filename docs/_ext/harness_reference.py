@@ -57,20 +57,24 @@ def schema(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def epilogs() -> str:
+def cli() -> str:
+    """One section per command: its usage, description and options (sphinx-argparse, from the
+    parser), then its examples and exit codes as its ``--help`` prints them."""
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parts = []
+    parts = ["```{argparse}", ":module: harness.cli", ":func: build_parser", ":prog: harness",
+             ":nosubcommands:", "```", ""]  # fmt: skip
     for name, sub in commands.choices.items():
-        parts += [f"## harness {name}", "", sub.description or "", "", "```text",
-                  (sub.epilog or "").strip(), "```", ""]  # fmt: skip
+        parts += [f"## harness {name}", "", "```{argparse}", ":module: harness.cli",
+                  ":func: build_parser", ":prog: harness", f":path: {name}", ":noepilog:",
+                  "```", "", "```text", (sub.epilog or "").strip(), "```", ""]  # fmt: skip
     return "\n".join(parts)
 
 
 def write(folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     pages = {"exit-codes.md": exit_codes(), "signatures.md": signatures(),
-             "epilogs.md": epilogs()}  # fmt: skip
+             "cli.md": cli()}  # fmt: skip
     for path in sorted(SCHEMAS.glob("*.schema.json")):
         pages[path.name.replace(".schema.json", "-schema.md")] = schema(path.name)
     for name, text in pages.items():
