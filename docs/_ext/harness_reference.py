@@ -63,10 +63,10 @@ def cli() -> str:
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     parts = ["```{argparse}", ":module: harness.cli", ":func: build_parser", ":prog: harness",
-             ":nosubcommands:", "```", ""]  # fmt: skip
+             ":nosubcommands:", ":nodefault:", "```", ""]  # fmt: skip
     for name, sub in commands.choices.items():
         parts += [f"## harness {name}", "", "```{argparse}", ":module: harness.cli",
-                  ":func: build_parser", ":prog: harness", f":path: {name}", ":noepilog:",
+                  ":func: build_parser", ":prog: harness", f":path: {name}", ":noepilog:", ":nodefault:",
                   "```", "", "```text", (sub.epilog or "").strip(), "```", ""]  # fmt: skip
     return "\n".join(parts)
 
