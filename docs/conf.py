@@ -20,7 +20,6 @@ html_theme = "furo"
 html_title = f"compat-harness {release}"
 html_static_path = []
 nitpicky = True
-suppress_warnings = [
-    "myst.domains"
-]  # sphinx-argparse's domain lacks resolve_any_xref; nothing of ours
+# sphinx-argparse's domain lacks resolve_any_xref, which MyST asks every domain for; nothing of ours
+suppress_warnings = ["myst.domains"]
 smartquotes = False  # "--try-fixes" stays two hyphens, quotes stay as typed
