@@ -1,4 +1,4 @@
-"""The NumPy 2 survey of ``benchmarks/numpy2-projects.txt``: its figures for the README.
+"""The NumPy 2 survey of ``benchmarks/numpy2-projects.txt``: its figures for docs/results/numpy2-survey.md.
 
     python benchmarks/numpy2_survey.py --check                 # every entry exists, with an sdist
     python benchmarks/numpy2_survey.py [--reports DIR] [--only N] [--first-compatible] [--resume]

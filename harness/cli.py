@@ -34,7 +34,11 @@ def build_parser():
 
     from harness.commands import COMMANDS
 
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Measure which environments a project's tests pass in; gate changes to them.",
+        epilog="Each command's --help shows examples and its exit codes.",
+    )
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -46,8 +50,28 @@ def build_parser():
     for module in COMMANDS:
         module.add_parser(commands)
         added = list(commands.choices.values())[-1]
-        added.description = added.description or module.__doc__.strip()  # what the command does
+        added.formatter_class = argparse.RawDescriptionHelpFormatter  # the epilog's lines stay
+        added.description = _wrapped(module.DESCRIPTION)
+        added.epilog = epilog(module.EXAMPLES, module.EXITS)
     return parser
+
+
+def _wrapped(text: str, indent: str = "") -> str:
+    import textwrap
+
+    return textwrap.fill(text, 78, initial_indent=indent, subsequent_indent=indent)
+
+
+def epilog(examples: tuple, exits: tuple) -> str:
+    """A command's help ends with its examples and the exit codes it can return, each
+    explained by the one table of ``harness.errors``."""
+    from harness.errors import EXIT_CODES
+
+    lines = ["examples:", *(f"  {example}" for example in examples), "", "exit codes:"]
+    for code in exits:
+        text = _wrapped(EXIT_CODES[code], " " * 7)
+        lines.append(f"  {code:<4} {text.lstrip()}")
+    return "\n".join(lines)
 
 
 def _one_line(exc: BaseException) -> str:

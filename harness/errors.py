@@ -2,9 +2,9 @@
 CLI turns each error into a clear message and its exit code."""
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNMEASURED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_CODES = {  # the README's table is tested against this one
+EXIT_CODES = {  # the docs (reference/exit-codes) and every --help are generated from it
     EXIT_OK: "done: every selected cell was measured, and each passed or ended as the project "
-    "declares it (`[tool.harness.expected]`); the gate found no regression",
+    "declares it ([tool.harness.expected]); the gate found no regression",
     EXIT_FAILED: "the answer is no: a cell failed, crashed or is unsatisfiable (its pins cannot be "
     "installed together) and is not declared so, or a declared cell changed its verdict or "
     "signature or now passes; the gate found a regression or an unsatisfiable proposal; a lock "

@@ -103,8 +103,8 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         "else the first --with cell; report: the one compat.json names)")),
     "junit": (("--junit",), dict(
         type=Path, default=None, metavar="FILE",
-        help="also write the cells as JUnit XML to FILE, one test case per cell, for CI test "
-        "reporters")),
+        help="also write the cells as JUnit XML to FILE for CI test reporters: a test suite "
+        "per cell, a test case per test")),
 }  # fmt: skip
 CHECKS = {"timeout": _positive_seconds, "jobs": _jobs, "threads_per_cell": _threads}
 SELECTION = ("project", "reports", "envs", "labels", "adhoc")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with one: the service's suite on CUDA with coverage, the device
 # the harness's probe records for a cell, and the suite forced onto the CPU (INFERENCE_DEVICE).
-# Prints what it saw; its figures go into the README with the machine named.
+# Prints what it saw; its figures go into docs/howto/gpu.md with the machine named.
 set -uo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "no nvidia-smi"

@@ -6,7 +6,7 @@
 # torch-free package on NumPy (tox.ini `deps = -r requirements.txt`, numpy==1.26.4, a test that
 # uses np.float_), pushes it to a bare `origin`, opens a pull request branch that bumps NumPy
 # to 2.2.6 and makes GitHub's merge ref for it (refs/pull/1/merge). Then, as the workflow of
-# the README's "In CI" would (actions/checkout and the action, both with their defaults):
+# docs/howto/ci.md would (actions/checkout and the action, both with their defaults):
 #   checkout   what actions/checkout@v4 does with its defaults on a pull_request event: a new
 #              repository with `origin`, `git fetch --depth=1` of the merge commit, detached
 #              (SIMULATE_FETCH_DEPTH=0: its fetch-depth: 0, every branch and tag;

@@ -14,6 +14,10 @@ from harness.stages.disk import uv_cache_dir
 from harness.state import State, add
 from harness.store import write_atomic
 
+DESCRIPTION = "Set what package metadata allows against what the cells measured: failing cells whose packages' metadata admit each other (a bound is missing), and unsatisfiable cells with the bound the resolver quoted."
+EXAMPLES = ("harness audit --project ../my-lib",)
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(

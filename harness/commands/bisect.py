@@ -29,6 +29,10 @@ from harness.stages import select as matrix
 from harness.state import State, add
 from harness.store import Store
 
+DESCRIPTION = "Find the first (or, with --last-pass, the last) release of a package that passes. The releases are the index's final releases in RANGE with a wheel for the cell's Python; each step is an ad-hoc cell, run with the probe (or the whole suite with --suite). The upper end is tried first, then the range is halved: at most ceil(log2 n) + 1 steps. A release that cannot be installed is left out and named. The cells stay in the reports folder, where harness gate --from-report can use them as evidence for a fix."
+EXAMPLES = ("harness bisect torch '>=2.0,<2.6' --with numpy==2.2.6",)
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("bisect", help="find the first release of a package that passes")

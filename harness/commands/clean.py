@@ -23,6 +23,10 @@ from harness.stages import disk as environments
 from harness.state import OWN_FOLDERS, State, add
 from harness.store import ENVS_MARKER, MARKER, Store
 
+DESCRIPTION = "Remove what the harness made: the envs it built (never the project's .tox), the results, run folders and reports it wrote (never another file, the gate's folder included), and with --cache the packages its locks pin from uv's cache. Outside the reports folder only uv's cache is touched, and only when asked."
+EXAMPLES = ("harness clean --envs", "harness clean --results --cache")
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(

@@ -56,6 +56,14 @@ class Side:
         return [] if self.from_uv_lock or not self.sources else self.sources.requirements()
 
 
+DESCRIPTION = "Would this dependency change break the project's own tests? The proposed code runs twice: with the base ref's dependencies (the baseline) and with its own (the working tree). When no dependency input differs, no cell runs and the gate passes. A test that passes with the base's dependencies and fails with the proposed ones is a regression; a test the code change broke fails in both and does not gate. For a regression the gate lists the fixes that measured cells support (a revert, an upper bound, raising a coupled package), from stored reports and from --try-fixes cells."
+EXAMPLES = (
+    "harness gate --project . --base origin/main",
+    "harness gate --base origin/main --try-fixes 4 --junit junit.xml",
+)
+EXITS = (0, 1, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
+
 def add_parser(commands) -> None:
     parser = commands.add_parser(
         "gate", help="fail when a dependency change breaks tests that passed"
@@ -65,7 +73,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--base", help="git ref whose dependencies are the baseline (default: "
                         f"${GITLAB_BASE} where set, else HEAD)")  # fmt: skip
     parser.add_argument(
-        "--baseline-report", type=Path, help="a compat.json holding the baseline cell"
+        "--baseline-report",
+        type=Path,
+        metavar="DIR",
+        help="instead of --base: the state an earlier gate measured as its working tree, read "
+        "from its folder (REPORTS/gate, holding gate.json and compat.json, or the reports "
+        "folder that holds it)",
     )
     parser.add_argument("--requirements", action="append", default=[], metavar="FILE",
                         help="requirement file (repeatable; default requirements.txt, else pyproject)")  # fmt: skip

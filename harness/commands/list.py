@@ -8,6 +8,10 @@ from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 from harness.store import Store
 
+DESCRIPTION = "List the cells a selection makes (tox envs and ad-hoc cells), their pins, and whether each lock is current. Reads tox's config; installs nothing."
+EXAMPLES = ("harness list --project ../my-lib", "harness list -m full --with numpy==2.2.6")
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     listing = commands.add_parser(

@@ -9,6 +9,10 @@ from harness.stages import inplace, lock, prepare, python_fit
 from harness.stages import select as matrix
 from harness.state import SELECTION, State, add
 
+DESCRIPTION = "Re-pin each selected cell's whole closure with uv into its constraints file. A lock that cannot be made keeps the previous one and names the cell and the reason."
+EXAMPLES = ("harness lock --project ../my-lib -e py311",)
+EXITS = (0, 1, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     locker = commands.add_parser(

@@ -16,6 +16,13 @@ from harness.store import Store, result_key
 from harness.survey import merge as survey_merge
 from harness.survey import output as survey_output
 
+DESCRIPTION = "Join the folders CI shards uploaded into one reports folder: the cell results of harness run --shard, or the folders of a survey's shards. A cell or project answered two ways, or a planned one no shard answered, is named, and the merge exits 3."
+EXAMPLES = (
+    "harness merge shard-*/ --reports merged",
+    "harness merge shard-*/ --plan plan.json --reports merged",
+)
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     merger = commands.add_parser("merge", help="join the reports of many runners into one")

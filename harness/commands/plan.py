@@ -18,6 +18,10 @@ from harness.survey import output as survey_output
 from harness.survey import shards as survey_shards
 from harness.survey import wanted as listing
 
+DESCRIPTION = "Print the selection as CI shards, as JSON: no more shards than the cells' estimated work warrants, each a set of whole groups of cells that share a torch release. harness run --shard K/N runs one; harness merge joins what they uploaded."
+EXAMPLES = ("harness plan -m full", "harness plan --survey projects.txt --list")
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     planner = commands.add_parser("plan", help="print the selection as CI shards (JSON only)")

@@ -6,6 +6,10 @@ from __future__ import annotations
 from harness.commands import run
 from harness.state import RUNNING, add
 
+DESCRIPTION = "Run the selected cells as harness run does, each with a few seconds of stack checks (imports, torch's numpy bridge, a pandas round trip) instead of its own tests; the results sit beside the suite's in the reports."
+EXAMPLES = ("harness probe --project ../my-lib -m full",)
+EXITS = (0, 1, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     probe = commands.add_parser(

@@ -11,6 +11,10 @@ from harness.report import compat as reports
 from harness.report import publish
 from harness.state import State, add, say_unreadable
 
+DESCRIPTION = "Render compat.md and compat.html again from compat.json. --collect first rebuilds compat.json from every stored cell result; --control CELL reads the other cells against CELL, --no-control against none."
+EXAMPLES = ("harness report --reports .harness", "harness report --collect --control py311")
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     report = commands.add_parser(

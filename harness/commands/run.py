@@ -15,6 +15,13 @@ from harness.stages import select as matrix
 from harness.stages import shard as sharding
 from harness.state import RUNNING, State, add, say_unreadable, write_junit
 
+DESCRIPTION = "Run each selected cell (a tox env, or an ad-hoc cell from --with) in its own env built from its lock, classify every failure, and write compat.json, compat.md and compat.html to the reports folder."
+EXAMPLES = (
+    "harness run --project ../my-lib",
+    "harness run --project ../my-lib -e py311 --with numpy==2.2.6 -- -k 'not slow'",
+)
+EXITS = (0, 1, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     run = commands.add_parser(

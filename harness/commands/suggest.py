@@ -10,6 +10,13 @@ from harness.report import compat as reports
 from harness.report.suggest import reason, suggest, to_dicts
 from harness.state import DEFAULT_REPORTS, State
 
+DESCRIPTION = "List requirement sets that keep every failing cell out, read from stored reports, each ranked by how many passing cells it keeps."
+EXAMPLES = (
+    "harness suggest --reports ../my-lib/.harness",
+    "harness suggest --reports full/ --json",
+)
+EXITS = (0, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(

@@ -48,6 +48,14 @@ TOOLS = {"lint", "docs", "doc", "type", "typing", "mypy", "flake8", "style", "fi
          "pkg_meta", "readme", "build", "release", "bench", "benchmark", "coverage"}  # fmt: skip
 
 
+DESCRIPTION = "Measure many projects' own test suites across one change, as one table. Each project (NAME for its latest release, or NAME==VERSION) is fetched as an sdist from the index, set up the way it tests itself, and run once per --with group, the first being the control. Its row says breaks, works, broken-regardless or not-measurable (with the reason), with the tests the change breaks, their signatures and evidence. --first-compatible bisects a breaking project's newer releases for the first that no longer breaks. The table (survey.json, .md, .html) accumulates across runs."
+EXAMPLES = (
+    "harness survey pint==0.23 einops==0.8.0 --with numpy==1.26.4 --with numpy==2.2.6",
+    "harness survey --from-file projects.txt --with numpy==1.26.4 --with numpy==2.2.6 --first-compatible",
+)
+EXITS = (0, 1, 2, 3, 130)  # the exit codes this command can return (harness.errors)
+
+
 def add_parser(commands) -> None:
     parser = commands.add_parser("survey", help="measure many projects' own tests across a change")
     parser.add_argument("projects", nargs="*", metavar="PROJECT[==VERSION]",

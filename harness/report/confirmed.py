@@ -38,10 +38,19 @@ def notes(result: CellResult) -> list:
 def detail_lines(failure: Failure, most: int = DETAIL_LINES) -> list:
     """What pytest printed under the failure (its failing line and ``E`` lines), at most
     ``most`` lines, the last saying how many more there are."""
-    lines = clean(failure.detail).splitlines()
+    lines = beyond_evidence(failure)
     if len(lines) <= most:
         return lines
     return lines[: most - 1] + [f"[... {len(lines) - most + 1} more line(s) in the report]"]
+
+
+def beyond_evidence(failure: Failure) -> list:
+    """The lines of the failure's detail, less those that only repeat its evidence (which every
+    report shows beside the test): an ``E`` line that says the same is said once."""
+    evidence = clean(failure.evidence).strip()
+    lines = clean(failure.detail).splitlines()
+    kept = [line for line in lines if re.sub(r"^E\s+", "", line).strip() != evidence]
+    return kept if any(line.strip() for line in kept) else []
 
 
 def fenced(text: str) -> list:

@@ -25,6 +25,7 @@ from harness.report.compat import (
     tests_text,
 )
 from harness.report.suggest import reason
+from harness.report.words import counted
 from harness.stages.classify import clean
 
 COLOURS = {
@@ -86,8 +87,9 @@ function show(name) {
   }
   if (report.replaced[c.cell.name]) box.appendChild(el('p', 'the pins ' + report.replaced[c.cell.name]));
   if (c.unpinned && c.unpinned.length) box.appendChild(el('p', 'not pinned by the lock: ' + c.unpinned.join(', ')));
-  box.appendChild(el('p', 'pins: ' + JSON.stringify(c.cell.pins) + ' · lock: ' + (c.lock || 'none')
-                          + ' · log: ' + c.log));
+  const pins = Object.entries(c.cell.pins || {}).map(([k, v]) => k + v);
+  box.appendChild(el('p', ['pins: ' + (pins.join(', ') || 'none'), 'lock: ' + (c.lock || 'none'),
+                           c.log ? 'log: ' + c.log : ''].filter(Boolean).join(' · ')));
   (c.notices || []).forEach(n => box.appendChild(el('p', n)));
   if (c.threads) box.appendChild(el('p', 'threads capped at ' + c.threads + ' per cell (--threads-per-cell)'));
   if (c.flaky && c.flaky.length) box.appendChild(el('p', 'flaky (failed, then passed on a re-run; not counted as failing): ' + c.flaky.join(', ')));
@@ -100,12 +102,15 @@ function show(name) {
     if (c.problem.message) box.appendChild(el('pre', c.problem.message));
   }
   if (c.failures.length) {
-    box.appendChild(el('h3', c.failures.length + ' failing test(s)'));
+    box.appendChild(el('h3', c.failures.length + (c.failures.length === 1 ? ' failing test' : ' failing tests')));
     const table = el('table');
     row(table, ['test', 'signature', 'evidence'], true);
     c.failures.forEach(f => row(table, [f.test, f.signature, f.evidence]));
     box.appendChild(table);
-    c.failures.slice(0, 20).filter(f => f.detail).forEach(f => box.appendChild(el('pre', f.test + '\\n' + f.detail)));
+    c.failures.slice(0, 20).forEach(f => {  // what pytest printed, less the evidence shown above
+      const more = (f.detail || '').split('\\n').filter(line => line.replace(/^E\\s+/, '').trim() !== f.evidence.trim());
+      if (more.join('').trim()) box.appendChild(el('pre', f.test + '\\n' + more.join('\\n')));
+    });
     new Set(c.failures.map(f => f.signature)).forEach(id => {
       const sig = report.signatures[id];
       if (sig && sig.hint) box.appendChild(el('p', id + ': ' + sig.hint));
@@ -196,7 +201,9 @@ def _failures(results: list, marked: dict) -> str:
         if r.problem and not r.failures:
             first = [(r.problem.test, r.problem.signature)]
         more = len(r.failures) - TESTS_SHOWN
-        tests = ", ".join(f"<code>{html.escape(t)}</code> ({html.escape(s)})" for t, s in first)
+        named = len(r.signature_counts()) > 1 or not why  # one signature is said once, in why
+        tests = ", ".join(f"<code>{html.escape(t)}</code>"
+                          + (f" ({html.escape(s)})" if named else "") for t, s in first)  # fmt: skip
         tests += f" and {more} more" if more > 0 else ""
         items.append(
             f'<li><a href="#{html.escape(quote(r.cell.name, safe=""))}">'
@@ -209,7 +216,7 @@ def _failures(results: list, marked: dict) -> str:
         return ""
     rest = len(failing) - FAILING_SHOWN
     more = f"<p>… and {rest} more: click a coloured cell below.</p>" if rest > 0 else ""
-    return (f'<section class="failures"><h2>{len(failing)} cell(s) did not pass</h2>'
+    return (f'<section class="failures"><h2>{counted(len(failing), "cell")} did not pass</h2>'
             f"<ul>{''.join(items)}</ul>{more}</section>")  # fmt: skip
 
 
@@ -281,7 +288,7 @@ def render_html(report: dict) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>{len(results)} cells: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
+<p>{counted(len(results), "cell")}: {html.escape(summary_text(report))}. Generated {html.escape(report["generated_at"])} on
 {html.escape(report["host"]["platform"])}.{remarks}</p>
 {_failures(results, marked)}{_control(report.get("control"))}
 <p class="legend">{legend}</p>

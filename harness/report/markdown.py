@@ -26,6 +26,7 @@ from harness.report.compat import (
     tests_text,
 )  # fmt: skip
 from harness.report.suggest import reason as suggestion_text
+from harness.report.words import counted
 from harness.stages.classify import clean
 
 FAILURES_SHOWN = 25
@@ -56,7 +57,7 @@ def render_markdown(report: dict) -> str:
     lines = [
         f"# {code(report.get('project_name') or report['project'])}: {title} compatibility",
         "",
-        f"{len(results)} cells: {summary_text(report)}. Generated {report['generated_at']} on "
+        f"{counted(len(results), 'cell')}: {summary_text(report)}. Generated {report['generated_at']} on "
         f"{code(report['host']['platform'])}, {report['host']['cpus']} CPUs"
         + (" — **interrupted**" if report["interrupted"] else "")
         + (f"; not run: {', '.join(map(code, report['not_run']))}" if report["not_run"] else "")
@@ -217,8 +218,10 @@ def _failure_sections(results: list, signatures: dict) -> list:
                 lines.append(f"| {code(f.test)} | {f.signature} | {code(f.evidence)} |")
             if len(r.failures) > FAILURES_SHOWN:
                 lines.append(f"| … {len(r.failures) - FAILURES_SHOWN} more in compat.json | | |")
-            for f in [f for f in r.failures[:FAILURES_SHOWN] if f.detail]:
-                lines += ["", f"{code(f.test)}:", "", *confirmed.fenced(clean(f.detail))]
+            for f in r.failures[:FAILURES_SHOWN]:
+                more = confirmed.beyond_evidence(f)  # the evidence is in the table above
+                if more:
+                    lines += ["", f"{code(f.test)}:", "", *confirmed.fenced("\n".join(more))]
             for sig in sorted({f.signature for f in r.failures}):
                 hint = signatures.get(sig, {}).get("hint")
                 if hint:

@@ -19,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.model import CRASH, FAIL, PASS
 from harness.report.where import where_to_write
+from harness.report.words import counted
 
 SHOWN = 5
 
@@ -109,8 +110,9 @@ def to_dicts(suggestions: list) -> list:
 
 def reason(suggestion: dict) -> str:
     kept, lost = len(suggestion["keeps"]), len(suggestion["lost"])
-    return (f"keeps out all {len(suggestion['excludes'])} failing cells and keeps {kept} of "
-            f"{kept + lost} passing" + (f"; {suggestion['note']}" if suggestion["note"] else ""))  # fmt: skip
+    excluded = counted(len(suggestion["excludes"]), "failing cell")
+    return (f"keeps out all {excluded} and keeps {kept} of {kept + lost} passing"
+            + (f"; {suggestion['note']}" if suggestion["note"] else ""))  # fmt: skip
 
 
 def place(suggestions: list, files: dict) -> list:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import ToolError
 from harness.model import PROBE, Cell
 from harness.processes import LIVE, kill_group, spawn
 from harness.stages.lock import overrides
@@ -139,15 +140,30 @@ def cell_environment(run: CellRun) -> dict:
     env["COVERAGE_FILE"] = str(run.folder / ".coverage")  # parallel cells share one project dir
     env[PLAN_VARIABLE] = str(run.folder / "tox-plan.json")
     if run.cell.forced:  # uv installs these versions whatever the packages' metadata says
-        (run.folder / "overrides.txt").write_text(overrides(run.cell))
-        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
+        env["UV_OVERRIDE"] = _override_file(run, overrides(run.cell))
     elif run.cell.overrides:  # in place of the project's own pins; the lock checked the rest
-        (run.folder / "overrides.txt").write_text("".join(f"{o}\n" for o in run.cell.overrides))
-        env["UV_OVERRIDE"] = str(run.folder / "overrides.txt")
+        env["UV_OVERRIDE"] = _override_file(run, "".join(f"{o}\n" for o in run.cell.overrides))
     if run.python:  # where tox and uv look first for the interpreter the env asks for
         env["PATH"] = os.pathsep.join(filter(None, [os.path.dirname(run.python), env.get("PATH")]))
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def _override_file(run: CellRun, text: str) -> str:
+    """The cell's overrides, written where UV_OVERRIDE can name them: uv splits that variable
+    at whitespace, so a run folder under a project folder named with a space gives way to
+    tox's work dir, the harness's own."""
+    for path in (
+        run.folder / "overrides.txt",
+        run.workdir and run.workdir / f"{run.cell.name}.overrides.txt",
+    ):
+        if path and not any(character.isspace() for character in str(path)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            return str(path)
+    raise ToolError(
+        f"uv cannot be handed an overrides file under {run.folder}: its path holds whitespace"
+    )
 
 
 def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> int:

@@ -237,3 +237,31 @@ def load_signatures(path: Path = None) -> tuple:
 
 def by_id(table: tuple) -> dict:
     return {signature.id: signature for signature in table}
+
+
+EXAMPLES = {  # a line each built-in signature matches first (the reference shows them; tested)
+    "numpy-bridge-unavailable": "RuntimeError: Numpy is not available",
+    "numpy2-removed-module": "ModuleNotFoundError: No module named 'numpy.core._methods'",
+    "numpy-abi-import": "A module that was compiled using NumPy 1.x cannot be run in NumPy 2.2.6",
+    "binary-incompatible": "ValueError: numpy.dtype size changed, may indicate binary incompatibility",
+    "numpy-distutils-removed": "ModuleNotFoundError: No module named 'numpy.distutils'",
+    "numpy2-removed-name": "AttributeError: `np.float_` was removed in the NumPy 2.0 release. Use `np.float64` instead.",
+    "numpy2-copy-keyword": "ValueError: Unable to avoid copy while creating an array as requested.",
+    "numpy2-core-renamed": "DeprecationWarning: numpy.core is deprecated and has been renamed to numpy._core",
+    "numpy2-overflow": "OverflowError: Python integer 300 out of bounds for uint8",
+    "numpy2-promotion": "assert <class 'numpy.float32'> is <class 'numpy.float64'>",
+    "numpy2-scalar-repr": "Got: np.float64(1.5)",
+    "unsatisfiable": "× No solution found when resolving dependencies:",
+    "install-network": "error: Failed to fetch: `https://pypi.org/simple/torch/`",
+    "python-missing": "py311: skipped because could not find python interpreter with spec(s): py311",
+    "env-setup": "harness: env setup failed: tox exited 1 before the env's commands ran",
+    "env-config": "py: failed with pytest is not allowed, use allowlist_externals to allow it",
+    "crash-signal": "Fatal Python error: Segmentation fault",
+    "import-error": "ImportError: cannot import name 'Tensor' from 'mylib'",
+    "pytest-not-started": "harness: pytest could not start: ERROR: usage: pytest [options]",
+    "probe-missing": "the harness's probe recorded no session in this command",
+    "session-incomplete": "pytest session ended before it finished: os._exit(3) in a test",
+    "timeout": "harness: cell timed out after 1800 s",
+    "no-tests": "collected 0 items",
+    "other": "AssertionError: assert 2 == 3",
+}

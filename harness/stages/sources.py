@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from harness import bounded
@@ -54,13 +53,7 @@ class Sources:
 
 def requirement_of(line: str):
     """The requirement a line names; None for options, paths and URLs."""
-    line = line.strip()
-    if not line or line.startswith("-"):
-        return None
-    try:
-        return Requirement(line)
-    except InvalidRequirement:
-        return None
+    return reqfile.parse(line.strip())
 
 
 def requirement_name(line: str):

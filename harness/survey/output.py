@@ -17,6 +17,7 @@ from pathlib import Path
 from harness import __version__, bounded
 from harness.names import BadName, evidence_parts
 from harness.report.markdown import code
+from harness.report.words import counted
 from harness.store import write_atomic
 from harness.survey import page
 from harness.survey import row as rows
@@ -132,7 +133,7 @@ def headline(doc: dict) -> str:
     s, comparison = doc["summary"], doc["comparison"]
     counts = ", ".join(f"{s[o]} {o}" for o in rows.OUTCOMES)
     on = f" on Python {doc['python']}" if doc["python"] else ""
-    return (f"{s['projects']} projects, {comparison['control']} (control) against "
+    return (f"{counted(s['projects'], 'project')}, {comparison['control']} (control) against "
             f"{', '.join(comparison['changes'])}{on}: {counts}; first compatible release found for "
             f"{s['first_compatible_found']}")  # fmt: skip
 

@@ -137,7 +137,7 @@ def test_suggest_from_a_real_report(tiny_project):
     text = harness("suggest", "--reports", reports)
     assert (
         text.returncode == 0
-        and "1. packaging<24: keeps out all 1 failing cells and keeps 1 of 1 passing" in text.stdout
+        and "1. packaging<24: keeps out all 1 failing cell and keeps 1 of 1 passing" in text.stdout
     )
     found = json.loads(harness("suggest", "--reports", reports, "--json").stdout)
     assert found[0]["requirements"] == ["packaging<24"] and found[0]["keeps"] == ["pkg23-fail"]

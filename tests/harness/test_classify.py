@@ -4,7 +4,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.stages.classify import classify, failure, setup_failure
-from harness.stages.signatures import BUILTIN, by_id, load_signatures
+from harness.stages.signatures import BUILTIN, EXAMPLES, by_id, load_signatures
 
 
 @pytest.mark.parametrize(
@@ -183,3 +183,10 @@ def test_an_ndarray_method_numpy_2_removed(text):
 def test_an_unclassified_doctest_failure_quotes_what_it_got_not_its_line_number():
     text = "314 \n315     Returns\nExpected:\n    3\nGot:\n    4\n\nbounds.py:323: DocTestFailure"
     assert classify(text)[1] == "4"
+
+
+def test_each_signature_s_example_in_the_reference_is_classified_as_it():
+    """The signature reference shows one example per signature: each is a line that signature,
+    in table order, matches first."""
+    assert list(EXAMPLES) == [signature.id for signature in BUILTIN]
+    assert {i: classify(line)[0].id for i, line in EXAMPLES.items()} == {i: i for i in EXAMPLES}

@@ -239,11 +239,12 @@ def test_the_html_page_lists_what_failed_above_the_grid(report):
     page = render_html(report)
     summary, grid = page.split('<table class="grid">', 1)[0], page.split('<table class="grid">')[1]
     failures = summary.split('<section class="failures">', 1)[1].split("</section>", 1)[0]
-    assert "<h2>2 cell(s) did not pass</h2>" in failures
+    assert "<h2>2 cells did not pass</h2>" in failures
     assert '<a href="#torch21-numpy22">torch21-numpy22</a>' in failures
-    assert "numpy-bridge-unavailable ×30: <code>t::a</code> (numpy-bridge-unavailable)" in failures
+    assert "numpy-bridge-unavailable ×30: <code>t::a</code>, <code>" in failures  # said once
+    assert "(numpy-bridge-unavailable)" not in failures
     assert "and 27 more" in failures and "63 passed, 15 failed, 1 skipped" in failures
-    assert "<code>lock</code> (unsatisfiable)" in failures  # a cell that failed before its tests
+    assert "unsatisfiable ×1: <code>lock</code>" in failures  # a cell that failed before its tests
     assert "torch21-numpy126" not in failures and "alert" not in failures
     assert "hashchange" in page and 'data-cell="torch21-numpy22"' in grid
 

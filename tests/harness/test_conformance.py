@@ -120,12 +120,17 @@ def test_a_command_that_names_pytest_without_running_it_is_not_a_test_run(confor
 
 
 def test_a_pytest_from_outside_the_env_is_not_measured(conformance):
-    _, cells = conformance  # its 10 tests failed, but not in the env: no incompatibility
+    project, cells = conformance  # its 10 tests failed, but not in the env: no incompatibility
     cell = cells["outside-pytest"]
     assert cell["verdict"] == "infra-error" and cell["problem"]["signature"] == "probe-missing"
     assert cell["tests"]["total"] == 0 and cell["invocations"][0]["exit_code"] == 1
     assert cell["problem"]["evidence"].startswith("pytest ran (exit 1)")
-    assert cell["versions"]["python"] is None  # tox-uv recorded only the spec it asked for
+    # no session recorded its Python, yet the env's own is shown (what uv made it from), never
+    # the harness's search
+    env = Store(project / ".harness").envs / "outside-pytest"
+    venv = dict(line.split(" = ", 1) for line in (env / "pyvenv.cfg").read_text().splitlines()
+                if " = " in line)  # fmt: skip
+    assert cell["versions"]["python"] == venv["version_info"].split(".final")[0]
 
 
 def test_a_failing_non_test_command_is_reported_as_itself(conformance):

@@ -1,6 +1,7 @@
-"""One table of exit codes for every command: the README's is this one, and each command
-answers bad input and a busy reports folder by it, in one line."""
+"""One table of exit codes for every command: the docs' exit-code page is generated from it, and
+each command answers bad input and a busy reports folder by it, in one line."""
 
+import importlib.util
 import re
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ from harness.commands import COMMANDS
 from harness.errors import EXIT_CODES, EXIT_UNMEASURED, EXIT_USAGE
 from harness.store import Store
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 NAMES = [module.__name__.rpartition(".")[2] for module in COMMANDS]
 POSITIONAL = {"bisect": ["packaging", ">=23"], "merge": ["/no/such/folder"],
               "survey": ["six", "--with", "six==1.16.0", "--with", "six==1.17.0"]}  # fmt: skip
@@ -22,9 +23,17 @@ TAKES_FOLDER = ["run", "probe", "lock", "gate", "audit", "bisect", "clean", "rep
 READ_TOX_FIRST = ("lock", "bisect")  # they run tox (its config) before they find the folder busy
 
 
-def test_the_readme_table_is_the_code_s_table():
-    rows = re.findall(r"^\| (\d+) \| (.+) \|$", README.read_text(), re.M)
+def test_the_docs_table_is_the_code_s_table():
+    """The exit-code page includes the table the site's build generates from EXIT_CODES."""
+    spec = importlib.util.spec_from_file_location(
+        "harness_reference", DOCS / "_ext" / "harness_reference.py"
+    )
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    rows = re.findall(r"^\| (\d+) \| (.+) \|$", generator.exit_codes(), re.M)
     assert {int(code): text for code, text in rows} == EXIT_CODES
+    page = (DOCS / "reference" / "exit-codes.md").read_text()
+    assert "```{include} ../_generated/exit-codes.md\n```" in page
 
 
 def one_line(capsys) -> str:

@@ -1,9 +1,11 @@
 import os
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from harness.errors import ToolError
 from harness.model import Cell
 from harness.stages.execute import (
     THREAD_VARIABLES,
@@ -162,3 +164,18 @@ def test_a_package_installed_by_a_pip_install_command_is_measured(tmp_path):
     report = json.loads((tmp_path / "r" / "compat.json").read_text())
     (cell,) = [c for c in report["cells"] if c["cell"]["name"].endswith("packaging24.2")]
     assert cell["verdict"] == "pass" and cell["tests"]["passed"] == 1, cell
+
+
+def test_uv_is_handed_overrides_through_a_path_without_whitespace(tmp_path):
+    """UV_OVERRIDE is split at whitespace: a project folder named with a space keeps its run
+    folder there, and the overrides file goes to tox's work dir, the harness's own."""
+    cell = Cell("c", {"numpy": "2.2.6"}, overrides=["numpy==2.2.6"])
+    plain = CellRun(cell, tmp_path, tmp_path / "run", workdir=tmp_path / "work")
+    assert cell_environment(plain)["UV_OVERRIDE"] == str(tmp_path / "run" / "overrides.txt")
+    spaced = CellRun(cell, tmp_path, tmp_path / "my project" / "run", workdir=tmp_path / "work")
+    path = cell_environment(spaced)["UV_OVERRIDE"]
+    assert path == str(tmp_path / "work" / "c.overrides.txt")
+    assert Path(path).read_text() == "numpy==2.2.6\n"
+    nowhere = CellRun(cell, tmp_path, tmp_path / "a b", workdir=tmp_path / "c d")
+    with pytest.raises(ToolError, match="whitespace"):
+        cell_environment(nowhere)

@@ -142,3 +142,24 @@ def test_the_details_say_which_of_the_project_s_requirements_the_pins_replaced(t
     details = dom.split('id="details"', 1)[1].split('<script type="application/json"', 1)[0]
     assert ("the pins replaced numpy&lt;2 (pyproject.toml [project.dependencies]); "
             "hashes not checked: requirements.txt") in details  # fmt: skip
+
+
+def test_a_cell_s_details_say_each_thing_once_in_words(tmp_path):
+    """Pins as requirements (not JSON), no empty ``log:``, and a failure's evidence once: the
+    detail's ``E`` line that repeats it is left out, the line pytest stopped at is kept."""
+    evidence = "AttributeError: `np.float_` was removed in the NumPy 2.0 release."
+    failure = Failure("tests/t.py::test_alias", "numpy2-removed-name", evidence,
+                      detail=">       assert np.float_(1.5) == 1.5\nE       " + evidence)  # fmt: skip
+    result = CellResult(Cell("py-with_numpy2.2.6", {"numpy": "==2.2.6"}), "fail",
+                        Counts(passed=1, failed=1), versions={"python": "3.11.7"},
+                        failures=[failure])  # fmt: skip
+    page = tmp_path / "compat.html"
+    page.write_text(render_html(reports.build([result], "/x/demo", [], False, {})))
+    _, dom = browse(page, "#py-with_numpy2.2.6")
+    details = html.unescape(
+        dom.split('id="details"', 1)[1].split('<script type="application', 1)[0]
+    )
+    assert "pins: numpy==2.2.6 · lock: none</p>" in details and "log:" not in details
+    assert "{" not in details and details.count(evidence) == 1
+    assert ">       assert np.float_(1.5) == 1.5" in details
+    assert "1 failing test<" in details

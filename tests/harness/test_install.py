@@ -185,7 +185,7 @@ def test_bootstrap_names_the_python_to_install_from_uv_s_reasons(recorded, wante
 
 @pytest.mark.integration  # builds from a git URL, installs from the index
 def test_uv_tool_uvx_and_pipx_install_it_from_a_git_url(tmp_path):
-    """The README's install lines, with a ``git+file://`` URL of this repository's commit in
+    """The install lines of docs/install.md, with a ``git+file://`` URL of this repository's commit in
     place of the hosted one: each gives a ``harness`` that prints its version."""
     uv = uv_binary()
     head = run(["git", "rev-parse", "HEAD"], cwd=tool_venv.ROOT).stdout.strip()

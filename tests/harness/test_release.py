@@ -50,8 +50,11 @@ def test_the_changelog_opens_with_this_version():
 
 def test_the_release_is_the_major_version_the_examples_pin():
     major = "v" + harness.__version__.split(".")[0]
-    readme = (ROOT / "README.md").read_text()
-    pins = set(re.findall(r"uses: OWNER/REPO\S*@(\S+)", readme))
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
+    pins = set(
+        re.findall(r"(?:uses: |install git\+https://github.com/)OWNER/REPO\S*?@(v[\w.]+)", text)
+    )
     assert pins == {major}, pins
 
 

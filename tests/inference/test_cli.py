@@ -1,4 +1,6 @@
 import json
+import runpy
+import sys
 
 import pytest
 
@@ -54,13 +56,11 @@ def test_cli_load_and_argument_errors(tmp_path, png_file, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_module_entry_point(png_file):
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-m", "inference", str(png_file), "--bridge", "native", "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["results"][0]["detections"]
+def test_module_entry_point(png_file, capsys, monkeypatch):
+    """`python -m inference` runs the CLI: the module run as __main__ in this process (a
+    subprocess would import torch again for seconds)."""
+    monkeypatch.setattr(sys, "argv", ["inference", str(png_file), "--bridge", "native", "--json"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("inference", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["results"][0]["detections"]
