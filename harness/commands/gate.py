@@ -28,7 +28,6 @@ from harness.errors import EXIT_INTERRUPTED, HarnessError
 from harness.gate import inputs, remedy, trial
 from harness.gate import judge as gate
 from harness.gate import output as gate_output
-from harness.model import UNSATISFIABLE
 from harness.names import within
 from harness.report import compat as reports
 from harness.report import progress, publish
@@ -203,10 +202,7 @@ def _run(state: State, store: Store, baseline: Side, proposed: Side):
     if not before:  # a stored baseline whose lock is elsewhere: compare what its result recorded
         before = {n: v for n, v in baseline.result.versions.items() if v and n != "python"}
         after = {n: v for n, v in after.items() if n in before}
-    if proposed.result.verdict == UNSATISFIABLE:  # no closure: the versions its lines ask for
-        after = gate.asked(proposed.lines())
-        before = {n: v for n, v in before.items() if n in after}
-    judgement = gate.judge(baseline.result, proposed.result, gate.changes(before, after))
+    judgement = gate.judge(baseline.result, proposed.result, gate.moved(before, after, proposed.result, proposed.lines()))  # fmt: skip
     if judgement.exit_code == gate.EXIT_REGRESSION and judgement.changes:
         judgement.fixes = _fixes(args, folder, store, table, judgement, baseline, proposed)
     return judgement

@@ -92,6 +92,15 @@ def asked(lines: list) -> dict:
     return found
 
 
+def moved(before: dict, after: dict, proposed: CellResult, lines: list) -> list:
+    """``changes``; a proposed state that cannot be installed has no closure: its side is
+    the versions its lines ask for, set against the same packages of the baseline."""
+    if proposed.verdict == UNSATISFIABLE:
+        after = asked(lines)
+        before = {n: v for n, v in before.items() if n in after}
+    return changes(before, after)
+
+
 def judge(baseline: CellResult, proposed: CellResult, moved: list) -> Judgement:
     if proposed.verdict == UNSATISFIABLE:
         reason = proposed.problem.evidence if proposed.problem else "the resolver found no solution"

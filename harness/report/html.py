@@ -273,8 +273,7 @@ def render_html(report: dict) -> str:
         + (" × ".join(a for a in (row_axis, column_axis) if a) or "cells")
         + " compatibility"
     )
-    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results},
-                     replaced={r.cell.name: replaced_text(r.cell) for r in results})  # fmt: skip
+    page_data = dict(report, invocation_rows={r.cell.name: invocation_rows(r) for r in results}, replaced={r.cell.name: replaced_text(r.cell) for r in results})  # fmt: skip
     data = (
         json.dumps(page_data)
         .replace("<", "\\u003c")

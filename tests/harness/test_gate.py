@@ -190,6 +190,12 @@ def test_a_baseline_with_failures_of_its_own_backs_a_fix_when_the_broken_tests_p
     assert not remedy.verify(found, backing, "3.11.7")[0].verified  # no broken tests named
 
 
-def test_what_a_state_that_cannot_be_installed_asked_for():
+def test_what_a_state_that_cannot_be_installed_asked_for(measured):
     lines = ["NumPy==9.9.9", "pandas>=2,<3", "torch==2.*", "scipy===1.0", "-e .", "pytest"]
     assert gate.asked(lines) == {"numpy": "9.9.9", "scipy": "1.0"}
+    impossible = CellResult(Cell("p", {}), "unsatisfiable")
+    before = {"numpy": "1.26.4", "pytest": "8.3.5"}
+    moved = gate.moved(before, {}, impossible, ["numpy==9.9.9", "pytest==8.3.5"])
+    assert [(c.name, c.before, c.after) for c in moved] == [("numpy", "1.26.4", "9.9.9")]
+    good = measured("torch21-numpy126")
+    assert [c.after for c in gate.moved(before, {"numpy": "2.2.6"}, good, [])] == ["2.2.6", None]
