@@ -33,6 +33,9 @@ KEYS = (
 )  # fmt: skip
 
 
+LABELS_NOT_FOUND = "provided labels not found in configuration file"
+
+
 def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
     """What ``tox config --format json`` says, written to a file of its own: a value such as
     ``{env_site_packages_dir}`` makes tox build the env to answer, and it logs that on stdout.
@@ -54,6 +57,10 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
         return json.loads(text.replace(str(Path(work) / "tox"), "{work_dir}"))
     except ValueError:
         detail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
+        said = " ".join(detail)
+        if LABELS_NOT_FOUND in said:  # tox 4.67+ refuses them before the harness can
+            missing = said.split(LABELS_NOT_FOUND, 1)[1].strip(" :|")
+            raise ConfigError(f"label(s) {missing} select no env ({LABELS_NOT_FOUND})") from None
         raise ConfigError(
             f"tox cannot read the configuration in {project}: " + " | ".join(detail[-3:])
         ) from None
