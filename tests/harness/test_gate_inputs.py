@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from junitparser import JUnitXml
 
 from harness.gate import inputs
 
@@ -189,11 +190,14 @@ def shallow(tmp_path):
 
 def test_a_code_only_change_exits_0_at_once_and_builds_no_env(shallow, tmp_path):
     """The change breaks the test, but no dependency changed: not the gate's business."""
-    done = gate(shallow, tmp_path / "cache", "--base", "origin/main", "--json")
+    junit = tmp_path / "junit.xml"
+    done = gate(shallow, tmp_path / "cache", "--base", "origin/main", "--json", "--junit", junit)
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(done.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["result"] == "pass" and doc["dependencies_changed"] is False
+    # a CI step that reads the JUnit file finds one, with no test run
+    assert JUnitXml.fromfile(str(junit)).tests == 0
     assert doc["headline"].startswith("the dependencies did not change")
     assert doc["baseline"]["verdict"] == doc["proposed"]["verdict"] == "not run"
     own = shallow / ".harness" / "gate"  # the gate's own folder
