@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
-from harness.control import FAILING, MEASURED, WHOLE_CELL, broken_tests, fixed_tests
+from harness.control import (
+    FAILING,
+    MEASURED,
+    WHOLE_CELL,
+    BrokenTest,
+    broken_tests,
+    fixed_tests,
+)  # fmt: skip
 from harness.model import (
     FAIL,
     INFRA_ERROR,
@@ -114,6 +121,7 @@ def judge(control: CellResult, changes: list, again: list = None, moved_with: di
     broken = [b for change in changes for b in broken_tests(control, change)]
     fixed = [f for change in changes for f in fixed_tests(control, change)]
     broken, flaky = _repeated(control, broken, again)
+    flaky += _confirmed_flaky(control, changes, flaky)
     if broken:
         tests = sum(b.test != WHOLE_CELL for b in broken)
         cells = sorted({b.cell for b in broken})
@@ -144,6 +152,15 @@ def _repeated(control: CellResult, broken: list, again) -> tuple:
     twice = {(b.cell, b.test) for change in again for b in broken_tests(control, change)}
     return ([b for b in broken if (b.cell, b.test) in twice],
             [b for b in broken if (b.cell, b.test) not in twice])  # fmt: skip
+
+
+def _confirmed_flaky(control: CellResult, changes: list, known: list) -> list:
+    """The tests a changed cell's own re-run found flaky (failed, then passed), where the control
+    did not fail them and the survey's second run did not name them already."""
+    seen = {(b.cell, b.test) for b in known}
+    return [BrokenTest(test, change.cell.name, "flaky") for change in changes
+            for test in change.flaky if (change.cell.name, test) not in seen
+            and control.outcomes.get(test) not in FAILING]  # fmt: skip
 
 
 def _flaky_note(flaky: list) -> list:

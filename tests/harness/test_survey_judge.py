@@ -189,6 +189,17 @@ def test_a_test_that_breaks_in_one_run_of_two_is_flaky_and_not_counted():
     assert "1 test(s) broke in one run of two" in found.reason and "t::perf" in found.reason
 
 
+def test_a_test_the_cell_s_own_re_run_found_flaky_is_named_not_counted():
+    control = result("c", "pass", {"t::a": PASSED, "t::perf": PASSED, "t::old": FAILED})
+    change = result("n", "fail", {"t::a": FAILED, "t::perf": "flaky", "t::old": "flaky"},
+                    [bridge("t::a")])  # fmt: skip
+    change.flaky = ["t::perf", "t::old"]  # failed, then passed on the cell's re-run
+    found = judge.judge(control, [change])
+    assert found.outcome == rows.BREAKS and [b.test for b in found.broken] == ["t::a"]
+    assert [(b.test, b.cell, b.now) for b in found.flaky] == [("t::perf", "n", "flaky")]
+    assert "1 test(s) broke in one run of two" in found.reason
+
+
 def test_a_break_that_repeats_counts_and_a_flaky_one_beside_it_is_named():
     control = result("c", "pass", {"t::a": PASSED, "t::perf": PASSED})
     once = result(
