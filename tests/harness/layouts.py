@@ -130,9 +130,10 @@ LAYOUTS = [
 BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
+def git(folder: Path, *args: str) -> str:
+    """git in ``folder`` with an identity of its own; its stdout."""
+    return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+                          cwd=folder, check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 def uv_lock(folder: Path, uv: str) -> None:

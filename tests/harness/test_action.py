@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from .layouts import git
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "action.sh"
 ACTION = YAML(typ="safe").load((ROOT / "action.yml").read_text())
@@ -53,11 +55,6 @@ if [[ ${STUB_WRITES:-1} == 1 ]]; then
 fi
 exit "${STUB_EXIT:-0}"
 """
-
-
-def git(folder, *args):
-    return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                          cwd=folder, check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 GitHub resolves it there, so only then does it land on the pull request's diff. Real git
 repositories made in tmp_path, the project in a subfolder."""
 
-import subprocess
 from types import SimpleNamespace
 
 import pytest
@@ -13,12 +12,8 @@ from harness.model import Cell, CellResult, Counts, Failure
 from harness.report import actions
 from harness.stages.sources import Line, Sources
 
+from .layouts import git
 from .test_gate_output import parse
-
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
 
 
 @pytest.fixture

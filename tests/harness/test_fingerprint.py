@@ -8,6 +8,8 @@ from harness.model import Cell, CellResult, Counts
 from harness.stages.fingerprint import fingerprint, project_digest, project_files, stale_cells
 from harness.store import result_key
 
+from .layouts import git
+
 
 def test_a_project_in_a_folder_its_repository_ignores_is_walked(tmp_path):
     """An sdist unpacked in a reports folder inside a checkout: git lists none of its files."""
@@ -27,11 +29,6 @@ def test_git_s_view_when_it_lists_the_project(tmp_path):
     (tmp_path / "ignored.txt").write_text("")
     (tmp_path / "kept.py").write_text("")
     assert project_files(tmp_path) == [tmp_path / ".gitignore", tmp_path / "kept.py"]
-
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from .layouts import git
+
 pytestmark = pytest.mark.integration  # real tox envs, uv and the package index
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,11 +24,6 @@ def harness(*args, cwd=None, env=None):
         [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=3000,
         cwd=cwd, env={**os.environ, **(env or {})},
     )  # fmt: skip
-
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
 
 
 CONFIGS = {

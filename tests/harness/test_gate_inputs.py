@@ -14,6 +14,8 @@ from junitparser import JUnitXml
 
 from harness.gate import inputs
 
+from .layouts import git
+
 SCHEMA = json.loads((Path(inputs.__file__).parents[1] / "schemas" / "gate.schema.json").read_text())
 PYPROJECT = textwrap.dedent("""
     [build-system]
@@ -150,11 +152,6 @@ def test_files_added_or_removed_and_other_layouts(states):
         edit(proposed, path, old, new)
         assert inputs.changed(base, proposed) == [path]
         edit(proposed, path, new, old)
-
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
 
 
 def gate(project, cache, *args, env=None):

@@ -16,15 +16,12 @@ from ruamel.yaml import YAML
 
 import harness
 
+from .layouts import git
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 RELEASE = YAML(typ="safe").load((WORKFLOWS / "release.yml").read_text())
 BIN = Path(sys.executable).parent
-
-
-def git(folder, *args):
-    return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                          cwd=folder, check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 def step(job: str, name: str) -> dict:

@@ -7,10 +7,7 @@ import pytest
 from harness.errors import ConfigError, ToolError
 from harness.stages import snapshot
 
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
+from .layouts import git
 
 
 @pytest.fixture

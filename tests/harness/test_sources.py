@@ -1,13 +1,7 @@
-import subprocess
-
 import pytest
 
 from harness.errors import ConfigError
 from harness.stages.sources import edits, read
-
-
-def git(folder, *args):
-    subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
 
 
 @pytest.fixture

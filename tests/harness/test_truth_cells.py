@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+from .layouts import git
+
 pytestmark = pytest.mark.integration  # real git, tox envs, uv and pytest
 
 TOX = """
@@ -48,11 +50,6 @@ def harness(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "GITHUB_ACTIONS": ""})  # fmt: skip
-
-
-def git(folder, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=folder,
-                   check=True, capture_output=True)  # fmt: skip
 
 
 @pytest.fixture
