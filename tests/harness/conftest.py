@@ -10,6 +10,7 @@ import pytest
 from harness.model import Cell
 from harness.stages import collect
 from harness.stages.verdicts import Evidence
+from tests.harness import wheelhouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -61,9 +62,29 @@ def test_two():
 """
 
 
+@pytest.fixture(scope="session")
+def wheelhouse_url() -> str:
+    """A local index of the small projects' real wheels (``wheelhouse``), for the session."""
+    with wheelhouse.served(wheelhouse.filled()) as url:
+        yield url
+
+
 @pytest.fixture
-def tiny_project(tmp_path) -> Path:
-    """A small real project whose tox envs pass, fail, crash, hang or collect nothing."""
+def wheelhouse_index(wheelhouse_url, monkeypatch) -> str:
+    """uv, pip and the harness install from the local index for this test, not the network."""
+    for variable in ("UV_INDEX_URL", "PIP_INDEX_URL"):
+        monkeypatch.setenv(variable, wheelhouse_url)
+    for variable in ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    return wheelhouse_url
+
+
+@pytest.fixture
+def tiny_project(tmp_path, request) -> Path:
+    """A small real project whose tox envs pass, fail, crash, hang or collect nothing; an
+    integration test builds its envs from the local index (``wheelhouse``)."""
+    if request.node.get_closest_marker("integration"):
+        request.getfixturevalue("wheelhouse_index")
     project = tmp_path / "tiny"
     (project / "tests").mkdir(parents=True)
     (project / "tox.ini").write_text(textwrap.dedent(TINY_TOX))
