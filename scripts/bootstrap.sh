@@ -27,9 +27,13 @@ _bootstrap_misfit() {
   case "$out" in
     *"No solution found"*)
       _bootstrap_uv_said="$_bootstrap_uv_said$out"$'\n'
-      _bootstrap_why=$(printf '%s\n' "$out" | awk '/^ *cause: Because /{
-        sub(/^ *cause: Because /, ""); sub(/ and only the following.*/, "");
-        sub(/, we can conclude.*/, ""); print; exit }') || true
+      # uv wraps its reasons at the terminal's width: the cause is its line and those under it
+      _bootstrap_why=$(printf '%s\n' "$out" | awk '
+        cause && /^ +[^ ]/ { sub(/^ +/, ""); cause = cause " " $0; next }
+        cause { exit }
+        /^ *cause: Because / { cause = $0 }
+        END { sub(/^ *cause: Because /, "", cause); sub(/ and only the following.*/, "", cause)
+              sub(/, we can conclude.*/, "", cause); print cause }') || true
       _bootstrap_why=${_bootstrap_why:-no solution}
       ;;
   esac

@@ -85,6 +85,8 @@ HANGING_TESTS = """
 import time
 from pathlib import Path
 
+import packaging
+
 from {name} import newer
 
 
@@ -93,6 +95,8 @@ def test_newer():
 
 
 def test_hangs():
+    if packaging.__version__ != "24.2":  # the change's cell: the row is the control's timeout
+        return
     (Path(__file__).parent / "sleeping").touch()  # the test found it running: it hangs now
     time.sleep(3600)
 """
