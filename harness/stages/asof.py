@@ -77,6 +77,16 @@ def parse(value: str, release: bool = False) -> str:
     return stamp(moment)
 
 
+def uploaded(entry: dict) -> str:
+    """An index file's upload time as an RFC 3339 UTC time (the JSON API's
+    ``upload_time_iso_8601``, PEP 700's ``upload-time``); "" when it gives none that reads so."""
+    found = entry.get("upload_time_iso_8601") or entry.get("upload-time")
+    try:
+        return parse(found) if isinstance(found, str) else ""
+    except HarnessError:
+        return ""
+
+
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
