@@ -82,19 +82,23 @@ def add_parser(commands) -> None:
     shared["--reports"].help = f"the survey's folder (default: {SURVEY_REPORTS})"
 
 
-def choose_env(folder: Path, python: str) -> str:
+def choose_env(folder: Path, python: str, pythons: tuple = ()) -> str:
     """The env of a project's own tox config: the first of its env_list with a factor of
-    ``python`` and none of a tool's (lint, docs, type, …), else tox's ``pyXY`` env for that
-    Python; without ``python``, the gate's choice."""
-    if not python:
-        return default_env(folder)
+    ``python`` (else of one of ``pythons``, those every cell installs on) and none of a tool's
+    (lint, docs, …), else tox's ``pyXY`` env; without ``python``, the gate's choice unless its
+    Python is not one of ``pythons``: then tox's env for the newest of them."""
     for name in matrix.env_list(folder):
         factors = name.split("-")
-        if any(interpreters.parse(f).version == python for f in factors) and not TOOLS & set(
-            factors
-        ):
+        minors = {interpreters.parse(f).version for f in factors} - {""}
+        if not TOOLS & set(factors) and (python in minors if python else minors & set(pythons)):
             return name
-    return "py" + python.replace(".", "")
+    if python:
+        return "py" + python.replace(".", "")
+    chosen = default_env(folder)
+    minors = {interpreters.parse(f).version for f in chosen.split("-")} - {""}
+    if pythons and minors and not minors & set(pythons):  # py39, where the change cannot install
+        return "py" + pythons[0].replace(".", "")
+    return chosen
 
 
 def _options(state: State) -> measure.SurveyOptions:

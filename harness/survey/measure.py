@@ -30,7 +30,7 @@ from harness.stages import asof, expectations, lock, pipeline
 from harness.stages import select as matrix
 from harness.stages.signatures import BUILTIN
 from harness.store import Store
-from harness.survey import discover, fetch, judge
+from harness.survey import discover, fetch, judge, pythons
 from harness.survey import row as rows
 from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
@@ -52,7 +52,7 @@ class SurveyOptions:
     signatures: tuple = BUILTIN
     disk_budget: int = 0
     skip_disk_check: bool = False
-    choose_env: object = None  # (folder, python) -> the env of a project's own tox config
+    choose_env: object = None  # (folder, python, pythons) -> the env of its own tox config
     changes_only: bool = False  # measure the changed cells alone, without the control
     as_of: str = ""  # --as-of: an RFC 3339 time, "release" (each project's upload), "" (now)
 
@@ -142,10 +142,11 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
     folder.mkdir(parents=True, exist_ok=True)
     source = fetch.extract(archive, folder / "src")
     setup = discover.find(source)
+    allowed = () if options.python else pythons.installable(tuple(options.changes))
     if setup.kind == discover.TOX:
-        setup = replace(setup, env=options.choose_env(source, options.python))
+        setup = replace(setup, env=options.choose_env(source, options.python, allowed))
     else:
-        setup = discover.write_tox(source, setup, options.python)
+        setup = discover.write_tox(source, setup, pythons.generated(options.python, allowed))
     row.setup = setup.to_dict()
     cells = [replace(cell, past_collection_errors=True)  # a stale module costs itself alone
              for cell in matrix.adhoc_cells(source, options.changes, setup.env)]  # fmt: skip
