@@ -117,9 +117,9 @@ def arguments(as_of: str, exempt: list, moment: datetime.datetime = None) -> lis
 
 
 def forced_forward(cell, exempt: Exempt, compile_pins) -> Exempt:
-    """``exempt`` with the pins' own dependencies, when the pins alone cannot be resolved as of
-    the date (torch 2.5 needs a sympy the date did not have); unchanged when they can, as then
-    the date's failure is the project's own. ``compile_pins(text, exempt or None)``: the names
+    """``exempt`` with those of the pins' own dependencies the pins cannot be resolved without
+    as of the date (pytest 8.3 needs a pluggy the date did not have); unchanged when the pins
+    alone resolve then, as the date's failure is then the project's own. ``compile_pins(text, exempt or None)``: the names
     uv pinned for a requirements text, None when it could not."""
     pins = "".join(f"{name}{spec}\n" for name, spec in sorted(cell.pins.items()))
     if not pins or compile_pins(pins, exempt) is not None:
@@ -127,8 +127,12 @@ def forced_forward(cell, exempt: Exempt, compile_pins) -> Exempt:
     today = compile_pins(pins, None)
     if today is None:
         return exempt
-    needed = {canonicalize_name(name) for name in today} - set(exempt.pinned)
-    return Exempt(exempt.as_of, exempt.pinned, sorted(needed))
+    needed = sorted({canonicalize_name(name) for name in today} - set(exempt.pinned))
+    for name in list(needed):  # only what the pins cannot do without: the rest stays dated
+        fewer = Exempt(exempt.as_of, exempt.pinned, [n for n in needed if n != name])
+        if compile_pins(pins, fewer) is not None:
+            needed.remove(name)
+    return Exempt(exempt.as_of, exempt.pinned, needed)
 
 
 def read(path: Path) -> Exempt:

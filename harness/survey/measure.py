@@ -36,7 +36,7 @@ from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
 
 PROJECTS = "projects"
-REPORTS_AS_RELEASED = "reports-as-of-release"  # a row measured again as of its release
+REPORTS_TODAY = "reports-today"  # a row measured again as of its release: the first try
 FOLDERS = Folders()  # one measurement at a time in a release's folder
 
 
@@ -85,9 +85,11 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
             _measure_in(folder, sdist, options, progress, measured)
             if _again_as_released(measured, options, sdist):
                 today = f"measured again as of its release; with today's tools {row.reason_kind}: {row.reason}"
+                _drop_envs(folder / "reports")  # the release's envs are built afresh
+                _set_aside(folder / "reports", folder / REPORTS_TODAY)
                 measured = Surveyed(row)
                 _measure_in(folder, sdist, replace(options, as_of=asof.RELEASE), progress,
-                            measured, REPORTS_AS_RELEASED, today)  # fmt: skip
+                            measured, today)  # fmt: skip
         except rows.Unmeasurable as exc:
             row.reason_kind, row.reason = exc.kind, exc.reason
         except (DiskSpaceError, StorageError) as exc:
@@ -107,7 +109,6 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
                 row.reason_kind, row.reason = rows.INTERNAL, internal(exc)
         finally:
             _drop_envs(folder / "reports")
-            _drop_envs(folder / REPORTS_AS_RELEASED)
             row.duration_s = round(time.monotonic() - start, 1)
             now = datetime.datetime.now(datetime.timezone.utc)
             row.measured_at = now.isoformat(timespec="seconds")
@@ -123,12 +124,19 @@ def _again_as_released(measured: Surveyed, options: SurveyOptions, sdist: fetch.
             and row.reason_kind in (rows.NO_TESTS_RAN, rows.BUILD_FAILURE, rows.INSTALL_FAILURE))  # fmt: skip
 
 
+def _set_aside(reports: Path, aside: Path) -> None:
+    """The first measurement's reports kept beside the next one's (an older one replaced)."""
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside)
+    reports.rename(aside)
+
+
 def internal(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progress,
-                measured: Surveyed, reports_name: str = "reports", why: str = "") -> None:  # fmt: skip
+                measured: Surveyed, why: str = "") -> None:  # fmt: skip
     row = measured.row
     row.as_of, row.as_of_note = options.as_of, why or ("asked" if options.as_of else "")
     if options.as_of == asof.RELEASE:
@@ -137,7 +145,7 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
                                     "sdist, which --as-of release needs")  # fmt: skip
         row.as_of, row.as_of_note = sdist.uploaded, why or "its release's upload"
     options = replace(options, as_of=row.as_of)
-    reports = folder / reports_name
+    reports = folder / "reports"
     archive = fetch.download(sdist)
     folder.mkdir(parents=True, exist_ok=True)
     source = fetch.extract(archive, folder / "src")

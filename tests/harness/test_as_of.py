@@ -199,3 +199,17 @@ def test_without_python_a_project_runs_on_its_own_env_the_change_installs_on(mon
     own = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert pythons.generated("", (own,)) == "" and pythons.generated("", ("9.9",)) == "9.9"
     assert pythons.generated("3.11", ("9.9",)) == "3.11"
+
+
+@pytest.mark.integration
+def test_a_lock_as_of_a_date_holds_that_day_s_releases_but_its_pins_and_what_they_force(tmp_path):
+    from harness.stages.lock import lock_cell
+
+    forcing = Cell("f", {"pytest": "==8.3.3"}, ["pytest==8.3.3"], as_of="2020-01-01T00:00:00Z")
+    outcome = lock_cell(forcing, tmp_path / "f.txt", tmp_path, sys.executable)
+    found = asof.read(tmp_path / "f.txt")
+    assert outcome.ok and found.pinned == ["pytest"] and "pluggy" in found.forced  # pluggy>=1.5
+    assert "packaging" not in found.forced  # any packaging will do: the date's stays
+    text = (tmp_path / "f.txt").read_text()
+    assert "pytest==8.3.3" in text and "packaging==19.2" in text  # 20.0: 2020-01-05
+    assert "as of 2020-01-01T00:00:00Z" in text.splitlines()[0]
