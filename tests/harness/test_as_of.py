@@ -213,3 +213,22 @@ def test_a_lock_as_of_a_date_holds_that_day_s_releases_but_its_pins_and_what_the
     text = (tmp_path / "f.txt").read_text()
     assert "pytest==8.3.3" in text and "packaging==19.2" in text  # 20.0: 2020-01-05
     assert "as of 2020-01-01T00:00:00Z" in text.splitlines()[0]
+
+
+def test_shards_of_one_date_merge_with_it_and_another_date_is_refused(tmp_path, capsys):
+    def shard(name, as_of):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / ".harness-reports").write_text("survey\n")
+        row = rows.Row(name, "1.0", rows.WORKS, as_of=CUT)
+        doc = output.document([row], ["numpy==1.26.4", "numpy==2.2.6"], "3.11", 1.0, False, as_of)
+        output.save(doc, folder)
+        return str(folder)
+
+    one, two = shard("one", asof.RELEASE), shard("two", asof.RELEASE)
+    assert main(["merge", one, two, "--reports", str(tmp_path / "merged")]) == 0
+    doc = json.loads((tmp_path / "merged" / "survey.json").read_text())
+    assert doc["as_of"] == "release" and [r["as_of"] for r in doc["rows"]] == [CUT, CUT]
+    other = shard("other", "2022-06-01T00:00:00Z")
+    assert main(["merge", one, other, "--reports", str(tmp_path / "again")]) == 2
+    assert "as of 2022-06-01), " in capsys.readouterr().err
