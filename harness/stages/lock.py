@@ -179,7 +179,8 @@ def overrides(cell: Cell) -> str:
 
 
 def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple = BUILTIN):
-    command = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
+    plain = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
+    command = list(plain)
     for group in cell.groups:
         command += ["--group", group]
     forced = path.with_name(path.name + ".overrides") if cell.forced else None
@@ -192,7 +193,7 @@ def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple =
         done = _compile(command, text, project, exempt)
         if done.returncode != 0 and exempt:  # what the pins need may be newer than the date
             exempt = asof.forced_forward(cell, exempt, lambda pins, dated: _names(
-                _compile(command[:8], pins, project, dated), project))  # fmt: skip
+                _compile(plain, pins, project, dated), project))  # fmt: skip
             if exempt.forced:
                 done = _compile(command, text, project, exempt)
     except subprocess.TimeoutExpired:
