@@ -59,6 +59,8 @@ class Row:
     sdist: dict = field(default_factory=dict)  # filename, url, sha256
     measured_at: str = ""
     duration_s: float = 0.0
+    as_of: str = ""  # the time its locks were resolved as of (RFC 3339); "": when measured
+    as_of_note: str = ""  # why that time: asked, the release's upload, or measured again
 
     def to_dict(self) -> dict:
         return asdict(self)
