@@ -20,6 +20,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import shlex
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class SuiteSetup:
         how = f"tox env {self.env}" if self.env else "tox"
         if self.kind == TOX:
             return f"{how} ({self.source})"
-        runs = f"runs pytest {' '.join(self.targets)}".rstrip() + (
+        runs = f"runs pytest {shlex.join(self.targets)}".rstrip() + (
             f" ({self.found_by})" if self.found_by else ""
         )
         if self.kind == PYTEST:
@@ -202,7 +203,7 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
     package then import one copy of it (a second, installed copy makes pytest refuse every
     module with "import file mismatch")."""
     env = f"py{python.replace('.', '')}" if python else "py"
-    where = "".join(f" {path}" for path in setup.targets)
+    where = "".join(f" {shlex.quote(word)}" for word in setup.targets)
     if setup.kind == PYTEST:
         head = [f"{MARK}: the project has no tox config, no test extra, dependency group or test "
                 "requirements file; its tests run with pytest and what its own files name"]  # fmt: skip

@@ -1,13 +1,15 @@
 """What pytest is given to run a project's tests when the harness writes its tox config, read
 from its files (never run, never imported; each read bounded):
 
-- the pytest config's ``testpaths``, when it sets them: nothing is given, pytest reads them;
+- the pytest config's ``testpaths``, when it sets them: no folder is given, pytest reads them;
 - else the ``tests``/``test`` folder at the root, else those inside its packages
   (``pkg/tests``, ``src/pkg/tests``);
 - and every module there (or a ``tests.py``/``test.py`` at the root) whose name pytest's
   ``python_files`` (``test_*.py``, ``*_test.py`` unless the config says) would not collect but
-  that holds a ``unittest.TestCase`` class: given by name, pytest collects it and runs its
-  classes, as ``python -m unittest`` would (pwlf 2.5.2 keeps its suite in ``tests/tests.py``);
+  that holds a ``unittest.TestCase`` class: named in ``-o python_files=...`` (the defaults
+  and its name; pytest 9 drops a file given by path under a folder it is also given), or given
+  by its path at the root, pytest collects it and runs its classes, as ``python -m unittest``
+  would (pwlf 2.5.2 keeps its suite in ``tests/tests.py``);
 - with ``--doctest-modules`` in the config's ``addopts``, the project's packages too, where
   its doctests live.
 """
@@ -94,27 +96,36 @@ def _unmatched(folder: Path, roots: list, patterns: tuple) -> list:
 
 
 def targets(folder: Path) -> tuple:
-    """``(paths, why)``: what pytest is given (``()``: nothing, it finds them itself), and a
-    few words saying where they came from."""
+    """``(words, why)``: what pytest is given (``()``: nothing, it finds its tests itself), and
+    a few words saying where they came from. A module pytest's ``python_files`` miss under a
+    folder it is given is named in ``-o python_files=...`` (pytest drops a file given by name
+    under a folder it is also given), one at the root by its path."""
     where, config = needs.pytest_config(folder)
-    if "testpaths" in config:
-        return (), f"testpaths in {where}"
-    roots = [r for r in ROOTS if (folder / r).is_dir()]
-    inside = [] if roots else [t for p in packages(folder) for t in _inside(folder, p)]
+    configured = [p for p in needs._words(config.get("testpaths", "")) if PLAIN.fullmatch(p)]
+    roots = [r for r in ROOTS if (folder / r).is_dir()] if "testpaths" not in config else []
+    inside = [] if roots or "testpaths" in config else [
+        t for p in packages(folder) for t in _inside(folder, p)
+    ]  # fmt: skip
     patterns = tuple(needs._words(config.get("python_files", ""))) or DEFAULT_FILES
-    odd = _unmatched(folder, roots or inside, patterns)
-    paths, why = [*(roots or inside), *odd], []
+    searched = [p for p in configured if (folder / p).is_dir()] or roots or inside
+    odd = _unmatched(folder, searched, patterns)
+    dirs, why = [*(roots or inside)], [f"testpaths in {where}"] if "testpaths" in config else []
     if inside:
         why.append("tests inside the package")
     if odd:
-        why.append(f"unittest modules pytest's python_files miss, by name: {', '.join(odd[:3])}"
+        why.append(f"unittest modules pytest's python_files miss: {', '.join(odd[:3])}"
                    + (", ..." if len(odd) > 3 else ""))  # fmt: skip
     doctests = any(
         w.startswith("--doctest-modules") for w in needs._words(config.get("addopts", ""))
     )
-    if doctests and paths:
+    if doctests and dirs:
         own = packages(folder)
-        dirs = [p for p in paths if p not in odd and not any(p.startswith(f"{o}/") for o in own)]
-        paths = [*own, *dirs, *odd]  # a module pytest misses is still given by name
+        dirs = [*own, *(d for d in dirs if not any(d.startswith(f"{o}/") for o in own))]
         why.append(f"doctests of its modules (--doctest-modules in {where})")
-    return tuple(p for p in paths if PLAIN.fullmatch(p)), "; ".join(why)  # tox splits on spaces
+    words = [d for d in dirs if PLAIN.fullmatch(d)]
+    if odd and searched:
+        names = sorted({Path(o).name for o in odd} - set(patterns))
+        words += ["-o", f"python_files={' '.join([*patterns, *names])}"]
+    else:
+        words += [o for o in odd if PLAIN.fullmatch(o)]  # at the root: given by its path
+    return tuple(words), "; ".join(why)

@@ -112,11 +112,13 @@ def test_a_unittest_suite_under_a_name_pytest_misses_is_given_by_name(tmp_path):
     folder = made(tmp_path, {"tests/tests.py": UNITTEST + SIDE_EFFECT, "tests/helpers.py": SIDE_EFFECT,
                              "tests/test_plain.py": "def test_x():\n    pass\n", "pwlf/__init__.py": ""})  # fmt: skip
     setup, command, _ = written(folder)
-    assert command == "pytest tests tests/tests.py {posargs}"
-    assert (
-        "unittest modules pytest's python_files miss, by name: tests/tests.py" in setup.describe()
-    )
-    assert setup.to_dict()["targets"] == ["tests", "tests/tests.py"]
+    assert command == "pytest tests -o 'python_files=test_*.py *_test.py tests.py' {posargs}"
+    assert "unittest modules pytest's python_files miss: tests/tests.py" in setup.describe()
+    assert setup.to_dict()["targets"] == [
+        "tests",
+        "-o",
+        "python_files=test_*.py *_test.py tests.py",
+    ]
     assert not (folder / "RAN").exists() and not (tmp_path / "RAN").exists()  # read, never run
 
 
@@ -129,6 +131,8 @@ def test_its_own_python_files_decides_what_is_missed(tmp_path):
         tmp_path / "b",
         {"tests/tests.py": UNITTEST, "setup.cfg": "[tool:pytest]\ntestpaths = tests\n"},
     )
+    assert written(folder)[1] == "pytest -o 'python_files=test_*.py *_test.py tests.py' {posargs}"
+    (folder / "tests" / "tests.py").write_text("def helper():\n    pass\n")
     assert written(folder)[1] == "pytest {posargs}"  # testpaths: pytest reads them itself
 
 
@@ -138,12 +142,13 @@ def test_tests_inside_the_package_and_its_doctests(tmp_path):
                              "src/pkg/sub/tests/check_b.py": UNITTEST})  # fmt: skip
     setup, command, _ = written(folder)
     assert (
-        command == "pytest src/pkg/tests src/pkg/sub/tests src/pkg/sub/tests/check_b.py {posargs}"
+        command == "pytest src/pkg/tests src/pkg/sub/tests "
+        "-o 'python_files=test_*.py *_test.py check_b.py' {posargs}"
     )
     assert "tests inside the package" in setup.found_by
     (folder / "setup.cfg").write_text("[tool:pytest]\naddopts = --doctest-modules -ra\n")
     setup, command, _ = written(folder)
-    assert command == "pytest src/pkg src/pkg/sub/tests/check_b.py {posargs}"
+    assert command == "pytest src/pkg -o 'python_files=test_*.py *_test.py check_b.py' {posargs}"
     assert (
         "doctests of its modules (--doctest-modules in setup.cfg [tool:pytest])" in setup.found_by
     )
