@@ -6,11 +6,12 @@ In order: its own tox config (``tox.ini`` with a ``[tox]`` or ``[testenv…]`` s
 ``setup.cfg``'s ``[tox:tox]``, pyproject's ``[tool.tox]``, ``tox.toml``: tox's own order);
 else pytest with its test extra or dependency group, the first of ``test``, ``tests``,
 ``testing``, ``dev`` that it declares (an extra before a group of one name); else a test
-requirements file it ships; else, guessed, plain pytest with the plugins and test libraries
-its own files name (``needs``: its pytest config's options and plugins, its test modules'
+requirements file it ships, else one only its CI files name (``cifiles``); else, guessed,
+plain pytest with the plugins and test libraries its own files name (``needs``: its pytest config's options and plugins, its test modules'
 imports of well-known test libraries), kind ``pytest``. Extras are read from every place a
 project or an sdist keeps them (PKG-INFO, pyproject's ``[project.optional-dependencies]``,
-setup.cfg, ``*.egg-info/requires.txt``).
+setup.cfg, ``*.egg-info/requires.txt``). What pytest is given, for a setup the harness
+writes, is ``targets``'s.
 
 A guessed setup may miss a library some tests need: those tests then fail in every cell alike.
 """
