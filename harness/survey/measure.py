@@ -150,7 +150,9 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
 def capped(row: rows.Row) -> None:
     """A row whose project declares itself incompatible with the change: the outcome measured
     with its bounds overridden says whether they are needed."""
-    bounds = "; ".join(f"{d['requirement']} ({d['where']})" for d in row.declared_caps)
+    bounds = "; ".join(
+        dict.fromkeys(f"{d['requirement']} ({d['where']})" for d in row.declared_caps)
+    )
     row.cap = {rows.BREAKS: rows.CAP_NEEDED, rows.WORKS: rows.CAP_NOT_NEEDED,
                rows.BROKEN_REGARDLESS: rows.CAP_NOT_NEEDED}.get(row.outcome, rows.CAP_UNMEASURED)  # fmt: skip
     row.reason = (f"declares {bounds}; with that overridden, {row.cap}: {row.outcome}"

@@ -77,6 +77,9 @@ def capped_row(outcome: str, reason: str = "", kind: str = "") -> rows.Row:
     row = rows.Row("nptyping", "2.5.0", outcome, reason, kind)
     row.declared_caps = [{"package": "numpy", "requirement": "numpy<2", "excludes": "numpy==2.2.6",
                           "where": "nptyping.egg-info/requires.txt [:python_version >= \"3.8\"]"}]  # fmt: skip
+    row.declared_caps.append(
+        dict(row.declared_caps[0], excludes="numpy==1.26.4")
+    )  # the control's too
     measure.capped(row)
     return row
 
@@ -88,6 +91,7 @@ def test_a_declared_cap_is_its_own_outcome_and_says_whether_it_is_needed():
     assert (needed.cap, not_needed.cap, unmeasured.cap) == (
         rows.CAP_NEEDED, rows.CAP_NOT_NEEDED, rows.CAP_UNMEASURED)  # fmt: skip
     assert needed.reason.startswith("declares numpy<2 (nptyping.egg-info/requires.txt")
+    assert needed.reason.count("numpy<2") == 1  # a bound that excludes both cells, named once
     assert "cap needed: breaks (2 test(s) fail)" in needed.reason
     assert unmeasured.retried and not needed.retried  # a timeout is measured again on --resume
     assert exit_code([needed, not_needed]) == 0  # a declared cap is an answer, not a failure
