@@ -223,11 +223,15 @@ def command(state: State) -> int:
 
 def exit_code(found: list) -> int:
     """The table of ``harness/errors.py`` for this run's rows: 1 when one breaks, else 3 when
-    one could not be measured, else 0 (``works`` and ``broken-regardless`` are answers)."""
+    one could not be measured (nor a declared cap's need), else 0 (``works``,
+    ``broken-regardless`` and ``declares-incompatible`` are answers)."""
     outcomes = {row.outcome for row in found}
     if rows.BREAKS in outcomes:
         return EXIT_FAILED
-    return EXIT_UNMEASURED if rows.NOT_MEASURABLE in outcomes else EXIT_OK
+    unmeasured = rows.NOT_MEASURABLE in outcomes or any(
+        row.cap == rows.CAP_UNMEASURED for row in found
+    )
+    return EXIT_UNMEASURED if unmeasured else EXIT_OK
 
 
 def _once_each(wanted: list, resolved: dict) -> list:

@@ -30,7 +30,7 @@ from harness.stages import asof, expectations, lock, pipeline
 from harness.stages import select as matrix
 from harness.stages.signatures import BUILTIN
 from harness.store import Store
-from harness.survey import discover, fetch, judge, pythons
+from harness.survey import caps, discover, fetch, judge, pythons
 from harness.survey import row as rows
 from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
@@ -160,6 +160,11 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
              for cell in matrix.adhoc_cells(source, options.changes, setup.env)]  # fmt: skip
     for cell in cells:
         matrix.check_deps(cell)
+    declared = [[dict(d, excludes=group) for d in caps.excluding(source, cell, matrix.parse_pins(
+        [group]), options.python)] for cell, group in zip(cells, options.changes)]  # fmt: skip
+    if any(declared[1:]):  # the project excludes a change: each cell it excludes is forced over it
+        row.declared_caps = [d for found in declared for d in found]
+        cells = [replace(cell, forced=bool(found)) for cell, found in zip(cells, declared)]
     results = _run(source, reports, cells[options.changes_only :], options, progress)
     row.evidence = str((reports / "compat.html").relative_to(options.reports))
     if options.changes_only:
@@ -170,6 +175,21 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
     if row.outcome == rows.BREAKS:  # a break counts once it repeats: run the changed cells again
         again = _run(source, reports, cells[1:], replace(options, resume=False), progress)
         _judged(row, options.changes, measured.control, measured.changes, again)
+    if row.declared_caps:
+        capped(row)
+
+
+def capped(row: rows.Row) -> None:
+    """A row whose project declares itself incompatible with the change: the outcome measured
+    with its bounds overridden says whether they are needed."""
+    bounds = "; ".join(
+        dict.fromkeys(f"{d['requirement']} ({d['where']})" for d in row.declared_caps)
+    )
+    row.cap = {rows.BREAKS: rows.CAP_NEEDED, rows.WORKS: rows.CAP_NOT_NEEDED,
+               rows.BROKEN_REGARDLESS: rows.CAP_NOT_NEEDED}.get(row.outcome, rows.CAP_UNMEASURED)  # fmt: skip
+    row.reason = (f"declares {bounds}; with that overridden, {row.cap}: {row.outcome}"
+                  + (f" ({row.reason})" if row.reason else ""))  # fmt: skip
+    row.outcome = rows.DECLARES_INCOMPATIBLE
 
 
 def change_first(sdist: fetch.Sdist, options: SurveyOptions, progress=lambda: None) -> Surveyed:

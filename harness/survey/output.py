@@ -91,6 +91,7 @@ def summary(found: list, wall_s: float) -> dict:
         "first_compatible_found": sum(1 for r in found if r.first_compatible),
         "measured_s": round(sum(r.duration_s for r in found), 1), "wall_s": round(wall_s, 1),
         "not_measurable_reasons": dict(sorted(reasons.items())),
+        "caps": dict(sorted(Counter(r.cap for r in found if r.cap).items())),
     }  # fmt: skip
 
 
@@ -133,7 +134,9 @@ def tests_text(tests: dict) -> str:
 
 def headline(doc: dict) -> str:
     s, comparison = doc["summary"], doc["comparison"]
-    counts = ", ".join(f"{s[o]} {o}" for o in rows.OUTCOMES)
+    counts = ", ".join(f"{s.get(o, 0)} {o}" for o in rows.OUTCOMES)
+    if s.get("caps"):
+        counts += " (" + ", ".join(f"{n} {k}" for k, n in s["caps"].items()) + ")"
     on = (f" on Python {doc['python']}" if doc["python"] else "") + as_of_words(doc)
     return (f"{counted(s['projects'], 'project')}, {comparison['control']} (control) against "
             f"{', '.join(comparison['changes'])}{on}: {counts}; first compatible release found for "
@@ -154,8 +157,14 @@ def markdown(doc: dict) -> str:
               "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in doc["rows"]:
         broken = ", ".join(f"{k} ×{n}" for k, n in signature_counts(row).items())
-        outcome = row["outcome"] + (
-            f": {code(row['reason'])}" if row["outcome"] == rows.NOT_MEASURABLE else ""
+        outcome = (
+            row["outcome"]
+            + (f" ({row['cap']})" if row.get("cap") else "")
+            + (
+                f": {code(row['reason'])}"
+                if row["outcome"] in (rows.NOT_MEASURABLE, rows.DECLARES_INCOMPATIBLE)
+                else ""
+            )
         )
         if row.get("flaky_tests"):
             outcome += f" ({len(row['flaky_tests'])} flaky, not counted)"

@@ -14,6 +14,7 @@ COLOURS = {
     "breaks": "#c62828",
     "works": "#2e7d32",
     "broken-regardless": "#ef6c00",
+    "declares-incompatible": "#6a1b9a",
     "not-measurable": "#757575",
 }  # fmt: skip  (decoration: the word is always there)
 STYLE = """
@@ -74,11 +75,12 @@ def _row(row: dict) -> str:
     first = _e(row["first_compatible"] or search.get("note") or "")
     reason = f"<div>{_e(row['reason'])}</div>" if row["reason"] else ""
     reason += f"<div>{_e(row_as_of(row))}</div>" if row_as_of(row) else ""
+    cap = f" <strong>{_e(row['cap'])}</strong>" if row.get("cap") else ""
     anchor = _e(f"{row['project']}-{row['version']}")
     detail = f' <a href="#{anchor}">tests</a>' if row["broken_tests"] else ""
     return (f"<tr><td>{_e(row['project'])}</td><td>{_e(row['version'])}</td>"
             f"<td>{_e((row['setup'] or {}).get('describe', ''))}</td><td>{_cells(row)}</td>"
-            f"<td>{_outcome(row['outcome'])}{reason}</td><td>{signatures}{detail}</td><td>{first}</td>"
+            f"<td>{_outcome(row['outcome'])}{cap}{reason}</td><td>{signatures}{detail}</td><td>{first}</td>"
             f"<td>{_link(row['evidence'], 'report')}</td></tr>")  # fmt: skip
 
 
@@ -97,8 +99,8 @@ def _details(row: dict) -> str:
 def render(doc: dict) -> str:
     s, comparison = doc["summary"], doc["comparison"]
     title = f"Survey: {comparison['control']} → {', '.join(comparison['changes'])}"
-    counts = "".join(f"<span>{_outcome(o)} {s[o]}</span>"
-                     for o in ("breaks", "works", "broken-regardless", "not-measurable"))  # fmt: skip
+    counts = "".join(f"<span>{_outcome(o)} {s.get(o, 0)}</span>" for o in COLOURS)
+    counts += "".join(f"<span>{_e(k)}: {n}</span>" for k, n in (s.get("caps") or {}).items())
     on = (f" on Python {doc['python']}" if doc["python"] else "") + as_of_words(doc)
     note = " Interrupted: run again with --resume." if doc["interrupted"] else ""
     rows = "".join(_row(r) for r in doc["rows"])
