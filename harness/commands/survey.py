@@ -130,11 +130,8 @@ def _stored(folder: Path, options: measure.SurveyOptions) -> list:
     if doc is None:
         return []
     theirs = [doc["comparison"]["control"], *doc["comparison"]["changes"]]
-    if (theirs, doc["python"], doc.get("as_of", "")) != (
-        options.changes,
-        options.python,
-        options.as_of,
-    ):
+    asked = (options.changes, options.python, options.as_of)
+    if (theirs, doc["python"], doc.get("as_of", "")) != asked:
         raise HarnessError(f"{folder} holds a survey of {' vs '.join(theirs)} (python "
                            f"{doc['python'] or 'as chosen'}{output.as_of_words(doc)}); pass another "
                            "--reports")  # fmt: skip
