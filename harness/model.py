@@ -52,6 +52,7 @@ class Cell:
     unhashed: list[str] = field(default_factory=list)  # hash-pinned files read without hashes
     installer_constraints: list[str] = field(default_factory=list)  # the variables that hand its
     # lock to the installers its commands run (nox's pip and uv: PIP_CONSTRAINT, UV_CONSTRAINT)
+    as_of: str = ""  # --as-of: its lock resolved as of this RFC 3339 time, its pins exempted
 
     @property
     def installs_from_uv_lock(self) -> bool:
@@ -147,6 +148,8 @@ class Provenance:
     log: str = ""
     threads: int = 0  # --threads-per-cell: the cap its numeric libraries ran under (0: none)
     notices: list[str] = field(default_factory=list)  # what the run left out to run it at all
+    as_of: str = ""  # the date its lock was resolved as of ('' : as of its making)
+    exempt: list[str] = field(default_factory=list)  # "numpy (pinned)": left out of that date
 
 
 @dataclass
@@ -179,6 +182,8 @@ class CellResult:
     flaky: list[str] = field(default_factory=list)  # failed, then passed on a re-run (confirm)
     confirmation: str = ""  # what re-running the failing tests showed, or why none were re-run
     notices: list[str] = field(default_factory=list)  # e.g. a [tox] requires entry left out
+    as_of: str = ""  # --as-of: the date its lock was resolved as of
+    exempt: list[str] = field(default_factory=list)  # what that date did not hold: "numpy (pinned)"
 
     def signature_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.report import actions, junit
-from harness.stages import generated
+from harness.stages import asof, generated
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
 
@@ -101,6 +101,11 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         help="the cell the others are read against: the report lists, for each other cell, the "
         "tests that fail there and not in CELL (run: by default, with --with, the first -e env, "
         "else the first --with cell; report: the one compat.json names)")),
+    "as_of": (("--as-of",), dict(
+        default="", metavar="DATE|release",
+        help="lock each cell as of DATE (2022-06-01, or an RFC 3339 time): every package as "
+        "uploaded by then, except the cell's pins and the packages they force forward, which "
+        "each lock names (survey: release is each project's own upload date; default: now)")),
     "junit": (("--junit",), dict(
         type=Path, default=None, metavar="FILE",
         help="also write the cells as JUnit XML to FILE for CI test reporters: a test suite "
@@ -109,7 +114,7 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
 CHECKS = {"timeout": _positive_seconds, "jobs": _jobs, "threads_per_cell": _threads}
 SELECTION = ("project", "reports", "envs", "labels", "adhoc")
 RUNNING = (*SELECTION, "shard", "jobs", "threads_per_cell", "timeout", "resume", "fresh", "strict", "skip_disk_check",
-           "signatures", "disk_budget", "force", "control", "junit")  # fmt: skip
+           "signatures", "disk_budget", "force", "control", "junit", "as_of")  # fmt: skip
 
 
 def add(parser: argparse.ArgumentParser, *names: str) -> None:
@@ -135,6 +140,7 @@ class State:
     threads: int = 0  # --threads-per-cell (0: not capped)
     signatures: tuple = BUILTIN
     posargs: list = field(default_factory=list)
+    as_of: str = ""  # --as-of, checked: an RFC 3339 UTC time, "release" (survey), or ""
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> State:
@@ -147,6 +153,8 @@ class State:
         if isinstance(reports, Path) or reports is None:
             base = project if project is not None else Path(".")
             reports = (reports or base / DEFAULT_REPORTS).resolve()
+        if "as_of" in given:  # the commands that read args see the checked value too
+            args.as_of = asof.parse(given["as_of"], release=given.get("command") == "survey")
         if project is not None and "labels" in given:  # a command that selects cells
             say_setup(project)
         return cls(
@@ -156,7 +164,7 @@ class State:
             timeout=given.get("timeout", 1800.0), jobs=given.get("jobs", 0),
             threads=given.get("threads_per_cell", 0),
             signatures=load_signatures(given.get("signatures")),
-            posargs=list(given.get("posargs", [])),
+            posargs=list(given.get("posargs", [])), as_of=given.get("as_of", ""),
         )  # fmt: skip
 
     @contextmanager

@@ -46,7 +46,7 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--suite", action="store_true", help="run the whole suite, not the probe")
     parser.add_argument("--last-pass", action="store_true", help="find the last passing release")
-    add(parser, "timeout", "jobs", "threads_per_cell")
+    add(parser, "timeout", "jobs", "threads_per_cell", "as_of")
 
 
 def target_tags(python: str) -> set:
@@ -107,7 +107,7 @@ def _measure(
     cells = matrix.derived_cells(folder, base, {name: [f"{n}{s}" for n, s in wanted.items()]})
     options = pipeline.RunOptions(project=folder, reports=store.reports, cells=cells, resume=True,
                                   timeout_s=state.timeout, jobs=state.jobs, mode=mode,
-                                  threads=state.threads,
+                                  threads=state.threads, as_of=state.as_of,
                                   signatures=state.signatures)  # fmt: skip
     start = time.monotonic()
     outcome = pipeline.run(options, store, pipeline.Silent())

@@ -89,7 +89,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the result as JSON (harness.gate/1)"
     )
-    add(parser, "timeout", "jobs", "threads_per_cell", "signatures", "junit")
+    add(parser, "timeout", "jobs", "threads_per_cell", "signatures", "junit", "as_of")
 
 
 def cell_name(env: str, key: str, lines: list) -> str:
@@ -212,7 +212,7 @@ def _measure(args, folder: Path, store: Store, table: tuple, wanted: dict, env=N
     cells = matrix.derived_cells(folder, args.env, wanted, env)
     options = pipeline.RunOptions(
         project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
-        jobs=args.jobs, threads=args.threads_per_cell, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
+        jobs=args.jobs, threads=args.threads_per_cell, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]), as_of=args.as_of,
     )  # fmt: skip
     outcome = pipeline.run(options, store, progress.PlainProgress(sys.stderr))  # stdout: the result
     if outcome.interrupted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from harness.errors import EXIT_FAILED, EXIT_OK, EXIT_UNMEASURED
 from harness.stages import inplace, lock, prepare, python_fit
@@ -18,7 +19,7 @@ def add_parser(commands) -> None:
     locker = commands.add_parser(
         "lock", help="re-pin every selected cell's closure into its constraints file"
     )
-    add(locker, *SELECTION)
+    add(locker, *SELECTION, "as_of")
     locker.set_defaults(handler=command)
 
 
@@ -29,6 +30,7 @@ def command(state: State) -> int:
         c for c in matrix.select(project, state.envs, state.labels, state.adhoc)
         if not c.installs_from_uv_lock
     ]  # fmt: skip
+    cells = [replace(c, as_of=state.as_of) for c in cells]
     with state.folder("lock") as store:
         cells = inplace.place_all(cells, project, store.locks)
         paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}

@@ -123,7 +123,7 @@ def _surveys(state: State, projects: list) -> int:
         joined = survey_merge.join(state.args.sources, target.reports)
         if joined.changes:
             doc = survey_output.document(joined.rows, joined.changes, joined.python,
-                                         joined.wall_s, joined.interrupted)  # fmt: skip
+                                         joined.wall_s, joined.interrupted, joined.as_of)  # fmt: skip
             paths = survey_output.save(doc, target.reports)
     for path in joined.unreadable:
         print(f"harness merge: cannot read {path}; it is left out", file=sys.stderr)

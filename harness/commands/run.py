@@ -57,7 +57,7 @@ def run_options(state: State) -> pipeline.RunOptions:
         posargs=state.posargs, force=args.force, mode=PROBE if state.command == "probe" else SUITE,
         shard=sharding.parse(args.shard),
         disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
-        control=args.control or "",
+        control=args.control or "", as_of=state.as_of,
     )  # fmt: skip
 
 

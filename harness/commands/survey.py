@@ -70,7 +70,7 @@ def add_parser(commands) -> None:
                         help="for each project that breaks, bisect its newer releases for the "
                         "first that no longer breaks")  # fmt: skip
     add(parser, "resume", "jobs", "threads_per_cell", "timeout", "disk_budget", "skip_disk_check",
-        "signatures")  # fmt: skip
+        "signatures", "as_of")  # fmt: skip
     parser.add_argument("--parallel", type=int, default=0, metavar="N",
                         help="projects measured at once (0, the default: one per CPU); with "
                         "--disk-budget, one at a time")  # fmt: skip
@@ -82,19 +82,23 @@ def add_parser(commands) -> None:
     shared["--reports"].help = f"the survey's folder (default: {SURVEY_REPORTS})"
 
 
-def choose_env(folder: Path, python: str) -> str:
+def choose_env(folder: Path, python: str, pythons: tuple = ()) -> str:
     """The env of a project's own tox config: the first of its env_list with a factor of
-    ``python`` and none of a tool's (lint, docs, type, …), else tox's ``pyXY`` env for that
-    Python; without ``python``, the gate's choice."""
-    if not python:
-        return default_env(folder)
+    ``python`` (else of one of ``pythons``, those every cell installs on) and none of a tool's
+    (lint, docs, …), else tox's ``pyXY`` env; without ``python``, the gate's choice unless its
+    Python is not one of ``pythons``: then tox's env for the newest of them."""
     for name in matrix.env_list(folder):
         factors = name.split("-")
-        if any(interpreters.parse(f).version == python for f in factors) and not TOOLS & set(
-            factors
-        ):
+        minors = {interpreters.parse(f).version for f in factors} - {""}
+        if not TOOLS & set(factors) and (python in minors if python else minors & set(pythons)):
             return name
-    return "py" + python.replace(".", "")
+    if python:
+        return "py" + python.replace(".", "")
+    chosen = default_env(folder)
+    minors = {interpreters.parse(f).version for f in chosen.split("-")} - {""}
+    if pythons and minors and not minors & set(pythons):  # py39, where the change cannot install
+        return "py" + pythons[0].replace(".", "")
+    return chosen
 
 
 def _options(state: State) -> measure.SurveyOptions:
@@ -112,7 +116,7 @@ def _options(state: State) -> measure.SurveyOptions:
         timeout_s=state.timeout, jobs=state.jobs, threads=state.threads, resume=args.resume,
         signatures=state.signatures,
         disk_budget=budget.parse_size(args.disk_budget) if args.disk_budget else 0,
-        skip_disk_check=args.skip_disk_check, choose_env=choose_env,
+        skip_disk_check=args.skip_disk_check, choose_env=choose_env, as_of=state.as_of,
     )  # fmt: skip
 
 
@@ -126,9 +130,11 @@ def _stored(folder: Path, options: measure.SurveyOptions) -> list:
     if doc is None:
         return []
     theirs = [doc["comparison"]["control"], *doc["comparison"]["changes"]]
-    if theirs != options.changes or doc["python"] != options.python:
+    asked = (options.changes, options.python, options.as_of)
+    if (theirs, doc["python"], doc.get("as_of", "")) != asked:
         raise HarnessError(f"{folder} holds a survey of {' vs '.join(theirs)} (python "
-                           f"{doc['python'] or 'as chosen'}); pass another --reports")  # fmt: skip
+                           f"{doc['python'] or 'as chosen'}{output.as_of_words(doc)}); pass another "
+                           "--reports")  # fmt: skip
     return [rows.Row.from_dict(r) for r in doc["rows"]]
 
 
@@ -167,7 +173,7 @@ def command(state: State) -> int:
             with lock:
                 rows_now = output.merged(stored, in_order(measured))
                 doc = output.document(rows_now, options.changes, options.python,
-                                      time.monotonic() - start, interrupted)  # fmt: skip
+                                      time.monotonic() - start, interrupted, options.as_of)  # fmt: skip
                 return output.save(doc, store.reports)
 
         def record(row: rows.Row, number: int, want: Wanted) -> None:
@@ -214,11 +220,15 @@ def command(state: State) -> int:
 
 def exit_code(found: list) -> int:
     """The table of ``harness/errors.py`` for this run's rows: 1 when one breaks, else 3 when
-    one could not be measured, else 0 (``works`` and ``broken-regardless`` are answers)."""
+    one could not be measured (nor a declared cap's need), else 0 (``works``,
+    ``broken-regardless`` and ``declares-incompatible`` are answers)."""
     outcomes = {row.outcome for row in found}
     if rows.BREAKS in outcomes:
         return EXIT_FAILED
-    return EXIT_UNMEASURED if rows.NOT_MEASURABLE in outcomes else EXIT_OK
+    unmeasured = rows.NOT_MEASURABLE in outcomes or any(
+        row.cap == rows.CAP_UNMEASURED for row in found
+    )
+    return EXIT_UNMEASURED if unmeasured else EXIT_OK
 
 
 def _once_each(wanted: list, resolved: dict) -> list:

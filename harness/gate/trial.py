@@ -202,6 +202,7 @@ def measure(args, folder: Path, store, table: tuple, items: list) -> dict:
     options = pipeline.RunOptions(
         project=folder, reports=store.reports, cells=cells, resume=True, timeout_s=args.timeout,
         jobs=args.jobs, signatures=table, excluded=tuple(args.requirements or [sources.DEFAULT_FILE]),
+        as_of=getattr(args, "as_of", ""),
     )  # fmt: skip
     outcome = pipeline.run(options, store, progress.PlainProgress(sys.stderr))
     if outcome.interrupted:

@@ -75,7 +75,7 @@ function show(name) {
   row(facts, ['device', d.gpu || d.device || '', 'numpy bridge', d.numpy_bridge || '',
               'coverage', c.coverage === null ? '' : c.coverage + '%', 'time', c.duration_s + 's']);
   row(facts, ['passed', t.passed, 'failed', t.failed, 'errors', t.errors, 'skipped', t.skipped]);
-  row(facts, ['measured', c.measured_at || '', 'inputs', c.stale ? 'changed since (stale)' : 'unchanged']);
+  row(facts, ['measured', c.measured_at || '', 'inputs', c.stale ? 'changed since (stale)' : 'unchanged', ...(c.as_of ? ['resolved as of', c.as_of + '; exempt: ' + ((c.exempt || []).join(', ') || 'none')] : [])]);
   box.appendChild(facts);
   const steps = report.invocation_rows[c.cell.name] || [];
   if (steps.length) {

@@ -169,8 +169,13 @@ def _cells_tables(results: list, marked: dict) -> list:
         versions = ", ".join([f"python {r.versions.get('python') or 'unknown'}"] + [
             f"{name} {value}" for name in _pinned(results) if (value := axis_value(r, name)) != "?"
         ])  # fmt: skip
+        dated = (
+            f" (resolved as of {r.as_of}; exempt: {', '.join(r.exempt) or 'none'})"
+            if r.as_of
+            else ""
+        )
         lines.append(f"| {code(r.cell.name)} | {code(versions)} | {code(device)} | "
-                     f"{r.duration_s:.0f}s | {r.measured_at} |")  # fmt: skip
+                     f"{r.duration_s:.0f}s | {r.measured_at}{dated} |")  # fmt: skip
     return lines + ["", "</details>"]
 
 

@@ -23,13 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
-from harness import bounded, processes
+from harness import processes
 from harness.errors import ToolError, UnknownPackage
 from harness.model import Cell, Failure
-from harness.stages import inplace, interpreters
+from harness.stages import asof, inplace, interpreters, lockfile
 from harness.stages.classify import clip, setup_failure
 from harness.stages.signatures import BUILTIN
 from harness.store import HARNESS_LOCK_MARK, write_atomic
@@ -45,6 +42,7 @@ PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?==")
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 # uv's words when the index answered 404 for a package the requirements name themselves (a
 # dependency's missing package reads "... and foo depends on X"; offline, "not found in the cache")
+locked, pins_in = lockfile.locked, lockfile.pins_in  # what a lock pins, read where it is made
 UNKNOWN_REQUIREMENT = re.compile(
     r"Because (\S+) was not found in the package registry and you require \1(?![A-Za-z0-9._-])"
 )
@@ -58,6 +56,7 @@ class LockOutcome:
     unpinned: list = field(default_factory=list)
     python: str = ""  # the interpreter it was locked for
     note: str = ""  # why that interpreter, when it is not the one the cell first had
+    exempt: asof.Exempt = None  # --as-of: the date and what was left out of it
 
     @property
     def ok(self) -> bool:
@@ -138,7 +137,9 @@ def header(cell: Cell, project: Path) -> str:
     extra = _referenced(cell, project, text) + "".join(f"group:{g}" for g in cell.groups).encode()
     inputs = hashlib.sha256(text.encode() + extra).hexdigest()[:12]
     pins = ", ".join(f"{n}{s}" for n, s in sorted(cell.pins.items())) or "none"
-    return f"{HEADER_PREFIX}{cell.name} (pins: {pins}; inputs {inputs}); regenerate: harness lock\n"
+    dated = f"; as of {cell.as_of}" if cell.as_of else ""
+    return (f"{HEADER_PREFIX}{cell.name} (pins: {pins}; inputs {inputs}{dated}); "
+            "regenerate: harness lock\n")  # fmt: skip
 
 
 def is_current(cell: Cell, path: Path, project: Path) -> bool:
@@ -178,17 +179,23 @@ def overrides(cell: Cell) -> str:
 
 
 def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple = BUILTIN):
-    command = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
+    plain = [uv_binary(), "pip", "compile", "-", "--quiet", "--no-header", "--python", python]
+    command = list(plain)
     for group in cell.groups:
         command += ["--group", group]
     forced = path.with_name(path.name + ".overrides") if cell.forced else None
     if forced:
         write_atomic(forced, overrides(cell))
         command += ["--override", str(forced)]
+    exempt = asof.Exempt(cell.as_of, asof.pinned(cell)) if cell.as_of else None
     try:
-        done = processes.run(
-            command, timeout=LOCK_TIMEOUT_S, input=requirements(cell, project), cwd=project
-        )
+        text = requirements(cell, project)
+        done = _compile(command, text, project, exempt)
+        if done.returncode != 0 and exempt:  # what the pins need may be newer than the date
+            exempt = asof.forced_forward(cell, exempt, lambda pins, dated: _names(
+                _compile(plain, pins, project, dated), project))  # fmt: skip
+            if exempt.forced:
+                done = _compile(command, text, project, exempt)
     except subprocess.TimeoutExpired:
         problem = Failure(
             "lock", "install-network", f"uv pip compile timed out after {LOCK_TIMEOUT_S}s"
@@ -203,11 +210,24 @@ def lock_cell(cell: Cell, path: Path, project: Path, python: str, table: tuple =
             )
         found = setup_failure("lock", done.stderr + done.stdout, table=table)
         found.evidence = found.message = _reason(done.stderr)
-        return LockOutcome(cell, path, found, python=python)
+        return LockOutcome(cell, path, found, python=python, exempt=exempt)
     pinned, unpinned = closure(done.stdout, project)
     notes = "".join(f"{UNPINNED_PREFIX}{entry}\n" for entry in unpinned)
-    write_atomic(path, header(cell, project) + _python_line(python) + notes + pinned)
-    return LockOutcome(cell, path, unpinned=unpinned, python=python)
+    dated = exempt.line() if exempt else ""
+    write_atomic(path, header(cell, project) + _python_line(python) + dated + notes + pinned)
+    return LockOutcome(cell, path, unpinned=unpinned, python=python, exempt=exempt)
+
+
+def _names(done, project: Path):
+    """The names a compile pinned; None when it failed."""
+    if done.returncode != 0:
+        return None
+    return {name for name, _ in pins_in(closure(done.stdout, project)[0])}
+
+
+def _compile(command: list, text: str, project: Path, exempt: asof.Exempt = None):
+    dated = asof.arguments(exempt.as_of, exempt.pinned + exempt.forced) if exempt else []
+    return processes.run(command + dated, timeout=LOCK_TIMEOUT_S, input=text, cwd=project)
 
 
 def _python_line(python: str) -> str:
@@ -262,35 +282,3 @@ def lock_all(cells: list, paths: dict, project: Path, pythons: dict, jobs: int =
         except UnknownPackage:
             pool.shutdown(wait=True, cancel_futures=True)  # the cells not started never start
             raise
-
-
-def locked(constraint: Path) -> set:
-    """``{(name, version)}`` pinned by a lock file (``name==version`` lines, or a uv.lock)."""
-    try:
-        text = constraint.read_text()
-    except OSError:
-        return set()
-    if constraint.name == "uv.lock":
-        return _uv_lock_pins(text)
-    pins = set()
-    for line in text.splitlines():
-        try:
-            requirement = Requirement(line.split("#")[0].strip())
-        except InvalidRequirement:
-            continue
-        (spec, *more) = list(requirement.specifier) or [None]
-        if spec is not None and spec.operator == "==" and not more:
-            pins.add((canonicalize_name(requirement.name), spec.version))
-    return pins
-
-
-def _uv_lock_pins(text: str) -> set:
-    try:
-        packages = bounded.toml_text(text).get("package", [])
-    except ValueError:
-        return set()
-    return {
-        (canonicalize_name(p["name"]), str(p["version"]))
-        for p in packages
-        if "registry" in p.get("source", {}) and "version" in p
-    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.model import SUITE, Cell, CellResult, Provenance
 from harness.processes import LIVE
-from harness.stages import budget, collect, confirm, lock, prepare, provision
+from harness.stages import asof, budget, collect, confirm, lock, prepare, provision
 from harness.stages import disk as environments
 from harness.stages.execute import CellRun, run_cell
 from harness.stages.fingerprint import fingerprint, project_digest, snapshot, written_during
@@ -44,6 +44,7 @@ class RunOptions:
     shard: tuple = None  # (K, N): run only shard K of N
     control: str = ""  # --control: the cell the others are read against ('' : by --with, or none)
     threads: int = 0  # --threads-per-cell: each cell's numeric libraries capped (0: not capped)
+    as_of: str = ""  # --as-of: each cell's lock resolved as of this time ('' : now)
 
 
 @dataclass
@@ -96,6 +97,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, p
     problem = todo.problem(cell)
     failed = cell.name in todo.locks and not todo.locks[cell.name].ok  # an old lock is not its
     path = None if failed else todo.paths[cell.name]
+    dated = asof.read(path) if path else asof.Exempt()
     provenance = Provenance(
         lock=_shown(path, options.project) if path and path.is_file() else "",
         unpinned=lock.unpinned_in(path) if path else [],
@@ -103,6 +105,7 @@ def run_one(cell: Cell, options: RunOptions, store: Store, todo: prepare.Plan, p
         excluded=list(options.excluded), mode=options.mode, fingerprint=todo.prints[cell.name],
         threads=options.threads, notices=provision.notices(options.project),
         log="" if problem else str((folder / "tox.log").relative_to(options.reports)),
+        as_of=dated.as_of, exempt=dated.exempted(),
     )  # fmt: skip
     evidence = Evidence(timeout_s=options.timeout_s, lock_problem=problem, provenance=provenance)
     if evidence.lock_problem is None:

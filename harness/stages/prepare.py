@@ -4,7 +4,7 @@ when stale), its input fingerprint, and the finished results ``--resume`` keeps.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness import control as against
 from harness import planned
@@ -87,6 +87,8 @@ def plan(options, store: Store, progress) -> Plan:
         planned.record(store.reports, options.shard, [_key(c.name, options.mode) for c in every])
     if options.force:
         cells = matrix.forced(cells)
+    if options.as_of:
+        cells = [replace(c, as_of=options.as_of) for c in cells]
     cells = inplace.place_all(cells, project, store.locks)
     pythons = find_pythons(cells)
     paths = {c.name: lock.lock_path(c, project, store.locks) for c in cells}

@@ -6,11 +6,12 @@ In order: its own tox config (``tox.ini`` with a ``[tox]`` or ``[testenv…]`` s
 ``setup.cfg``'s ``[tox:tox]``, pyproject's ``[tool.tox]``, ``tox.toml``: tox's own order);
 else pytest with its test extra or dependency group, the first of ``test``, ``tests``,
 ``testing``, ``dev`` that it declares (an extra before a group of one name); else a test
-requirements file it ships; else, guessed, plain pytest with the plugins and test libraries
-its own files name (``needs``: its pytest config's options and plugins, its test modules'
+requirements file it ships, else one only its CI files name (``cifiles``); else, guessed,
+plain pytest with the plugins and test libraries its own files name (``needs``: its pytest config's options and plugins, its test modules'
 imports of well-known test libraries), kind ``pytest``. Extras are read from every place a
 project or an sdist keeps them (PKG-INFO, pyproject's ``[project.optional-dependencies]``,
-setup.cfg, ``*.egg-info/requires.txt``).
+setup.cfg, ``*.egg-info/requires.txt``). What pytest is given, for a setup the harness
+writes, is ``targets``'s.
 
 A guessed setup may miss a library some tests need: those tests then fail in every cell alike.
 """
@@ -20,7 +21,8 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from dataclasses import asdict, dataclass
+import shlex
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from packaging.metadata import parse_email
@@ -28,7 +30,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness import bounded
-from harness.stages import needs
+from harness.stages import cifiles, needs, targets
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
 TOX, EXTRA, GROUP, REQUIREMENTS, PYTEST = "tox", "extra", "group", "requirements", "pytest"
@@ -54,20 +56,24 @@ class SuiteSetup:
     env: str = ""  # the tox env the cells start from
     deps: tuple = ()  # PYTEST: what it installs besides pytest ("pytest-cov", ...)
     why: tuple = ()  # PYTEST: what named each ("pytest-cov: setup.cfg [tool:pytest] addopts --cov")
+    targets: tuple = ()  # generated: the paths pytest is given (``targets``); () lets it find them
+    found_by: str = ""  # generated: why those paths ("tests inside the package; ...")
 
     def describe(self) -> str:
         how = f"tox env {self.env}" if self.env else "tox"
         if self.kind == TOX:
             return f"{how} ({self.source})"
+        runs = f"runs pytest {shlex.join(self.targets)}".rstrip() + (
+            f" ({self.found_by})" if self.found_by else ""
+        )
         if self.kind == PYTEST:
             names = ["pytest", *(Requirement(d).name for d in self.deps)]
-            return f"guessed: {', '.join(names)} for {self.source} ({how}, tox.ini written by the harness)"
-        return f"pytest with {self.source} ({how}, tox.ini written by the harness)"
+            return f"guessed: {', '.join(names)} for {self.source}; {runs} ({how}, tox.ini written by the harness)"
+        return f"pytest with {self.source}; {runs} ({how}, tox.ini written by the harness)"
 
     def to_dict(self) -> dict:
-        return dict(
-            asdict(self), deps=list(self.deps), why=list(self.why), describe=self.describe()
-        )
+        return dict(asdict(self), deps=list(self.deps), why=list(self.why),
+                    targets=list(self.targets), describe=self.describe())  # fmt: skip
 
 
 def tests_shipped(folder: Path) -> bool:
@@ -142,10 +148,16 @@ def groups(folder: Path) -> list:
 
 
 def find(folder: Path) -> SuiteSetup:
-    """How the project in ``folder`` tests itself: its tox config, else the harness's choice."""
+    """How the project in ``folder`` tests itself: its tox config, else the harness's choice,
+    with what pytest is given (``targets``)."""
     config = tox_config(folder)
     if config:
         return SuiteSetup(TOX, config)
+    paths, found_by = targets.targets(folder)
+    return replace(_generated(folder), targets=paths, found_by=found_by)
+
+
+def _generated(folder: Path) -> SuiteSetup:
     declared, grouped = extras(folder), groups(folder)
     for wanted in TEST_NAMES:
         if wanted in declared:
@@ -156,13 +168,18 @@ def find(folder: Path) -> SuiteSetup:
     for name in REQUIREMENT_FILES:
         if (folder / name).is_file():
             return SuiteSetup(REQUIREMENTS, f"requirements file {name}", name, True)
+    for name in cifiles.requirement_files(folder):
+        return SuiteSetup(REQUIREMENTS, f"CI requirements file {name}", name, True)
+    name, lines = cifiles.environment_pip(folder)
+    if lines:
+        return SuiteSetup(REQUIREMENTS, f"the pip list of {name}", name, True, deps=tuple(lines))
     return fallback(folder)
 
 
 def fallback(folder: Path) -> SuiteSetup:
     """Plain pytest, with what the project's own files show its tests need (``needs``)."""
     found = needs.needs(folder, _own_name(folder))
-    target = _target(folder)
+    target = next((d for d in targets.ROOTS if (folder / d).is_dir()), "")
     where = f"{target}/" if target else "its test modules"
     source = f"{where} (no test extra: pytest and the plugins its files name)"
     deps, why = tuple(r for r, _ in found), tuple(f"{Requirement(r).name}: {w}" for r, w in found)
@@ -179,27 +196,6 @@ def _own_name(folder: Path) -> str:
     return str(project.get("name", "")) if isinstance(project, dict) else ""
 
 
-def _target(folder: Path) -> str:
-    return next((d for d in ("tests", "test") if (folder / d).is_dir()), "")
-
-
-def _test_paths_configured(folder: Path) -> bool:
-    pyproject = _toml(folder / "pyproject.toml").get("tool", {})
-    if isinstance(pyproject, dict) and "testpaths" in (
-        pyproject.get("pytest", {}).get("ini_options") or {}
-    ):
-        return True
-    for name, section in (
-        ("pytest.ini", "pytest"),
-        ("tox.ini", "pytest"),
-        ("setup.cfg", "tool:pytest"),
-    ):
-        path = folder / name
-        if path.is_file() and _ini(path).has_option(section, "testpaths"):
-            return True
-    return False
-
-
 def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
     """``(env, text)``: the tox config that runs the project's tests with pytest under
     ``setup``, on ``python`` (``3.11``), or on the harness's choice when it is "".
@@ -208,8 +204,7 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
     package then import one copy of it (a second, installed copy makes pytest refuse every
     module with "import file mismatch")."""
     env = f"py{python.replace('.', '')}" if python else "py"
-    target = _target(folder)
-    where = "" if _test_paths_configured(folder) or not target else f" {target}"
+    where = "".join(f" {shlex.quote(word)}" for word in setup.targets)
     if setup.kind == PYTEST:
         head = [f"{MARK}: the project has no tox config, no test extra, dependency group or test "
                 "requirements file; its tests run with pytest and what its own files name"]  # fmt: skip
@@ -220,7 +215,7 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
         ]
     lines = [*head, "[tox]", f"env_list = {env}", "venv_redirect = false", "", "[testenv]", "package = editable", "deps =",
              "    pytest", *(f"    {dep}" for dep in setup.deps)]  # fmt: skip
-    if setup.kind == REQUIREMENTS:
+    if setup.kind == REQUIREMENTS and setup.name.endswith(".txt"):
         lines.append(f"    -r {setup.name}")
     elif setup.kind == EXTRA:
         lines.append(f"extras = {setup.name}")

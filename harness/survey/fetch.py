@@ -31,6 +31,7 @@ from harness.errors import HarnessError
 from harness.files import exclusive
 from harness.index import project_name
 from harness.names import is_name
+from harness.stages import asof
 from harness.store import cache_home
 from harness.survey.row import BAD_SDIST, DISK, NETWORK, NO_RELEASE, NO_SDIST, Unmeasurable
 
@@ -52,6 +53,7 @@ class Sdist:
     url: str
     sha256: str
     size: int = 0
+    uploaded: str = ""  # when the index received it (RFC 3339, UTC): --as-of release
 
 
 def api() -> str:
@@ -120,9 +122,8 @@ def choose(data: dict) -> Sdist:
     for entry in found:
         sha256 = (entry.get("digests") or {}).get("sha256", "")
         if sha256 and is_name(entry.get("filename")):
-            return Sdist(
-                name, version, entry["filename"], entry["url"], sha256, entry.get("size") or 0
-            )
+            return Sdist(name, version, entry["filename"], entry["url"], sha256,
+                         entry.get("size") or 0, asof.uploaded(entry))  # fmt: skip
     files = data.get("urls") or []
     kinds = sorted({f.get("packagetype", "?") for f in files if not f.get("yanked")})
     shipped = f"only {', '.join(kinds)}" if kinds else "no files"

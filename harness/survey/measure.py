@@ -26,16 +26,17 @@ from harness.errors import ConfigError, DiskSpaceError, HarnessError, StorageErr
 from harness.model import CRASH, FAIL, CellResult
 from harness.names import safe_name
 from harness.report import publish
-from harness.stages import expectations, lock, pipeline
+from harness.stages import asof, expectations, lock, pipeline
 from harness.stages import select as matrix
 from harness.stages.signatures import BUILTIN
 from harness.store import Store
-from harness.survey import discover, fetch, judge
+from harness.survey import caps, discover, fetch, judge, pythons
 from harness.survey import row as rows
 from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
 
 PROJECTS = "projects"
+REPORTS_TODAY = "reports-today"  # a row measured again as of its release: the first try
 FOLDERS = Folders()  # one measurement at a time in a release's folder
 
 
@@ -51,8 +52,9 @@ class SurveyOptions:
     signatures: tuple = BUILTIN
     disk_budget: int = 0
     skip_disk_check: bool = False
-    choose_env: object = None  # (folder, python) -> the env of a project's own tox config
+    choose_env: object = None  # (folder, python, pythons) -> the env of its own tox config
     changes_only: bool = False  # measure the changed cells alone, without the control
+    as_of: str = ""  # --as-of: an RFC 3339 time, "release" (each project's upload), "" (now)
 
 
 @dataclass
@@ -81,6 +83,13 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
     with FOLDERS.lock(folder):
         try:
             _measure_in(folder, sdist, options, progress, measured)
+            if _again_as_released(measured, options, sdist):
+                today = f"measured again as of its release; with today's tools {row.reason_kind}: {row.reason}"
+                _drop_envs(folder / "reports")  # the release's envs are built afresh
+                _set_aside(folder / "reports", folder / REPORTS_TODAY)
+                measured = Surveyed(row)
+                _measure_in(folder, sdist, replace(options, as_of=asof.RELEASE), progress,
+                            measured, today)  # fmt: skip
         except rows.Unmeasurable as exc:
             row.reason_kind, row.reason = exc.kind, exc.reason
         except (DiskSpaceError, StorageError) as exc:
@@ -106,38 +115,81 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
     return measured
 
 
+def _again_as_released(measured: Surveyed, options: SurveyOptions, sdist: fetch.Sdist) -> bool:
+    """Whether a row is measured again as of its release: no date was asked, and no test
+    passed in its control, which ran (its suite, its build or its install failed today)."""
+    row, control = measured.row, measured.control
+    return (not options.as_of and not options.changes_only and bool(sdist.uploaded)
+            and control is not None and not control.tests.passed
+            and row.reason_kind in (rows.NO_TESTS_RAN, rows.BUILD_FAILURE, rows.INSTALL_FAILURE))  # fmt: skip
+
+
+def _set_aside(reports: Path, aside: Path) -> None:
+    """The first measurement's reports kept beside the next one's (an older one replaced)."""
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside)
+    reports.rename(aside)
+
+
 def internal(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progress,
-                measured: Surveyed) -> None:  # fmt: skip
+                measured: Surveyed, why: str = "") -> None:  # fmt: skip
     row = measured.row
+    row.as_of, row.as_of_note = options.as_of, why or ("asked" if options.as_of else "")
+    if options.as_of == asof.RELEASE:
+        if not sdist.uploaded:
+            raise rows.Unmeasurable(rows.NO_RELEASE, "the index gives no upload time for its "
+                                    "sdist, which --as-of release needs")  # fmt: skip
+        row.as_of, row.as_of_note = sdist.uploaded, why or "its release's upload"
+    options = replace(options, as_of=row.as_of)
+    reports = folder / "reports"
     archive = fetch.download(sdist)
     folder.mkdir(parents=True, exist_ok=True)
     source = fetch.extract(archive, folder / "src")
     setup = discover.find(source)
+    allowed = () if options.python else pythons.installable(tuple(options.changes))
     if setup.kind == discover.TOX:
-        setup = replace(setup, env=options.choose_env(source, options.python))
+        setup = replace(setup, env=options.choose_env(source, options.python, allowed))
     else:
-        setup = discover.write_tox(source, setup, options.python)
+        setup = discover.write_tox(source, setup, pythons.generated(options.python, allowed))
     row.setup = setup.to_dict()
     cells = [replace(cell, past_collection_errors=True)  # a stale module costs itself alone
              for cell in matrix.adhoc_cells(source, options.changes, setup.env)]  # fmt: skip
     for cell in cells:
         matrix.check_deps(cell)
-    results = _run(source, folder / "reports", cells[options.changes_only :], options, progress)
-    row.evidence = str((folder / "reports" / "compat.html").relative_to(options.reports))
+    declared = [[dict(d, excludes=group) for d in caps.excluding(source, cell, matrix.parse_pins(
+        [group]), options.python)] for cell, group in zip(cells, options.changes)]  # fmt: skip
+    if any(declared[1:]):  # the project excludes a change: each cell it excludes is forced over it
+        row.declared_caps = [d for found in declared for d in found]
+        cells = [replace(cell, forced=bool(found)) for cell, found in zip(cells, declared)]
+    results = _run(source, reports, cells[options.changes_only :], options, progress)
+    row.evidence = str((reports / "compat.html").relative_to(options.reports))
     if options.changes_only:
         measured.changes = results
         return
     measured.control, measured.changes = results[0], results[1:]
     _judged(row, options.changes, measured.control, measured.changes)
     if row.outcome == rows.BREAKS:  # a break counts once it repeats: run the changed cells again
-        again = _run(
-            source, folder / "reports", cells[1:], replace(options, resume=False), progress
-        )
+        again = _run(source, reports, cells[1:], replace(options, resume=False), progress)
         _judged(row, options.changes, measured.control, measured.changes, again)
+    if row.declared_caps:
+        capped(row)
+
+
+def capped(row: rows.Row) -> None:
+    """A row whose project declares itself incompatible with the change: the outcome measured
+    with its bounds overridden says whether they are needed."""
+    bounds = "; ".join(
+        dict.fromkeys(f"{d['requirement']} ({d['where']})" for d in row.declared_caps)
+    )
+    row.cap = {rows.BREAKS: rows.CAP_NEEDED, rows.WORKS: rows.CAP_NOT_NEEDED,
+               rows.BROKEN_REGARDLESS: rows.CAP_NOT_NEEDED}.get(row.outcome, rows.CAP_UNMEASURED)  # fmt: skip
+    row.reason = (f"declares {bounds}; with that overridden, {row.cap}: {row.outcome}"
+                  + (f" ({row.reason})" if row.reason else ""))  # fmt: skip
+    row.outcome = rows.DECLARES_INCOMPATIBLE
 
 
 def change_first(sdist: fetch.Sdist, options: SurveyOptions, progress=lambda: None) -> Surveyed:
@@ -163,6 +215,7 @@ def _run(source: Path, reports: Path, cells: list, options: SurveyOptions, progr
             project=source, reports=store.reports, cells=cells, resume=options.resume,
             timeout_s=options.timeout_s, jobs=options.jobs, signatures=options.signatures,
             threads=options.threads, disk_budget=options.disk_budget, skip_disk_check=options.skip_disk_check,
+            as_of=options.as_of,
         )  # fmt: skip
         try:
             outcome = pipeline.run(run, store, progress or pipeline.Silent())
@@ -204,6 +257,7 @@ def cell_summary(result: CellResult, role: str, pins: str) -> dict:
         "signatures": result.signature_counts(), "interpreter": result.interpreter,
         "versions": watched, "duration_s": round(result.duration_s, 1),
         "problem": f"{problem.signature}: {problem.evidence}" if problem else "",
+        "as_of": result.as_of, "exempt": list(result.exempt),
     }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ class Joined:
     rows: list = field(default_factory=list)  # Row, the first folder's first
     changes: list = field(default_factory=list)  # the --with groups, the control first
     python: str = ""
+    as_of: str = ""  # --as-of of the shards ("" : as of each measurement)
     wall_s: float = 0.0  # the longest shard's: they ran side by side
     interrupted: bool = False
     conflicts: list = field(default_factory=list)  # (project==version, first answer, other)
@@ -73,10 +74,12 @@ def join(sources: list, target: Path) -> Joined:
         comparison = [doc["comparison"]["control"], *doc["comparison"]["changes"]]
         if not joined.changes:
             joined.changes, joined.python, first = comparison, doc["python"], source
-        elif (comparison, doc["python"]) != (joined.changes, joined.python):
+            joined.as_of = doc.get("as_of", "")
+        elif (comparison, doc["python"], doc.get("as_of", "")) != (joined.changes, joined.python, joined.as_of):  # fmt: skip
             raise HarnessError(f"merge: {source} holds a survey of {' vs '.join(comparison)} "
-                               f"(python {doc['python'] or 'as chosen'}), {first} one of "
-                               f"{' vs '.join(joined.changes)} (python {joined.python or 'as chosen'})")  # fmt: skip
+                               f"(python {doc['python'] or 'as chosen'}{output.as_of_words(doc)}), {first} one of "
+                               f"{' vs '.join(joined.changes)} (python {joined.python or 'as chosen'}"
+                               f"{output.as_of_words({'as_of': joined.as_of})})")  # fmt: skip
         joined.wall_s = max(joined.wall_s, doc["summary"]["wall_s"])
         joined.interrupted |= doc["interrupted"]
         for row in map(rows.Row.from_dict, doc["rows"]):

@@ -21,6 +21,7 @@ from harness.report.words import counted
 from harness.store import write_atomic
 from harness.survey import page
 from harness.survey import row as rows
+from harness.survey.page import as_of_words, row_as_of
 
 SCHEMA = "harness.survey/1"
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "survey.schema.json"
@@ -90,16 +91,18 @@ def summary(found: list, wall_s: float) -> dict:
         "first_compatible_found": sum(1 for r in found if r.first_compatible),
         "measured_s": round(sum(r.duration_s for r in found), 1), "wall_s": round(wall_s, 1),
         "not_measurable_reasons": dict(sorted(reasons.items())),
+        "caps": dict(sorted(Counter(r.cap for r in found if r.cap).items())),
     }  # fmt: skip
 
 
-def document(found: list, changes: list, python: str, wall_s: float, interrupted: bool) -> dict:
+def document(found: list, changes: list, python: str, wall_s: float, interrupted: bool,
+             as_of: str = "") -> dict:  # fmt: skip
     now = datetime.datetime.now(datetime.timezone.utc)
     return {
         "schema": SCHEMA, "generated_at": now.isoformat(timespec="seconds"), "harness": __version__,
         "comparison": {"control": changes[0], "changes": list(changes[1:])}, "python": python,
         "interrupted": interrupted, "summary": summary(found, wall_s),
-        "rows": [r.to_dict() for r in found],
+        "rows": [r.to_dict() for r in found], **({"as_of": as_of} if as_of else {}),
     }  # fmt: skip
 
 
@@ -131,8 +134,10 @@ def tests_text(tests: dict) -> str:
 
 def headline(doc: dict) -> str:
     s, comparison = doc["summary"], doc["comparison"]
-    counts = ", ".join(f"{s[o]} {o}" for o in rows.OUTCOMES)
-    on = f" on Python {doc['python']}" if doc["python"] else ""
+    counts = ", ".join(f"{s.get(o, 0)} {o}" for o in rows.OUTCOMES)
+    if s.get("caps"):
+        counts += " (" + ", ".join(f"{n} {k}" for k, n in s["caps"].items()) + ")"
+    on = (f" on Python {doc['python']}" if doc["python"] else "") + as_of_words(doc)
     return (f"{counted(s['projects'], 'project')}, {comparison['control']} (control) against "
             f"{', '.join(comparison['changes'])}{on}: {counts}; first compatible release found for "
             f"{s['first_compatible_found']}")  # fmt: skip
@@ -152,11 +157,19 @@ def markdown(doc: dict) -> str:
               "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in doc["rows"]:
         broken = ", ".join(f"{k} ×{n}" for k, n in signature_counts(row).items())
-        outcome = row["outcome"] + (
-            f": {code(row['reason'])}" if row["outcome"] == rows.NOT_MEASURABLE else ""
+        outcome = (
+            row["outcome"]
+            + (f" ({row['cap']})" if row.get("cap") else "")
+            + (
+                f": {code(row['reason'])}"
+                if row["outcome"] in (rows.NOT_MEASURABLE, rows.DECLARES_INCOMPATIBLE)
+                else ""
+            )
         )
         if row.get("flaky_tests"):
             outcome += f" ({len(row['flaky_tests'])} flaky, not counted)"
+        if row_as_of(row):
+            outcome += f"; {code(row_as_of(row))}"
         first = row["first_compatible"] or (
             (row["first_compatible_search"] or {}).get("note") or ""
         )

@@ -8,10 +8,13 @@ import html
 from collections import Counter
 from urllib.parse import quote
 
+from harness.stages import asof
+
 COLOURS = {
     "breaks": "#c62828",
     "works": "#2e7d32",
     "broken-regardless": "#ef6c00",
+    "declares-incompatible": "#6a1b9a",
     "not-measurable": "#757575",
 }  # fmt: skip  (decoration: the word is always there)
 STYLE = """
@@ -49,17 +52,35 @@ def _cells(row: dict) -> str:
     return "".join(parts)
 
 
+def as_of_words(doc: dict) -> str:
+    """``, as of each project's release`` or ``, as of 2022-06-01``; "" as of now."""
+    found = doc.get("as_of", "")
+    if not found:
+        return ""
+    return ", as of " + ("each project's release" if found == asof.RELEASE else asof.shown(found))
+
+
+def row_as_of(row: dict) -> str:
+    """``as of 2020-07-09 (measured again as of its release; ...)``: a row's date, if any."""
+    if not row.get("as_of"):
+        return ""
+    note = row.get("as_of_note", "")
+    return f"as of {asof.shown(row['as_of'])}" + (f" ({note})" if note and note != "asked" else "")
+
+
 def _row(row: dict) -> str:
     broken = Counter(b["signature"] or "unclassified" for b in row["broken_tests"])
     signatures = "<br>".join(f"{_e(k)} ×{n}" for k, n in broken.most_common())
     search = row["first_compatible_search"] or {}
     first = _e(row["first_compatible"] or search.get("note") or "")
     reason = f"<div>{_e(row['reason'])}</div>" if row["reason"] else ""
+    reason += f"<div>{_e(row_as_of(row))}</div>" if row_as_of(row) else ""
+    cap = f" <strong>{_e(row['cap'])}</strong>" if row.get("cap") else ""
     anchor = _e(f"{row['project']}-{row['version']}")
     detail = f' <a href="#{anchor}">tests</a>' if row["broken_tests"] else ""
     return (f"<tr><td>{_e(row['project'])}</td><td>{_e(row['version'])}</td>"
             f"<td>{_e((row['setup'] or {}).get('describe', ''))}</td><td>{_cells(row)}</td>"
-            f"<td>{_outcome(row['outcome'])}{reason}</td><td>{signatures}{detail}</td><td>{first}</td>"
+            f"<td>{_outcome(row['outcome'])}{cap}{reason}</td><td>{signatures}{detail}</td><td>{first}</td>"
             f"<td>{_link(row['evidence'], 'report')}</td></tr>")  # fmt: skip
 
 
@@ -78,9 +99,9 @@ def _details(row: dict) -> str:
 def render(doc: dict) -> str:
     s, comparison = doc["summary"], doc["comparison"]
     title = f"Survey: {comparison['control']} → {', '.join(comparison['changes'])}"
-    counts = "".join(f"<span>{_outcome(o)} {s[o]}</span>"
-                     for o in ("breaks", "works", "broken-regardless", "not-measurable"))  # fmt: skip
-    on = f" on Python {doc['python']}" if doc["python"] else ""
+    counts = "".join(f"<span>{_outcome(o)} {s.get(o, 0)}</span>" for o in COLOURS)
+    counts += "".join(f"<span>{_e(k)}: {n}</span>" for k, n in (s.get("caps") or {}).items())
+    on = (f" on Python {doc['python']}" if doc["python"] else "") + as_of_words(doc)
     note = " Interrupted: run again with --resume." if doc["interrupted"] else ""
     rows = "".join(_row(r) for r in doc["rows"])
     details = "".join(_details(r) for r in doc["rows"] if r["broken_tests"])

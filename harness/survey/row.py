@@ -14,7 +14,10 @@ from harness.errors import HarnessError
 BREAKS, WORKS, BROKEN_REGARDLESS, NOT_MEASURABLE = (
     "breaks", "works", "broken-regardless", "not-measurable",
 )  # fmt: skip
-OUTCOMES = (BREAKS, WORKS, BROKEN_REGARDLESS, NOT_MEASURABLE)
+DECLARES_INCOMPATIBLE = "declares-incompatible"  # its own metadata excludes the change
+OUTCOMES = (BREAKS, WORKS, BROKEN_REGARDLESS, DECLARES_INCOMPATIBLE, NOT_MEASURABLE)
+# a declares-incompatible row's cap, measured with it overridden: the tests break, or not
+CAP_NEEDED, CAP_NOT_NEEDED, CAP_UNMEASURED = "cap needed", "cap not needed", "cap unmeasured"
 
 # why a project is not measurable (``Row.reason_kind``)
 NO_RELEASE, NO_SDIST, BAD_SDIST = "no-release", "no-sdist", "bad-sdist"
@@ -55,10 +58,14 @@ class Row:
         default_factory=dict
     )  # kind (tox, extra, group, requirements, pytest: guessed), source, env, deps, why
     cells: list = field(default_factory=list)  # per cell: role, pins, verdict, tests, ...
+    declared_caps: list = field(default_factory=list)  # {package, requirement, where}
+    cap: str = ""  # declares-incompatible rows: CAP_NEEDED, CAP_NOT_NEEDED or CAP_UNMEASURED
     evidence: str = ""  # the project's compat.html, relative to the survey folder
     sdist: dict = field(default_factory=dict)  # filename, url, sha256
     measured_at: str = ""
     duration_s: float = 0.0
+    as_of: str = ""  # the time its locks were resolved as of (RFC 3339); "": when measured
+    as_of_note: str = ""  # why that time: asked, the release's upload, or measured again
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,4 +78,5 @@ class Row:
     @property
     def retried(self) -> bool:
         """Whether ``--resume`` measures it again: its cause may have passed."""
-        return self.outcome == NOT_MEASURABLE and self.reason_kind in RETRIED
+        unmeasured = self.outcome == NOT_MEASURABLE or self.cap == CAP_UNMEASURED
+        return unmeasured and self.reason_kind in RETRIED

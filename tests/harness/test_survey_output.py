@@ -50,7 +50,10 @@ def test_the_document_is_of_its_schema_and_summed_up():
 def test_the_pages_show_each_row_and_nothing_from_a_test_is_markup():
     doc = output.document([breaking_row()], ["numpy==1.26.4", "numpy==2.2.6"], "3.11", 60.0, False)
     markdown = output.markdown(doc)
-    assert "1 breaks, 0 works, 0 broken-regardless, 0 not-measurable" in markdown
+    assert (
+        "1 breaks, 0 works, 0 broken-regardless, 0 declares-incompatible, 0 not-measurable"
+        in markdown
+    )
     assert "| pkg | 1.0 |" in markdown and "numpy2-removed-name ×1" in markdown
     assert "[report](projects/pkg-1.0/reports/compat.html)" in markdown
     assert (
