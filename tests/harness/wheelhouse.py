@@ -27,8 +27,10 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 # What the small projects of the tests install: every packaging release they pin, and pytest
 # with what it needs on each Python.
-PINNED = ("packaging==23.1", "packaging==23.2", "packaging==24.0", "packaging==24.1",
-          "packaging==24.2", "packaging==25.0", "six==1.16.0")  # fmt: skip
+PINNED = (
+    *(f"packaging=={v}" for v in ("23.0", "23.1", "23.2", "24.0", "24.1", "24.2", "25.0")),
+    "six==1.16.0",
+)
 WITH_DEPENDENCIES = ("pytest", "exceptiongroup", "tomli")  # the last two: pytest on 3.8 to 3.10
 PYTHONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")  # pytest's wheels differ by Python
 
