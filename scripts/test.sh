@@ -6,7 +6,7 @@ source "$(dirname "$0")/bootstrap.sh"
 ruff check .
 ruff format --check .
 status=0
-pytest tests/inference tests/harness -m "integration or not integration" \
+pytest tests/inference tests/harness -m "integration or not integration" -n auto \
   --cov=inference --cov=harness --cov-report=term --durations=25 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass" >&2

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-SERIAL_OPTIONS = ("usepdb", "collectonly", "trace")  # debugging, listing: one process
+# debugging, listing: one process; --cov too, whose plugin chose a serial run before this hook
+# (scripts/test.sh passes -n itself, so that pytest-cov knows)
+SERIAL_OPTIONS = ("usepdb", "collectonly", "trace", "cov_source")
 
 
 def spreads(config: pytest.Config) -> bool:

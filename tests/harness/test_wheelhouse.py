@@ -69,3 +69,4 @@ def test_whole_folders_spread_over_the_cpus_and_named_tests_stay_in_one_process(
     assert not root_conftest.spreads(_config([str(folder)], xdist=False))  # -p no:xdist
     assert not root_conftest.spreads(_config([str(folder)], usepdb=True))
     assert not root_conftest.spreads(_config([str(folder)], collectonly=True))
+    assert not root_conftest.spreads(_config([str(folder)], cov_source=["harness"]))
