@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.report import actions, junit
+from harness.report import actions
 from harness.stages import generated
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
@@ -189,6 +189,8 @@ def write_junit(state: State, results: list) -> None:
     (CellResult) as a test suite, its tests read from its run folder under the reports."""
     path = getattr(state.args, "junit", None)
     if path is not None:
+        from harness.report import junit  # junitparser: only for a run asked for it
+
         junit.write(path, state.project.name if state.project else "", results, state.reports)
 
 

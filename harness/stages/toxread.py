@@ -33,6 +33,7 @@ from harness.store import cache_home
 CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
 VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "PYTEST_CURRENT_TEST"})
 FORMAT = 1
+DISTRIBUTIONS = (".dist-info", ".egg-info")
 KEPT = 256  # entries; the oldest go first
 MAX_ENTRY_BYTES = 16 * 1024**2
 _NAMED = re.compile(r"(?:^|[\s\"'=])-[rc]\s*([^\s\"',\]]+)", re.M)
@@ -51,14 +52,17 @@ def _file(path: Path) -> str:
 
 
 def _installed() -> list:
-    """The distributions importable beside tox, by name and version (their folders' names)."""
+    """The distributions importable beside tox, by name and version (their folders' names):
+    only the folders that hold any, so how the harness was started (``python -m``, its script)
+    does not change the key."""
     found = []
     for entry in sys.path:
         try:
-            names = os.listdir(entry or ".")
+            names = sorted(n for n in os.listdir(entry or ".") if n.endswith(DISTRIBUTIONS))
         except OSError:
             continue
-        found.append([entry, sorted(n for n in names if n.endswith((".dist-info", ".egg-info")))])
+        if names:
+            found.append([os.path.abspath(entry), names])
     return found
 
 

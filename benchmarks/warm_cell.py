@@ -1,0 +1,159 @@
+"""What a warm cell costs beyond its tests: ``harness run`` and ``harness probe`` on one env
+whose env is in place, against the floor, pytest run by hand in that env with the same command,
+and against plain ``tox run`` of the same env.
+
+    python benchmarks/warm_cell.py [-e ENV] [--pairs N] [--workdir DIR]
+
+After one run that builds the env (not timed), it times N rounds; each round runs every
+variant once, in an order that alternates from round to round, so a slow minute of a shared
+machine falls on both sides of a ratio. It prints the median wall of each variant, each
+ratio to its floor as the median of the rounds' ratios, and the extra seconds.
+
+Then it splits one warm ``harness run`` into its parts, each timed in this process the way the
+command calls it: start-up (a new ``harness --version``), the config (tox's answer, kept or
+not), selection with the lock check, tox's own time around the commands (start-up, the env
+check), the tests, the probe's recording (the tests inside tox against the bare ones), and
+the reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+def wall(command: list, env: dict, cwd: Path = ROOT) -> float:
+    start = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.monotonic() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return took
+
+
+def variants(env_name: str, work: Path, env: dict) -> dict:
+    """``{name: (command, cwd)}``; the bare ones run the env's own commands, as tox would."""
+    reports, toxdir = work / "reports", work / "tox"
+    python = next(reports_envs(reports).glob(f"{env_name}/bin/python"))
+    cov = ["--cov=inference"]
+    bare = [str(python), "-m", "pytest", str(ROOT / "tests/inference"), "-p", "no:cacheprovider",
+            f"--rootdir={ROOT}", *cov]  # fmt: skip
+    checks = python.parent.parent / ".harness-probe" / "stack_checks.py"
+    common = ["-e", env_name, "--project", str(ROOT), "--reports", str(reports)]
+    return {
+        "harness run": [*HARNESS, "run", *common],
+        "bare pytest": bare,
+        "tox run": [sys.executable, "-m", "tox", "run", "-e", env_name, "--workdir", str(toxdir)],
+        "harness probe": [*HARNESS, "probe", *common],
+        "bare probe checks": [str(python), "-m", "pytest", str(checks), "-q", "-p",
+                              "no:cacheprovider", "-c", str(checks.parent / "pytest.ini")],  # fmt: skip
+    }
+
+
+def reports_envs(reports: Path) -> Path:
+    sys.path.insert(0, str(ROOT))
+    from harness.store import Store
+
+    return Store(reports).envs
+
+
+def pairs(commands: dict, rounds: int, env: dict) -> dict:
+    times = {name: [] for name in commands}
+    names = list(commands)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            times[name].append(wall(commands[name], env))
+        print(f"  round {number + 1}: " + ", ".join(f"{n} {t[-1]:.2f}" for n, t in times.items()),
+              flush=True)  # fmt: skip
+    return times
+
+
+def split(env_name: str, work: Path, env: dict) -> dict:
+    """One warm ``harness run``, part by part, in this process (the command's own calls)."""
+    os.environ.update(env)
+    from harness.commands import run as command
+    from harness.report import publish
+    from harness.stages import collect, pipeline, prepare
+    from harness.stages import select as matrix
+    from harness.stages.execute import CellRun, run_cell
+    from harness.store import Store
+
+    parts = {"start-up (harness --version)": wall([*HARNESS, "--version"], env)}
+    reports = work / "reports"
+    options = pipeline.RunOptions(project=ROOT, reports=reports, envs=[env_name])
+    store = Store(reports)
+    start = time.monotonic()
+    matrix.select(ROOT, [env_name])
+    parts["config (tox's answer)"] = time.monotonic() - start
+    start = time.monotonic()
+    todo = prepare.plan(options, store, pipeline.Silent())
+    parts["selection and lock check (config kept)"] = time.monotonic() - start
+    (cell,) = todo.cells
+    folder = work / "split"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    run = CellRun(cell, ROOT, folder, todo.paths[cell.name], todo.pythons[cell.name],
+                  workdir=store.envs)  # fmt: skip
+    ran = run_cell(run, 1800)
+    journal = json.loads((folder / "tox-result.json").read_text())["testenvs"][env_name]
+    tests = sum(step["elapsed"] for step in journal.get("test", []))
+    parts["tox around the commands (start-up, env check)"] = ran.duration_s - tests
+    parts["the tests, inside tox (probe recording)"] = tests
+    collect.sessions(run.sessions)
+    start = time.monotonic()
+    command.tools(ROOT)
+    publish.publish(store, ROOT, [], False, command.tools(ROOT))
+    parts["reports and tool versions"] = time.monotonic() - start
+    return parts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-e", dest="env", default="torch21-numpy126")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/warm-cell-bench"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "COVERAGE_FILE": str(args.workdir / ".coverage"),
+           "HARNESS_STACK": "numpy,torch"}  # the probe's checks: the cell's pins, as it sets them
+    load = os.getloadavg()[0]
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, load {load:.1f}; "
+          f"Python {platform.python_version()}; bytecode written: "
+          f"{not os.environ.get('PYTHONDONTWRITEBYTECODE')}")  # fmt: skip
+    reports = ["--project", str(ROOT), "--reports", str(args.workdir / "reports")]
+    for mode in ("run", "probe"):  # warm: the env, the probe, the kept config
+        wall([*HARNESS, mode, "-e", args.env, *reports], env)
+    commands = variants(args.env, args.workdir, env)
+    wall(commands["tox run"], env)  # tox's own env, built once
+    times = pairs(commands, args.pairs, env)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    print(f"\n{'variant':<20} {'median s':>9}  against            ratio  extra s")
+    for name, floor in (("harness run", "bare pytest"), ("tox run", "bare pytest"),
+                        ("harness probe", "bare probe checks")):  # fmt: skip
+        ratios = [a / b for a, b in zip(times[name], times[floor])]
+        extra = [a - b for a, b in zip(times[name], times[floor])]
+        print(f"{name:<20} {median[name]:9.2f}  {floor:<18} {statistics.median(ratios):5.2f}x"
+              f" {statistics.median(extra):+7.2f}")  # fmt: skip
+    for name in ("bare pytest", "bare probe checks"):
+        print(f"{name:<20} {median[name]:9.2f}")
+    print(f"harness probe: {60 / median['harness probe']:.0f} cells a minute, one cell a run")
+    print("\none warm harness run, part by part:")
+    for part, seconds in split(args.env, args.workdir, env).items():
+        print(f"  {part:<48} {seconds:6.2f} s")
+    print(f"load at the end {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
