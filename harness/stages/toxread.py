@@ -8,9 +8,9 @@ depend on, so an unchanged project is read once:
   of a config the command names (``-c``), and of each file their ``-r``/``-c`` lines name;
 - the tox command and its arguments, and the plan the harness's plugin reads;
 - the environment (every variable: a config reads ``{env:NAME}``, tox reads ``TOX_*``), less
-  the shell's own bookkeeping (``VOLATILE``);
-- what is installed beside tox (its plugins: every distribution on ``sys.path``), the Python,
-  and the harness's plugin.
+  the shell's own bookkeeping (``VOLATILE``: where it was started, which tox runs in the project);
+- what is installed beside tox (its plugins: the distributions in this Python's site folders
+  and the project's), the Python, and the harness's plugin.
 
 Only an answer tox gave with exit 0 is kept; an entry is read back within bounds (it lies on
 disk, where anything may change it) and one that does not read as written is not used.
@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import site
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from harness.files import write_atomic
 from harness.store import cache_home
 
 CONFIG_FILES = ("tox.ini", "tox.toml", "pyproject.toml", "setup.cfg")
-VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "PYTEST_CURRENT_TEST"})
+VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "PYTEST_CURRENT_TEST"})
 FORMAT = 1
 DISTRIBUTIONS = (".dist-info", ".egg-info")
 KEPT = 256  # entries; the oldest go first
@@ -51,12 +52,13 @@ def _file(path: Path) -> str:
         return "absent"
 
 
-def _installed() -> list:
+def _installed(project: Path) -> list:
     """The distributions importable beside tox, by name and version (their folders' names):
-    only the folders that hold any, so how the harness was started (``python -m``, its script)
-    does not change the key."""
+    those of the project's folder (tox runs there) and of this Python's site folders
+    (``PYTHONPATH`` is in the environment), whichever way the harness itself was started."""
     found = []
-    for entry in sys.path:
+    user = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []
+    for entry in [str(project), *site.getsitepackages(), *user]:
         try:
             names = sorted(n for n in os.listdir(entry or ".") if n.endswith(DISTRIBUTIONS))
         except OSError:
@@ -81,7 +83,7 @@ def key(project: Path, command: tuple, arguments: list, plan: dict = None) -> st
                 files.setdefault(str(path.parent / include), _file(path.parent / include))
     environment = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE)
     words = [FORMAT, __version__, sys.version, str(project), list(command), list(arguments),
-             plan or {}, files, environment, _installed(), _file(_PLUGIN)]  # fmt: skip
+             plan or {}, files, environment, _installed(project), _file(_PLUGIN)]  # fmt: skip
     return hashlib.sha256(json.dumps(words).encode()).hexdigest()
 
 

@@ -33,7 +33,7 @@ def _key(folder, command=("python", "-m", "tox")):
         lambda f, m: (f / "pyproject.toml").write_text("[tool.tox]\n"),  # a config file appears
         lambda f, m: (f / "setup.cfg").write_text("[tox:tox]\n"),
         lambda f, m: m.setenv("TOX_OVERRIDE", "testenv.deps=y"),  # the environment
-        lambda f, m: (f / "x-1.dist-info").mkdir() or m.syspath_prepend(str(f)),  # a plugin
+        lambda f, m: (f / "x-1.dist-info").mkdir(),  # a plugin, where tox runs
     ],
     ids=["config", "included", "pyproject", "setup.cfg", "environment", "installed"],
 )
@@ -56,6 +56,7 @@ def test_a_config_the_command_names_is_part_of_the_key(made):
 def test_the_shell_s_bookkeeping_is_not_part_of_the_key(made, monkeypatch):
     before = _key(made)
     monkeypatch.setenv("OLDPWD", "/elsewhere")
+    monkeypatch.setenv("PWD", "/elsewhere")
     monkeypatch.setenv("_", "/usr/bin/other")
     assert _key(made) == before
 
