@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,13 +34,21 @@ ROOT = Path(__file__).resolve().parents[1]
 HARNESS = [sys.executable, "-m", "harness"]
 
 
-def wall(command: list, env: dict, cwd: Path = ROOT) -> float:
+def timed(command: list, env: dict, cwd: Path = ROOT) -> tuple:
+    """``(wall, cpu)`` seconds of a command and all it started (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     took = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return took
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return took, cpu
+
+
+def wall(command: list, env: dict, cwd: Path = ROOT) -> float:
+    return timed(command, env, cwd)[0]
 
 
 def variants(env_name: str, work: Path, env: dict) -> dict:
@@ -56,8 +65,17 @@ def variants(env_name: str, work: Path, env: dict) -> dict:
         "bare pytest": bare,
         "tox run": [sys.executable, "-m", "tox", "run", "-e", env_name, "--workdir", str(toxdir)],
         "harness probe": [*HARNESS, "probe", *common],
-        "bare probe checks": [str(python), "-m", "pytest", str(checks), "-q", "-p",
-                              "no:cacheprovider", "-c", str(checks.parent / "pytest.ini")],  # fmt: skip
+        "bare probe checks": [
+            str(python),
+            "-m",
+            "pytest",
+            str(checks),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(checks.parent / "pytest.ini"),
+        ],  # fmt: skip
     }
 
 
@@ -68,15 +86,18 @@ def reports_envs(reports: Path) -> Path:
     return Store(reports).envs
 
 
-def pairs(commands: dict, rounds: int, env: dict) -> dict:
-    times = {name: [] for name in commands}
+def pairs(commands: dict, rounds: int, env: dict) -> tuple:
+    """``({variant: [wall s]}, {variant: [cpu s]})``, one of each a round."""
+    times, cpus = {name: [] for name in commands}, {name: [] for name in commands}
     names = list(commands)
     for number in range(rounds):
         for name in names if number % 2 == 0 else reversed(names):
-            times[name].append(wall(commands[name], env))
-        print(f"  round {number + 1}: " + ", ".join(f"{n} {t[-1]:.2f}" for n, t in times.items()),
-              flush=True)  # fmt: skip
-    return times
+            took, cpu = timed(commands[name], env)
+            times[name].append(took)
+            cpus[name].append(cpu)
+        print(f"  round {number + 1}: " + ", ".join(
+            f"{n} {t[-1]:.2f} ({cpus[n][-1]:.2f} cpu)" for n, t in times.items()), flush=True)  # fmt: skip
+    return times, cpus
 
 
 def split(env_name: str, work: Path, env: dict) -> dict:
@@ -125,8 +146,11 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/warm-cell-bench"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "COVERAGE_FILE": str(args.workdir / ".coverage"),
-           "HARNESS_STACK": "numpy,torch"}  # the probe's checks: the cell's pins, as it sets them
+    env = {
+        **os.environ,
+        "COVERAGE_FILE": str(args.workdir / ".coverage"),
+        "HARNESS_STACK": "numpy,torch",
+    }  # the probe's checks: the cell's pins, as it sets them
     load = os.getloadavg()[0]
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, load {load:.1f}; "
           f"Python {platform.python_version()}; bytecode written: "
@@ -136,17 +160,21 @@ def main() -> int:
         wall([*HARNESS, mode, "-e", args.env, *reports], env)
     commands = variants(args.env, args.workdir, env)
     wall(commands["tox run"], env)  # tox's own env, built once
-    times = pairs(commands, args.pairs, env)
+    times, cpus = pairs(commands, args.pairs, env)
     median = {name: statistics.median(t) for name, t in times.items()}
-    print(f"\n{'variant':<20} {'median s':>9}  against            ratio  extra s")
+    print(f"\n{'variant':<16} {'wall s':>7} {'cpu s':>6}  against            "
+          "wall ratio  extra s  cpu ratio  extra cpu s")  # fmt: skip
     for name, floor in (("harness run", "bare pytest"), ("tox run", "bare pytest"),
-                        ("harness probe", "bare probe checks")):  # fmt: skip
-        ratios = [a / b for a, b in zip(times[name], times[floor])]
-        extra = [a - b for a, b in zip(times[name], times[floor])]
-        print(f"{name:<20} {median[name]:9.2f}  {floor:<18} {statistics.median(ratios):5.2f}x"
-              f" {statistics.median(extra):+7.2f}")  # fmt: skip
-    for name in ("bare pytest", "bare probe checks"):
-        print(f"{name:<20} {median[name]:9.2f}")
+                        ("harness probe", "bare probe checks"), ("bare pytest", None),
+                        ("bare probe checks", None)):  # fmt: skip
+        line = f"{name:<16} {median[name]:7.2f} {statistics.median(cpus[name]):6.2f}"
+        for kind in (times, cpus) if floor else ():
+            ratios = [a / b for a, b in zip(kind[name], kind[floor])]
+            extra = [a - b for a, b in zip(kind[name], kind[floor])]
+            line += (f"  {floor:<18}" if kind is times else "") + (
+                f" {statistics.median(ratios):9.2f}x {statistics.median(extra):+8.2f}"
+            )
+        print(line)
     print(f"harness probe: {60 / median['harness probe']:.0f} cells a minute, one cell a run")
     print("\none warm harness run, part by part:")
     for part, seconds in split(args.env, args.workdir, env).items():
