@@ -86,13 +86,19 @@ def reports_envs(reports: Path) -> Path:
     return Store(reports).envs
 
 
+def tests_env(env: dict) -> dict:
+    """What tox hands the tests: it does not pass ``PYTHONDONTWRITEBYTECODE``, so pytest
+    keeps its rewritten test modules; the bare runs get the same."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def pairs(commands: dict, rounds: int, env: dict) -> tuple:
     """``({variant: [wall s]}, {variant: [cpu s]})``, one of each a round."""
     times, cpus = {name: [] for name in commands}, {name: [] for name in commands}
     names = list(commands)
     for number in range(rounds):
         for name in names if number % 2 == 0 else reversed(names):
-            took, cpu = timed(commands[name], env)
+            took, cpu = timed(commands[name], tests_env(env) if name.startswith("bare") else env)
             times[name].append(took)
             cpus[name].append(cpu)
         print(f"  round {number + 1}: " + ", ".join(
