@@ -72,7 +72,7 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         help="cap each cell's numeric libraries at N threads (OMP_NUM_THREADS, MKL_NUM_THREADS, "
         "OPENBLAS_NUM_THREADS, ...) and run cores/N cells at once; this can change what a test "
         "computes, so it is recorded in each result (default: not capped, as the project's own "
-        "tox run; one cell at a time unless --jobs says otherwise)")),
+        "tox run; one cell at a time unless --jobs says otherwise, one a core for probe)")),
     "signatures": (("--signatures",), dict(
         type=Path, default=None, metavar="FILE",
         help="a JSON list of extra signatures, checked before the built-in ones")),
