@@ -6,14 +6,16 @@ and against plain ``tox run`` of the same env.
 
 After one run that builds the env (not timed), it times N rounds; each round runs every
 variant once, in an order that alternates from round to round, so a slow minute of a shared
-machine falls on both sides of a ratio. It prints the median wall of each variant, each
-ratio to its floor as the median of the rounds' ratios, and the extra seconds.
+machine falls on both sides of a ratio. It prints each variant's median wall and CPU seconds
+(its processes' user + system), and each ratio to its floor as the median of the rounds'
+ratios, with the extra seconds. The bare runs get the environment tox gives the tests.
 
-Then it splits one warm ``harness run`` into its parts, each timed in this process the way the
-command calls it: start-up (a new ``harness --version``), the config (tox's answer, kept or
-not), selection with the lock check, tox's own time around the commands (start-up, the env
-check), the tests, the probe's recording (the tests inside tox against the bare ones), and
-the reports.
+Then it times ``harness probe`` on the default matrix (its cells a minute) and ``harness
+gate`` on the project as it is (no dependency changed), and splits one warm ``harness run``
+into its parts, each timed in this process the way the command calls it: start-up (a new
+``harness --version``), the config (tox's answer), selection with the lock check, tox's own
+time around the env's commands (its start-up, the env check), the commands (the tests, with
+the probe recording each session) and the reports with the tools' versions.
 """
 
 from __future__ import annotations
@@ -182,6 +184,15 @@ def main() -> int:
             )
         print(line)
     print(f"harness probe: {60 / median['harness probe']:.0f} cells a minute, one cell a run")
+    default = [*HARNESS, "probe", *reports]  # the default matrix, its env_list
+    wall(default, env)
+    took = statistics.median(wall(default, env) for _ in range(args.pairs))
+    cells = len(json.loads((args.workdir / "reports" / "compat.json").read_text())["cells"])
+    print(f"harness probe, default matrix: {cells} cells in {took:.2f} s (median of "
+          f"{args.pairs}) = {60 * cells / took:.0f} cells a minute")  # fmt: skip
+    gate = [*HARNESS, "gate", *reports]  # the working tree's dependencies are HEAD's
+    took = statistics.median(wall(gate, env) for _ in range(args.pairs))
+    print(f"harness gate, unchanged dependencies: {took:.2f} s (median of {args.pairs})")
     print("\none warm harness run, part by part:")
     for part, seconds in split(args.env, args.workdir, env).items():
         print(f"  {part:<48} {seconds:6.2f} s")
