@@ -94,13 +94,24 @@ def tests_env(env: dict) -> dict:
     return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def against(other: Path, env_name: str, work: Path) -> tuple:
+    """``harness run`` of another checkout (its own .venv, its own reports folder), run from
+    its folder so that its own code is imported."""
+    command = [str(other / ".venv/bin/python"), "-m", "harness", "run", "-e", env_name,
+               "--project", str(ROOT), "--reports", str(work / "reports-against")]  # fmt: skip
+    return command, other
+
+
 def pairs(commands: dict, rounds: int, env: dict) -> tuple:
     """``({variant: [wall s]}, {variant: [cpu s]})``, one of each a round."""
     times, cpus = {name: [] for name in commands}, {name: [] for name in commands}
     names = list(commands)
     for number in range(rounds):
         for name in names if number % 2 == 0 else reversed(names):
-            took, cpu = timed(commands[name], tests_env(env) if name.startswith("bare") else env)
+            command, cwd = (
+                commands[name] if isinstance(commands[name], tuple) else (commands[name], ROOT)
+            )
+            took, cpu = timed(command, tests_env(env) if name.startswith("bare") else env, cwd)
             times[name].append(took)
             cpus[name].append(cpu)
         print(f"  round {number + 1}: " + ", ".join(
@@ -152,6 +163,7 @@ def main() -> int:
     parser.add_argument("-e", dest="env", default="torch21-numpy126")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/warm-cell-bench"))
+    parser.add_argument("--against", type=Path, help="another checkout, to time its harness run")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -168,14 +180,18 @@ def main() -> int:
         wall([*HARNESS, mode, "-e", args.env, *reports], env)
     commands = variants(args.env, args.workdir, env)
     wall(commands["tox run"], env)  # tox's own env, built once
+    if args.against:
+        commands["harness run (against)"] = against(args.against.resolve(), args.env, args.workdir)
+        wall(*commands["harness run (against)"][:1], env, args.against.resolve())
     times, cpus = pairs(commands, args.pairs, env)
     median = {name: statistics.median(t) for name, t in times.items()}
-    print(f"\n{'variant':<16} {'wall s':>7} {'cpu s':>6}  against            "
+    print(f"\n{'variant':<22} {'wall s':>7} {'cpu s':>6}  against            "
           "wall ratio  extra s  cpu ratio  extra cpu s")  # fmt: skip
     for name, floor in (("harness run", "bare pytest"), ("tox run", "bare pytest"),
                         ("harness probe", "bare probe checks"), ("bare pytest", None),
-                        ("bare probe checks", None)):  # fmt: skip
-        line = f"{name:<16} {median[name]:7.2f} {statistics.median(cpus[name]):6.2f}"
+                        ("bare probe checks", None),
+                        *([("harness run (against)", "bare pytest")] if args.against else [])):  # fmt: skip
+        line = f"{name:<22} {median[name]:7.2f} {statistics.median(cpus[name]):6.2f}"
         for kind in (times, cpus) if floor else ():
             ratios = [a / b for a, b in zip(kind[name], kind[floor])]
             extra = [a - b for a, b in zip(kind[name], kind[floor])]
