@@ -29,10 +29,13 @@ def _take_signals() -> None:
         signal.signal(signal.SIGTERM, _interrupt)  # CI cancels jobs with SIGTERM
 
 
-def build_parser():
+def build_parser(command: str = None):
+    """The parser of every command; with ``command`` (one that exists), of that one alone."""
     import argparse
 
-    from harness.commands import COMMANDS
+    from harness import commands as every
+
+    wanted = (command,) if command in every.NAMES else every.NAMES
 
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -47,7 +50,7 @@ def build_parser():
         from harness import __version__ as installed
     parser.add_argument("--version", action="version", version=f"harness {installed}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMANDS:
+    for module in every.modules(wanted):
         module.add_parser(commands)
         added = list(commands.choices.values())[-1]
         added.formatter_class = argparse.RawDescriptionHelpFormatter  # the epilog's lines stay
@@ -103,7 +106,7 @@ def _main(argv: list = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
-    args = build_parser().parse_args(argv[:split])
+    args = build_parser(argv[0] if argv else None).parse_args(argv[:split])
     args.posargs = argv[split + 1 :]
     processes.LIVE.stopping = False
     try:

@@ -12,7 +12,6 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from packaging.metadata import parse_email
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
@@ -108,6 +107,8 @@ def latest_of_each_minor(versions: list, above: Version) -> list:
 def requires_dist(name: str, version: str, cache: Path = None, index: str = None) -> list:
     """The ``Requires-Dist`` lines of a release: from the wheel uv unpacked in its cache, else
     from the index's core metadata (PEP 658), else from PyPI's JSON API."""
+    from packaging.metadata import parse_email  # not at start-up: a tenth of a second
+
     for unpacked in sorted(cache.glob(f"wheels-v*/pypi/{name}/{version}-*")) if cache else []:
         for metadata in unpacked.glob("*.dist-info/METADATA"):
             raw, _ = parse_email(metadata.read_text(errors="replace"))

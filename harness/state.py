@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.report import actions, junit
+from harness.report import actions
 from harness.stages import asof, generated
 from harness.stages.signatures import BUILTIN, load_signatures
 from harness.store import Store
@@ -72,7 +72,7 @@ OPTIONS = {  # name: (flags, argparse settings); each declared here once
         help="cap each cell's numeric libraries at N threads (OMP_NUM_THREADS, MKL_NUM_THREADS, "
         "OPENBLAS_NUM_THREADS, ...) and run cores/N cells at once; this can change what a test "
         "computes, so it is recorded in each result (default: not capped, as the project's own "
-        "tox run; one cell at a time unless --jobs says otherwise)")),
+        "tox run; one cell at a time unless --jobs says otherwise, one a core for probe)")),
     "signatures": (("--signatures",), dict(
         type=Path, default=None, metavar="FILE",
         help="a JSON list of extra signatures, checked before the built-in ones")),
@@ -197,6 +197,8 @@ def write_junit(state: State, results: list) -> None:
     (CellResult) as a test suite, its tests read from its run folder under the reports."""
     path = getattr(state.args, "junit", None)
     if path is not None:
+        from harness.report import junit  # junitparser: only for a run asked for it
+
         junit.write(path, state.project.name if state.project else "", results, state.reports)
 
 

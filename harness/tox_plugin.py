@@ -28,8 +28,9 @@ import os
 import shutil
 from pathlib import Path
 
-from tox.config.loader.api import Override
-from tox.plugin import impl
+import pluggy
+
+impl = pluggy.HookimplMarker("tox")  # tox.plugin's own marker, without importing all of tox
 
 PLAN_VARIABLE = "HARNESS_TOX_CELL"
 PROBE_SOURCE = Path(__file__).parent / "_probe" / "harness_probe.py"
@@ -55,6 +56,8 @@ def tox_extend_envs() -> list:
 def overrides(cell: dict, base_sections: list) -> list:
     """tox ``Override`` objects for one cell's settings (``base_sections``: where an ad-hoc
     cell's base env inherits from, as tox names them for this format)."""
+    from tox.config.loader.api import Override
+
     found = []
     if cell.get("base"):
         found.append(Override("base=" + "\n".join([cell["base"], *base_sections])))

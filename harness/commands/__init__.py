@@ -1,33 +1,22 @@
-"""One module per command, named after it: its parser (``add_parser``) and its handler."""
+"""One module per command, named after it: its parser (``add_parser``) and its handler.
 
-from harness.commands import (
-    audit,
-    bisect,
-    clean,
-    gate,
-    list,
-    lock,
-    merge,
-    plan,
-    probe,
-    report,
-    run,
-    suggest,
-    survey,
+A command's module is imported when that command runs (``modules``): starting one command does
+not import what every other one needs."""
+
+import importlib
+
+NAMES = (
+    "run", "probe", "lock", "list", "report", "gate", "audit", "suggest", "bisect", "plan",
+    "merge", "clean", "survey",
 )  # fmt: skip
 
-COMMANDS = (
-    run,
-    probe,
-    lock,
-    list,
-    report,
-    gate,
-    audit,
-    suggest,
-    bisect,
-    plan,
-    merge,
-    clean,
-    survey,
-)
+
+def modules(names: tuple = NAMES) -> tuple:
+    """The modules of the commands ``names``, in that order."""
+    return tuple(importlib.import_module(f"harness.commands.{name}") for name in names)
+
+
+def __getattr__(name: str):
+    if name == "COMMANDS":  # every command's module
+        return modules()
+    raise AttributeError(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,17 +35,50 @@ def add_parser(commands) -> None:
 
 
 def tools(project: Path) -> dict:
+    """The versions of tox and uv that ran the cells (and tox-uv beside them): read from the
+    installed metadata where they are the harness's own, else from the tools themselves. (The
+    pytest that ran is each cell's own, in its sessions.)"""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
     found = {}
-    for name, command in (
-        ("tox", [*provision.tox_command(project), "--version"]),
-        ("uv", [lock.uv_binary(), "--version"]),
+    own = provision.tox_command(project)[: len(provision.own_tox())] == provision.own_tox()
+    uv = lock.uv_binary()
+    for name, command, known in (
+        ("tox", [*provision.tox_command(project), "--version"], own and installed("tox")),
+        ("uv", [uv, "--version"], _uv_of_package(uv) and f"uv {installed('uv')}"),
     ):
+        if known:
+            found[name] = known
+            continue
         try:
             done = processes.run(command, timeout=60, cwd=project)
             found[name] = done.stdout.split("\n")[0].split(" from ")[0].strip()
         except (OSError, subprocess.SubprocessError):
             found[name] = None
+    if own:
+        found["tox-uv"] = installed("tox-uv")
     return found
+
+
+def _uv_of_package(binary: str) -> bool:
+    """Whether ``binary`` is the one the ``uv`` distribution beside the harness installed."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        listed = files("uv") or []
+    except PackageNotFoundError:
+        return False
+    return any(
+        entry.name in ("uv", "uv.exe")
+        and os.path.realpath(entry.locate()) == os.path.realpath(binary)
+        for entry in listed
+    )
 
 
 def run_options(state: State) -> pipeline.RunOptions:

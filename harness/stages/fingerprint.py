@@ -101,20 +101,42 @@ def project_digest(project: Path, reports: Path, excluded: tuple = ()) -> str:
     digest = hashlib.sha256()
     reports = reports.resolve()
     inside = reports in project.resolve().parents  # a snapshot the harness made in its folder
-    skipped = {(project / name).resolve() for name in (*excluded, STANDALONE)}
+    below = os.path.join(reports, "")
+    skipped = {os.path.realpath(project / name) for name in (*excluded, STANDALONE)}
     for path in project_files(project):
+        resolved = os.path.realpath(path)
         if (
-            (reports in path.resolve().parents and not inside)
+            (resolved.startswith(below) and not inside)
             or not read_by_cells(path.relative_to(project))
-            or path.resolve() in skipped
+            or resolved in skipped
         ):
             continue
-        content = path.read_bytes()
-        if content.startswith(HARNESS_LOCK_MARK):
+        content = _content(path)
+        if content is None:
             continue  # counted through each cell's own fingerprint
         digest.update(str(path.relative_to(project)).encode())
-        digest.update(hashlib.sha256(content).digest())
+        digest.update(content)
     return digest.hexdigest()
+
+
+_CONTENTS = {}  # (path, size, mtime_ns, inode, ctime_ns) -> sha256, or None for a harness lock
+
+
+def _content(path: Path):
+    """The sha256 of a file's bytes (None for a harness lock), read once a process while its
+    size, times and inode stay: a run digests the project before its cells and after."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns)
+    except OSError:
+        key = None
+    if key in _CONTENTS:
+        return _CONTENTS[key]
+    content = path.read_bytes()
+    found = None if content.startswith(HARNESS_LOCK_MARK) else hashlib.sha256(content).digest()
+    if key is not None:
+        _CONTENTS[key] = found
+    return found
 
 
 def fingerprint(cell: Cell, lock: Path, project_hash: str, posargs: list = (),

@@ -11,9 +11,11 @@ fall back to (``python_fit``).
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,7 +70,10 @@ def parse(text: str) -> Request:
 
 @lru_cache(maxsize=None)
 def identify(executable: str):
-    """``(implementation, "3.10.13")`` of an interpreter that really runs; None otherwise."""
+    """``(implementation, "3.10.13")`` of an interpreter that really runs; None otherwise. The
+    one running the harness (the same file, through any link) is asked without a process."""
+    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+        return platform.python_implementation().lower(), ".".join(map(str, sys.version_info[:3]))
     try:
         done = processes.run([executable, "-c", VERSION_CHECK], timeout=30)
     except (OSError, subprocess.SubprocessError):

@@ -10,7 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.model import SUITE, Cell, CellResult, Provenance
+from harness.model import PROBE, SUITE, Cell, CellResult, Provenance
 from harness.processes import LIVE
 from harness.stages import asof, budget, collect, confirm, lock, prepare, provision
 from harness.stages import disk as environments
@@ -183,7 +183,9 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     progress.planned(todo.cells, list(todo.kept), disk.describe() if disk else "")
     for result in todo.kept.values():
         progress.finished(result, reused=True)
-    jobs = options.jobs or default_jobs(threads=options.threads)
+    # a probe's checks import the stack and compute a little, on one core: one cell per core
+    probe_threads = 1 if options.mode == PROBE else 0
+    jobs = options.jobs or default_jobs(threads=options.threads or probe_threads)
     finished, done_groups = dict(todo.kept), []
     meter = budget.Meter(cache, tox_dir) if options.disk_budget else None
     interrupted, before = False, snapshot(options.project, options.reports)

@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from harness import processes
 from harness.errors import ConfigError, ToolError
 from harness.files import exclusive
-from harness.stages import generated
+from harness.stages import generated, toxread
 from harness.stages.lock import uv_binary
 from harness.store import cache_home
 
@@ -84,7 +84,11 @@ def _unreaching(entry: str):
 
 
 def missing_requires(project: Path, override: tuple = ()):
-    """The project's ``requires`` when the harness's tox lacks some of them, else None."""
+    """The project's ``requires`` when the harness's tox lacks some of them, else None (an
+    answer remembered while nothing it depends on changes: ``toxread``)."""
+    digest = toxread.key(project, (*own_tox(), *override), ["--no-provision", "requires"])
+    if toxread.recall(digest) == "":
+        return None
     with tempfile.TemporaryDirectory(prefix="harness-requires-") as folder:
         answer = Path(folder) / "requires.json"
         command = [*own_tox(), *override, "--no-provision", str(answer),
@@ -93,6 +97,8 @@ def missing_requires(project: Path, override: tuple = ()):
             done = processes.run(command, timeout=300, cwd=project)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ToolError(f"cannot run tox: {exc}") from exc
+        if done.returncode == 0:
+            toxread.keep(digest, "")
         if done.returncode == 0 or not answer.is_file():
             return None  # nothing to provision, or a config error that reading it reports
         return list(json.loads(answer.read_text()).get("requires", []))

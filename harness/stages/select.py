@@ -20,10 +20,10 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from harness import processes
+from harness import bounded, processes
 from harness.errors import ConfigError, ToolError
 from harness.model import COMMAND_SETS, Cell
-from harness.stages import noxsessions, provision, reqfile, sources
+from harness.stages import noxsessions, provision, reqfile, sources, toxread
 from harness.stages.sources import requirement_name, requirement_of
 from harness.tox_plugin import PLAN_VARIABLE
 
@@ -42,10 +42,18 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
     tox reads with a work dir of its own, thrown away after, so reading writes nothing into
     the project (not even ``.tox/.pkg``); that dir's path reads ``{work_dir}`` in the values.
     """
+    tox = provision.tox_command(project)
+    digest = toxread.key(project, tox, arguments, plan)
+    kept = toxread.recall(digest)
+    if kept is not None:
+        try:
+            return bounded.json_text(kept, "the tox config kept in the harness's cache")
+        except ValueError:
+            pass  # read it again
     with tempfile.TemporaryDirectory(prefix="harness-config-") as work:
         plan_file, answer = Path(work) / "plan.json", Path(work) / "config.json"
         plan_file.write_text(json.dumps(plan or {}))
-        command = [*provision.tox_command(project), "--workdir", str(Path(work) / "tox"), "-q",
+        command = [*tox, "--workdir", str(Path(work) / "tox"), "-q",
                    "config", "--format", "json", "-o", str(answer), *arguments]  # fmt: skip
         env = {**os.environ, PLAN_VARIABLE: str(plan_file)} if plan else None
         try:
@@ -54,7 +62,11 @@ def _tox_json(project: Path, arguments: list, plan: dict = None) -> dict:
         except (OSError, subprocess.SubprocessError) as exc:
             raise ToolError(f"cannot run tox: {exc}") from exc
     try:  # complete even when tox exits non-zero because some env's Python is missing
-        return json.loads(text.replace(str(Path(work) / "tox"), "{work_dir}"))
+        text = text.replace(str(Path(work) / "tox"), "{work_dir}")
+        found = json.loads(text)
+        if done.returncode == 0:
+            toxread.keep(digest, text)
+        return found
     except ValueError:
         detail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()]
         said = " ".join(detail)

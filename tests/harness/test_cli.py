@@ -24,3 +24,18 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"harness {__version__}"
+
+
+def test_a_command_imports_its_own_module_and_not_tox():
+    """Start-up is paid by every cell of a probe or a bisect: a command's run imports neither
+    the other commands' modules nor tox (the cells' tox runs in a process of its own)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from harness.cli import build_parser; build_parser('list'); "
+        "print(sorted(m for m in sys.modules if m.startswith(('harness.commands.', 'tox'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['harness.commands.list']"
+    assert sorted(subparsers()) == sorted(__import__("harness.commands").commands.NAMES)

@@ -60,3 +60,15 @@ def test_the_installed_pythons_are_listed_with_the_newest_patch_and_where_each_w
     assert find(parse(version)).origin == "PATH"
     assert [f.minor for f in installed()] == [version]
     assert find(parse("3.99")) is None
+
+
+def test_the_running_interpreter_is_identified_as_its_own_process_says():
+    import subprocess
+    import sys
+
+    from harness.stages.interpreters import VERSION_CHECK, identify
+
+    words = subprocess.run(
+        [sys.executable, "-c", VERSION_CHECK], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert identify(sys.executable) == (words[0].lower(), ".".join(words[1:]))
