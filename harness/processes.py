@@ -26,7 +26,7 @@ class ProcessGroups:
     """Live process groups, so an interrupt can end them all."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # kill_all runs in a signal handler, maybe inside add()
         self._groups = set()
         self.stopping = False
 
