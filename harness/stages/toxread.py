@@ -5,7 +5,8 @@ An answer is kept in the harness's cache (``tox-config/``) under a key of everyt
 depend on, so an unchanged project is read once:
 
 - the project's path, and the bytes of each config file tox may read there (``CONFIG_FILES``),
-  of a config the command names (``-c``), and of each file their ``-r``/``-c`` lines name;
+  of a config the command names (``-c``), of tox's user-level config, and of each file their
+  ``-r``/``-c`` lines name;
 - the tox command and its arguments, and the plan the harness's plugin reads;
 - the environment (every variable: a config reads ``{env:NAME}``, tox reads ``TOX_*``), less
   the shell's own bookkeeping (``VOLATILE``: where it was started, which tox runs in the project);
@@ -68,12 +69,23 @@ def _installed(project: Path) -> list:
     return found
 
 
+def user_config() -> Path:
+    """tox's user-level config file (its defaults for every project), where tox looks for it."""
+    given = os.environ.get("TOX_USER_CONFIG_FILE")
+    if given:
+        return Path(given)
+    from platformdirs import user_config_dir  # tox's own dependency, and tox's own way
+
+    return Path(user_config_dir("tox")) / "config.ini"
+
+
 def key(project: Path, command: tuple, arguments: list, plan: dict = None) -> str:
     """The digest of everything ``tox`` run as ``command`` with ``arguments`` in ``project``
     could answer from (see the module's words)."""
     project = Path(project).resolve()
     named = [project / name for name in CONFIG_FILES]
     named += [Path(command[i + 1]) for i, word in enumerate(command[:-1]) if word == "-c"]
+    named.append(user_config())
     files = {}
     for path in named:
         files[str(path)] = digest = _file(path)

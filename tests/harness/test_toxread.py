@@ -53,6 +53,20 @@ def test_a_config_the_command_names_is_part_of_the_key(made):
     assert _key(made, command) != before
 
 
+@pytest.mark.parametrize("named", [True, False], ids=["TOX_USER_CONFIG_FILE", "default place"])
+def test_tox_s_user_level_config_is_part_of_the_key(made, monkeypatch, tmp_path, named):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    user = tmp_path / "config" / "tox" / "config.ini"
+    if named:
+        user = tmp_path / "elsewhere.ini"
+        monkeypatch.setenv("TOX_USER_CONFIG_FILE", str(user))
+    assert toxread.user_config() == user
+    before = _key(made)
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("[tox]\nskip_missing_interpreters = true\n")  # tox's defaults, everywhere
+    assert _key(made) != before
+
+
 def test_the_shell_s_bookkeeping_is_not_part_of_the_key(made, monkeypatch):
     before = _key(made)
     monkeypatch.setenv("OLDPWD", "/elsewhere")
