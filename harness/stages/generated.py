@@ -1,7 +1,8 @@
 """The setup the harness tests a project with, and the tox config it writes for a project that
 has none: with a ``noxfile.py``, each of its nox sessions (``noxsessions``); else its test
 extra or dependency group, else a test requirements file, else pytest with what its own files
-name (``suite``). The config lives in the harness's cache, never in the project: tox reads it
+name (``suite``), or a setup the survey forces over a tox config that ran no test (``force``).
+The config lives in the harness's cache, never in the project: tox reads it
 with ``-c CONFIG --root PROJECT``, so ``{toxinidir}``, the package root and the commands'
 working folder are still the project's. Every tox the harness runs for the project gets those
 arguments (``provision.tox_command``), so selecting, locking, running and probing read one
@@ -27,6 +28,7 @@ class Choice:
 
     setup: suite.SuiteSetup
     sessions: tuple = ()  # nox --list --json entries
+    written: str = ""  # a forced setup's config text (``force``)
 
     @property
     def kind(self) -> str:
@@ -51,6 +53,8 @@ class Choice:
 
     def text(self, project: Path) -> str:
         """The tox config the harness writes for the project."""
+        if self.written:
+            return self.written
         if self.sessions:
             return noxsessions.tox_ini(project, self.setup, list(self.sessions))
         return suite.tox_ini(project, self.setup)[1]
@@ -62,11 +66,33 @@ def config_path(project: Path) -> Path:
     return cache_home() / "configs" / key / "tox.ini"
 
 
+_FORCED: dict = {}  # project folder -> Choice: a written setup over the project's own tox config
+
+
+def force(project: Path, setup: suite.SuiteSetup | None, text: str = "") -> bool:
+    """Test ``project`` with ``setup`` and the config ``text`` (both the harness's), though it
+    has a tox config of its own: tox is then pointed at the harness's config (``-c``), the
+    project's own left as it is; None: its own config again. Whether that changed anything;
+    callers then forget what ``provision`` remembered of it (``provision.force`` does both)."""
+    key = Path(project).resolve()
+    if setup is None and key not in _FORCED:
+        return False
+    if setup is None:
+        del _FORCED[key]
+    else:
+        _FORCED[key] = Choice(setup, written=text)
+    chosen.cache_clear()
+    tox_arguments.cache_clear()
+    return True
+
+
 @functools.lru_cache(maxsize=None)
 def chosen(project: Path) -> Choice:
     """How the harness tests ``project`` (read once a process: listing nox's sessions runs the
     noxfile)."""
     project = Path(project)
+    if Path(project).resolve() in _FORCED:
+        return _FORCED[Path(project).resolve()]
     setup = suite.find(project)
     if setup.kind != suite.TOX and (project / noxsessions.NOXFILE).is_file():
         return Choice(setup, tuple(noxsessions.sessions(project)))

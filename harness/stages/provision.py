@@ -54,6 +54,12 @@ def tox_command(project: Path) -> tuple:
     return (*_provisioned(project)[0], *generated.tox_arguments(project))
 
 
+def force(project: Path, setup, text: str = "") -> None:
+    """``generated.force``, and what was remembered of the project's tox forgotten."""
+    if generated.force(project, setup, text):
+        _provisioned.cache_clear()
+
+
 def notices(project: Path) -> list:
     """One line per ``requires`` entry the run left out (``UNREACHING``), and why."""
     return _provisioned(project)[1]

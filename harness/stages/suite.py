@@ -5,7 +5,9 @@ selects cells) on a project without tox, and by the survey on an unpacked sdist.
 In order: its own tox config (``tox.ini`` with a ``[tox]`` or ``[testenv…]`` section,
 ``setup.cfg``'s ``[tox:tox]``, pyproject's ``[tool.tox]``, ``tox.toml``: tox's own order);
 else pytest with its test extra or dependency group, the first of ``test``, ``tests``,
-``testing``, ``dev`` that it declares (an extra before a group of one name); else a test
+``testing``, ``dev`` that it declares (an extra before a group of one name); else what its
+``setup.py`` names that never reached its metadata (``setuppy``: ``tests_require``, a test
+extra of a misspelt ``extras_requires``; read with ``ast``, never run); else a test
 requirements file it ships, else one only its CI files name (``cifiles``); else, guessed,
 plain pytest with the plugins and test libraries its own files name (``needs``: its pytest config's options and plugins, its test modules'
 imports of well-known test libraries), kind ``pytest``. Extras are read from every place a
@@ -30,7 +32,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness import bounded
-from harness.stages import cifiles, needs, targets
+from harness.stages import cifiles, needs, setuppy, targets
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
 TOX, EXTRA, GROUP, REQUIREMENTS, PYTEST = "tox", "extra", "group", "requirements", "pytest"
@@ -153,6 +155,11 @@ def find(folder: Path) -> SuiteSetup:
     config = tox_config(folder)
     if config:
         return SuiteSetup(TOX, config)
+    return found(folder)
+
+
+def found(folder: Path) -> SuiteSetup:
+    """The setup the harness writes a tox config for, whether or not the project has its own."""
     paths, found_by = targets.targets(folder)
     return replace(_generated(folder), targets=paths, found_by=found_by)
 
@@ -165,6 +172,10 @@ def _generated(folder: Path) -> SuiteSetup:
         for group in grouped:
             if canonicalize_name(group) == wanted:
                 return SuiteSetup(GROUP, f"dependency group '{group}'", group, True)
+    from_setup = setuppy.declared(folder, TEST_NAMES)  # what setuptools left out of PKG-INFO
+    if from_setup.requirements:
+        return SuiteSetup(REQUIREMENTS, from_setup.source, "setup.py", True,
+                          deps=from_setup.requirements)  # fmt: skip
     for name in REQUIREMENT_FILES:
         if (folder / name).is_file():
             return SuiteSetup(REQUIREMENTS, f"requirements file {name}", name, True)
@@ -196,9 +207,10 @@ def _own_name(folder: Path) -> str:
     return str(project.get("name", "")) if isinstance(project, dict) else ""
 
 
-def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
+def tox_ini(folder: Path, setup: SuiteSetup, python: str = "", instead: str = "") -> tuple:
     """``(env, text)``: the tox config that runs the project's tests with pytest under
-    ``setup``, on ``python`` (``3.11``), or on the harness's choice when it is "".
+    ``setup``, on ``python`` (``3.11``), or on the harness's choice when it is ""; ``instead``:
+    the project's own tox config, which it is written beside (that config ran no test).
 
     The project is installed editable, as its developers run its tests: tests inside the
     package then import one copy of it (a second, installed copy makes pytest refuse every
@@ -213,6 +225,8 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "") -> tuple:
         head = [
             f"{MARK}: the project has no tox config; its tests run with pytest and {setup.source}"
         ]
+    if instead:
+        head[0] = head[0].replace("the project has no tox config", f"its own {instead} ran no test")
     lines = [*head, "[tox]", f"env_list = {env}", "venv_redirect = false", "", "[testenv]", "package = editable", "deps =",
              "    pytest", *(f"    {dep}" for dep in setup.deps)]  # fmt: skip
     if setup.kind == REQUIREMENTS and setup.name.endswith(".txt"):

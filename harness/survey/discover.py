@@ -8,7 +8,9 @@ the changes alike, which the survey's judge does not count as a break.
 
 The sdist is the harness's own copy, so a config written into it changes nothing of the
 project's; a ``tox.ini`` that holds only other tools' sections (``[flake8]``, ``[pytest]``)
-keeps them, and gets the harness's sections after them.
+keeps them, and gets the harness's sections after them. A project whose own tox config ran no
+test may be measured again with the setup the harness finds without it (``write_beside``): that
+config is then written in the harness's cache and given to tox (``-c``), theirs left as it is.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from harness.stages import suite
+from harness.stages import provision, suite
 from harness.stages.suite import EXTRA, GROUP, PYTEST, REQUIREMENTS, TOX, SuiteSetup, tox_ini
 from harness.survey.row import NO_TESTS_SHIPPED, Unmeasurable
 
 __all__ = ["EXTRA", "GROUP", "PYTEST", "REQUIREMENTS", "TOX", "SuiteSetup", "find", "tox_ini",
-           "write_tox"]  # fmt: skip
+           "write_beside", "write_tox"]  # fmt: skip
 
 
 def find(folder: Path) -> SuiteSetup:
@@ -41,3 +43,17 @@ def write_tox(folder: Path, setup: SuiteSetup, python: str = "") -> SuiteSetup:
     kept = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
     path.write_text((kept.rstrip() + "\n\n" if kept.strip() else "") + text, encoding="utf-8")
     return replace(setup, generated=True, env=env)
+
+
+def write_beside(folder: Path, own: str, python: str = "") -> SuiteSetup:
+    """The setup the harness finds in ``folder`` with its own tox config (``own``) aside, its
+    tox config written beside that one, outside the project; returns the setup with its env."""
+    setup = suite.found(folder)
+    env, text = tox_ini(folder, setup, python, instead=own)
+    provision.force(folder, setup, text)
+    return replace(setup, generated=True, env=env)
+
+
+def forget(folder: Path) -> None:
+    """The project's own tox config again (``write_beside`` undone)."""
+    provision.force(folder, None)

@@ -7,9 +7,10 @@ commands went wrong as the control's did not, as a whole: ``(the cell)``).
 - ``breaks``: some test breaks in some changed cell, whatever the control did; when the
   changed cells ran twice (``again``), only a test that broke in both runs counts: one that
   broke in one run of two is ``flaky`` (a timing test on a loaded machine), listed, not counted;
-- ``broken-regardless``: nothing breaks, but the control fails too (the tests that differ
-  are listed: the ones only the control fails);
-- ``works``: nothing breaks and the control passes;
+- ``broken-regardless``: nothing breaks, but the control fails too and so does some changed
+  cell (the tests that differ are listed: the ones only the control fails);
+- ``works``: nothing breaks, and every changed cell passes (a control that fails some tests
+  which pass with the change is named in the reason: the change broke nothing);
 - ``not-measurable``: the control or a changed cell was not measured (it could not be
   installed or built, it timed out, it ran no test), or no test passed in the control (its
   test setup is broken today: nothing to compare a change with); the reason names the cell
@@ -133,6 +134,9 @@ def judge(control: CellResult, changes: list, again: list = None, moved_with: di
         reason = "; ".join([f"{what} in {', '.join(cells)}", *fewer,
                             *_moved_note(cells, moved_with or {}), *_flaky_note(flaky)])  # fmt: skip
         return Outcome(rows.BREAKS, reason, "", broken, fixed, flaky)
+    if control.verdict != PASS and all(c.verdict == PASS for c in changes):
+        return Outcome(rows.WORKS, "; ".join([_fixed_note(control, changes, fixed),
+                                              *_flaky_note(flaky)]), "", [], fixed, flaky)  # fmt: skip
     if control.verdict != PASS:
         failing = sum(1 for o in control.outcomes.values() if o in FAILING)
         reason = "; ".join([f"the control {control.verdict}s too ({failing} failing); nothing more "
@@ -142,6 +146,21 @@ def judge(control: CellResult, changes: list, again: list = None, moved_with: di
         return Outcome(rows.WORKS, "; ".join(["nothing breaks twice with the change",
                                               *_flaky_note(flaky)]), "", [], fixed, flaky)  # fmt: skip
     return Outcome(rows.WORKS, "every changed cell passes, as the control does")
+
+
+def _fixed_note(control: CellResult, changes: list, fixed: list) -> str:
+    """A failing control beside changed cells that all pass: the change broke nothing."""
+    with_ = " and ".join(" ".join(f"{n}{s}" for n, s in c.cell.pins.items()) or c.cell.name
+                         for c in changes)  # fmt: skip
+    failing = sorted(t for t, o in control.outcomes.items() if o in FAILING)
+    if not failing:  # its commands went wrong, not a test
+        return f"the control {control.verdict}s; every cell passes with {with_}"
+    passing = sorted({f["test"] for f in fixed})
+    named = ", ".join(passing[:3]) + (f" and {len(passing) - 3} more" if len(passing) > 3 else "")
+    if len(passing) == len(failing):
+        return f"the control fails {len(failing)} test(s) that pass with {with_}: {named}"
+    return (f"the control fails {len(failing)} test(s), {len(passing)} of which pass with "
+            f"{with_}" + (f": {named}" if named else ""))  # fmt: skip
 
 
 def _repeated(control: CellResult, broken: list, again) -> tuple:

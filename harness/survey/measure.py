@@ -30,13 +30,12 @@ from harness.stages import asof, expectations, lock, pipeline
 from harness.stages import select as matrix
 from harness.stages.signatures import BUILTIN
 from harness.store import Store
-from harness.survey import caps, discover, fetch, judge, pythons
+from harness.survey import attempts, caps, discover, fetch, incomplete, judge, pythons
 from harness.survey import row as rows
 from harness.survey.fetch import FULL, full_disk
 from harness.survey.side_by_side import Folders
 
 PROJECTS = "projects"
-REPORTS_TODAY = "reports-today"  # a row measured again as of its release: the first try
 FOLDERS = Folders()  # one measurement at a time in a release's folder
 
 
@@ -82,14 +81,22 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
         return measured
     with FOLDERS.lock(folder):
         try:
-            _measure_in(folder, sdist, options, progress, measured)
-            if _again_as_released(measured, options, sdist):
-                today = f"measured again as of its release; with today's tools {row.reason_kind}: {row.reason}"
-                _drop_envs(folder / "reports")  # the release's envs are built afresh
-                _set_aside(folder / "reports", folder / REPORTS_TODAY)
-                measured = Surveyed(row)
-                _measure_in(folder, sdist, replace(options, as_of=asof.RELEASE), progress,
-                            measured, today)  # fmt: skip
+            attempt, note, instead, own = attempts.FIRST, "", "", ""
+            while True:
+                _measure_in(folder, sdist, options, progress, measured, attempt, note, instead)
+                if attempt == attempts.FIRST and row.setup.get("kind") == discover.TOX:
+                    own = row.setup["source"]  # its own tox config: the found setup may follow
+                control = measured.control
+                then = attempts.following(attempt, row.reason_kind, control is not None,
+                                          control.tests.passed if control else 0, bool(own),
+                                          options.as_of, bool(sdist.uploaded), options.changes_only)  # fmt: skip
+                if then is None:
+                    break
+                note, instead = attempts.notes(attempt, then, row.reason_kind, row.reason, own)
+                instead = instead or row.setup.get("instead", "")  # found, as of its release
+                _drop_envs(folder / "reports")  # the next try's envs are built afresh
+                _set_aside(folder / "reports", folder / attempt.aside)
+                measured, attempt = Surveyed(row), then
         except rows.Unmeasurable as exc:
             row.reason_kind, row.reason = exc.kind, exc.reason
         except (DiskSpaceError, StorageError) as exc:
@@ -108,20 +115,12 @@ def measure(sdist: fetch.Sdist, options: SurveyOptions, progress=None) -> Survey
             else:
                 row.reason_kind, row.reason = rows.INTERNAL, internal(exc)
         finally:
+            discover.forget(folder / "src")
             _drop_envs(folder / "reports")
             row.duration_s = round(time.monotonic() - start, 1)
             now = datetime.datetime.now(datetime.timezone.utc)
             row.measured_at = now.isoformat(timespec="seconds")
     return measured
-
-
-def _again_as_released(measured: Surveyed, options: SurveyOptions, sdist: fetch.Sdist) -> bool:
-    """Whether a row is measured again as of its release: no date was asked, and no test
-    passed in its control, which ran (its suite, its build or its install failed today)."""
-    row, control = measured.row, measured.control
-    return (not options.as_of and not options.changes_only and bool(sdist.uploaded)
-            and control is not None and not control.tests.passed
-            and row.reason_kind in (rows.NO_TESTS_RAN, rows.BUILD_FAILURE, rows.INSTALL_FAILURE))  # fmt: skip
 
 
 def _set_aside(reports: Path, aside: Path) -> None:
@@ -136,8 +135,12 @@ def internal(exc: BaseException) -> str:
 
 
 def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progress,
-                measured: Surveyed, why: str = "") -> None:  # fmt: skip
+                measured: Surveyed, attempt: attempts.Try = attempts.FIRST, why: str = "",
+                instead: str = "") -> None:  # fmt: skip
+    """One try (``attempts``): ``why``, its as-of note; ``instead``, why not its own tox config."""
     row = measured.row
+    if attempt.as_of == attempts.RELEASE:
+        options = replace(options, as_of=asof.RELEASE)
     row.as_of, row.as_of_note = options.as_of, why or ("asked" if options.as_of else "")
     if options.as_of == asof.RELEASE:
         if not sdist.uploaded:
@@ -151,11 +154,17 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
     source = fetch.extract(archive, folder / "src")
     setup = discover.find(source)
     allowed = () if options.python else pythons.installable(tuple(options.changes))
-    if setup.kind == discover.TOX:
+    if attempt.setup == attempts.FOUND:  # its own config ran no test: the harness's, beside it
+        setup = discover.write_beside(
+            source, setup.source, pythons.generated(options.python, allowed)
+        )
+    elif setup.kind == discover.TOX:
         setup = replace(setup, env=options.choose_env(source, options.python, allowed))
     else:
         setup = discover.write_tox(source, setup, pythons.generated(options.python, allowed))
     row.setup = setup.to_dict()
+    if instead:
+        row.setup.update(instead=instead, describe=f"{row.setup['describe']}; {instead}")
     cells = [replace(cell, past_collection_errors=True)  # a stale module costs itself alone
              for cell in matrix.adhoc_cells(source, options.changes, setup.env)]  # fmt: skip
     for cell in cells:
@@ -172,6 +181,11 @@ def _measure_in(folder: Path, sdist: fetch.Sdist, options: SurveyOptions, progre
         return
     measured.control, measured.changes = results[0], results[1:]
     _judged(row, options.changes, measured.control, measured.changes)
+    gone = row.reason_kind == rows.NO_TESTS_RAN and incomplete.incomplete(
+        source, measured.control.failures
+    )
+    if gone:  # no setup fixes that
+        row.reason_kind, row.reason = rows.INCOMPLETE_TESTS, gone
     if row.outcome == rows.BREAKS:  # a break counts once it repeats: run the changed cells again
         again = _run(source, reports, cells[1:], replace(options, resume=False), progress)
         _judged(row, options.changes, measured.control, measured.changes, again)

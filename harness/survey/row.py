@@ -22,6 +22,7 @@ CAP_NEEDED, CAP_NOT_NEEDED, CAP_UNMEASURED = "cap needed", "cap not needed", "ca
 # why a project is not measurable (``Row.reason_kind``)
 NO_RELEASE, NO_SDIST, BAD_SDIST = "no-release", "no-sdist", "bad-sdist"
 NO_TESTS_SHIPPED, NO_TEST_SETUP, CONFIG = "no-tests-shipped", "no-test-setup", "config"
+INCOMPLETE_TESTS = "incomplete-tests"  # its test modules import helpers the sdist lacks
 BUILD_FAILURE, INSTALL_FAILURE, UNSATISFIABLE_PINS = (
     "build-failure",
     "install-failure",

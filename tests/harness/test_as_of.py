@@ -13,7 +13,7 @@ from harness.model import Cell, CellResult, Counts
 from harness.report import markdown
 from harness.stages import asof
 from harness.stages.lock import header, is_current, locked_for
-from harness.survey import fetch, measure, output, pythons
+from harness.survey import attempts, fetch, measure, output, pythons
 from harness.survey import row as rows
 
 WITH = ["--with", "numpy==1.26.4", "--with", "numpy==2.2.6"]
@@ -163,11 +163,9 @@ def result(passed: int, verdict: str = "fail") -> CellResult:
 ])  # fmt: skip
 def test_a_row_today_s_tools_cannot_measure_is_measured_again_as_of_its_release(
         control, kind, asked, uploaded, again):  # fmt: skip
-    row = rows.Row("p", "1.0", reason_kind=kind)
-    options = measure.SurveyOptions(reports=None, changes=["numpy==1.26.4", "numpy==2.2.6"],
-                                    as_of=asked)  # fmt: skip
-    sdist = fetch.Sdist("p", "1.0", "p-1.0.tar.gz", "u", "0" * 64, uploaded=uploaded)
-    assert measure._again_as_released(measure.Surveyed(row, control), options, sdist) is again
+    then = attempts.following(attempts.FIRST, kind, control is not None,
+                              control.tests.passed if control else 0, False, asked, bool(uploaded))  # fmt: skip
+    assert then == (attempts.Try(attempts.OWN, attempts.RELEASE) if again else None)
 
 
 NUMPY_FILES = [  # the index's PEP 691 entries, as served for numpy (a few of them)

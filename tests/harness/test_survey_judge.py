@@ -246,3 +246,14 @@ def test_a_break_names_the_packages_its_lock_moved_besides_the_change_s_pins():
     reason = judge.judge(control, [change], moved_with={"n": found}).reason
     assert "n's lock also moves pandas 3.0.6 -> 3.1.1, pytz 2025.2 -> (none)" in reason
     assert "also moves" not in judge.judge(control, [change], moved_with={"n": {}}).reason
+
+
+def test_a_failing_control_whose_failures_pass_with_every_change_works_and_names_them():
+    control = result("c", "fail", {"t::fv": FAILED, "t::pv": PASSED})
+    change = result("n", "pass", {"t::fv": PASSED, "t::pv": PASSED})
+    found = judge.judge(control, [change])
+    assert (found.outcome, found.broken) == (rows.WORKS, [])
+    assert found.fixed == [{"test": "t::fv", "cell": "n"}]
+    assert found.reason == "the control fails 1 test(s) that pass with numpy==x: t::fv"
+    failing = result("n2", "fail", {"t::fv": FAILED, "t::pv": PASSED})
+    assert judge.judge(control, [change, failing]).outcome == rows.BROKEN_REGARDLESS
