@@ -15,7 +15,8 @@ The ids that passed, failed and errored by hand are compared with the cell's rec
 
 ``--sample N --seed S`` draws N rows at random among those with a measured control; ``--changed``
 adds every row that the survey's own fallbacks made measurable or set apart: measured as of a
-date, a setup the harness found or fell back to, or a declared cap. Prints one line per cell and
+date, a setup the harness found or fell back to (test paths, setup.py's requirements, CI files'
+requirements, a tox config set aside), or a declared cap. Prints one line per cell and
 a table row per project; exit 1 when any cell disagrees.
 """
 
@@ -56,8 +57,9 @@ def pins(lock: Path) -> dict:
 
 def changed(row: dict) -> bool:
     setup = row.get("setup") or {}
-    return bool(row.get("as_of") or row.get("declared_caps") or setup.get("found_by")
-                or setup.get("fallback"))  # fmt: skip
+    found = setup.get("found_by") or setup.get("instead") or setup.get("why")
+    return bool(row.get("as_of") or row.get("declared_caps") or found
+                or "setup.py" in setup.get("source", ""))  # fmt: skip
 
 
 def choose(rows: list, sample: int, seed: int, named: list, with_changed: bool) -> list:
