@@ -3,6 +3,7 @@ its commands run with plain pytest, and the outcome compared with the row test b
 
     python benchmarks/survey_hand_check.py SURVEY_DIR [--sample N] [--seed S] [--changed]
                                            [--row NAME==VERSION ...] [--work DIR]
+                                           [--shards DIR ...]
 
 For each chosen row and each of its measured cells: a fresh ``uv venv`` on the cell's Python,
 ``uv pip install --no-deps -r`` the cell's lock (the lock is complete, so nothing else is
@@ -167,13 +168,17 @@ def main() -> int:
     parser.add_argument("--row", action="append", default=[])
     parser.add_argument("--changed", action="store_true")
     parser.add_argument("--work", type=Path, default=Path("/tmp/survey-hand-check"))
+    parser.add_argument("--shards", type=Path, nargs="*", default=[],
+                        help="the shards' folders, where a merged survey's projects were measured")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="write the checks here")
     args = parser.parse_args()
     survey = json.loads((args.survey / "survey.json").read_text())
     rows = choose(survey["rows"], args.sample, args.seed, args.row, args.changed)
     results, bad = [], 0
     for row in rows:
-        folder = args.survey / "projects" / f"{row['project']}-{row['version']}".replace("!", "_")
+        name = f"{row['project']}-{row['version']}".replace("!", "_")
+        folders = [d / "projects" / name for d in [args.survey, *args.shards]]
+        folder = next((f for f in folders if (f / "src").is_dir()), folders[0])
         cells = [check_cell(folder, row, c, args.work) for c in row["cells"]
                  if c["verdict"] in ("pass", "fail")]  # fmt: skip
         agree = all(c["agree"] for c in cells)
