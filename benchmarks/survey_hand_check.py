@@ -131,12 +131,13 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
     env.update(PATH=f"{venv / 'bin'}:{env['PATH']}", VIRTUAL_ENV=str(venv))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     outcomes: dict = {}
-    skipped = 0
+    skipped, said, exits = 0, "", []
     for line in [*cell["commands"]["commands_pre"], *cell["commands"]["commands"]]:
         argv = shlex.split(line)
         if argv and argv[0].lstrip("-") in ("pytest", "py.test") or argv[1:3] == ["-m", "pytest"]:
             argv += ["-rA", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
         done = run(argv, cwd=source, env=env)
+        said, exits = said + done.stdout + done.stderr, [*exits, done.returncode]
         for text in done.stdout.splitlines():
             if match := SUMMARY.match(text):
                 outcomes[test_id(match.group(2), record["outcomes"])] = HAND[match.group(1)]
@@ -149,7 +150,11 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
     counts = {o: sum(1 for v in outcomes.values() if v == o) for o in ORDER}
     counts["skipped"] = skipped
     same_skips = skipped == summary["tests"]["skipped"]
-    return {"cell": summary["cell"], "agree": not mismatched and not differ and same_skips,
+    problem = (record.get("problem") or {}).get("evidence", "")
+    shown = problem.removeprefix("E").strip().splitlines()[0][:60] if problem.strip() else ""
+    seen = not shown or shown in said  # a cell that ran no test: the same error by hand
+    return {"cell": summary["cell"], "exits": exits, "problem_seen": seen,
+            "agree": not mismatched and not differ and same_skips and seen,
             "hand": {k: v for k, v in counts.items() if v},
             "harness": {k: v for k, v in summary["tests"].items() if v and k != "total"},
             "mismatched": mismatched[:10], "versions_differ": differ,
