@@ -151,7 +151,8 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
     counts["skipped"] = skipped
     same_skips = skipped == summary["tests"]["skipped"]
     problem = (record.get("problem") or {}).get("evidence", "")
-    shown = problem.removeprefix("E").strip().splitlines()[0][:60] if problem.strip() else ""
+    shown = problem.removeprefix("E").strip().removeprefix("ConftestImportFailure: ")
+    shown = shown.splitlines()[0][:50] if shown else ""
     seen = not shown or shown in said  # a cell that ran no test: the same error by hand
     return {"cell": summary["cell"], "exits": exits, "problem_seen": seen,
             "agree": not mismatched and not differ and same_skips and seen,
