@@ -134,7 +134,8 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
     skipped, said, exits = 0, "", []
     for line in [*cell["commands"]["commands_pre"], *cell["commands"]["commands"]]:
         argv = shlex.split(line)
-        if argv and argv[0].lstrip("-") in ("pytest", "py.test") or argv[1:3] == ["-m", "pytest"]:
+        runs_pytest = Path(argv[0]).name in ("pytest", "py.test") if argv else False
+        if runs_pytest or any(argv[i : i + 2] == ["-m", "pytest"] for i in range(len(argv))):
             argv += ["-rA", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
         done = run(argv, cwd=source, env=env)
         said, exits = said + done.stdout + done.stderr, [*exits, done.returncode]
