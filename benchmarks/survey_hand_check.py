@@ -139,7 +139,8 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
             argv += ["-rA", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
         done = run(argv, cwd=source, env=env)
         said, exits = said + done.stdout + done.stderr, [*exits, done.returncode]
-        for text in done.stdout.splitlines():
+        summary_lines = done.stdout.partition("short test summary info")[2]  # not captured logs
+        for text in summary_lines.splitlines():
             if match := SUMMARY.match(text):
                 outcomes[test_id(match.group(2), record["outcomes"])] = HAND[match.group(1)]
             elif match := SKIPS.match(text):
