@@ -143,7 +143,7 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
         for text in summary_lines.splitlines():
             if match := SUMMARY.match(text):
                 outcomes[test_id(match.group(2), record["outcomes"])] = HAND[match.group(1)]
-                lines.append(HAND[match.group(1)])  # pytest counts an id twice when it is
+                lines.append(HAND[match.group(1)])  # an id collected twice counts twice
             elif match := SKIPS.match(text):
                 skipped += int(match.group(1))
     recorded = {k: "errors" if v == "error" else v for k, v in record["outcomes"].items()
