@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import toxhost
 from harness.errors import ToolError
 from harness.model import PROBE, Cell
-from harness.processes import LIVE, kill_group, spawn
+from harness.processes import LIVE, kill_group
 from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
 from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
@@ -187,27 +188,24 @@ def run_cell(run: CellRun, timeout_s: float, on_testing=None) -> ToxExit:
     command = [*tox_command(run.project), *tox_arguments(run)]
     (run.folder / "tox-plan.json").write_text(json.dumps(tox_plan(run)))
     log_path = run.folder / "tox.log"
+    log_path.write_bytes(("$ " + " ".join(command) + "\n").encode())
     start = time.monotonic()
-    with open(log_path, "wb") as log:
-        log.write(("$ " + " ".join(command) + "\n").encode())
-        log.flush()
-        # supervised: tox's whole tree ends with the cell, its timeout, or the harness
-        process = spawn(
-            command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=cell_environment(run),
-        )  # fmt: skip
-        LIVE.add(process.pid)
-        try:
-            exit_code = _wait(process, start + timeout_s, log_path, on_testing)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
-            exit_code, timed_out = None, True
-            process.wait()
+    # supervised: tox's whole tree ends with the cell, its timeout, or the harness; tox is
+    # ``command`` run in a host that imported tox ahead of it (``toxhost``)
+    process = toxhost.launch(command, cwd=run.project, env=cell_environment(run), log=log_path)
+    LIVE.add(process.pid)
+    try:
+        exit_code = _wait(process, start + timeout_s, log_path, on_testing)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
+        exit_code, timed_out = None, True
+        process.wait()
+        with open(log_path, "ab") as log:
             log.write(
                 f"\nharness: cell timed out after {timeout_s:.0f}s; its processes killed\n".encode()
             )
-        finally:
-            LIVE.discard(process.pid)
+    finally:
+        LIVE.discard(process.pid)
     interrupted = LIVE.stopping and not timed_out and exit_code != 0
     return ToxExit(exit_code, time.monotonic() - start, timed_out, interrupted)
