@@ -87,20 +87,44 @@ def _start(python: str, cwd: str, env: dict) -> subprocess.Popen:
 
 def prestart(project: str, python: str = sys.executable) -> None:
     """Start a host in ``project`` for the next cell of ``python``'s tox, in the harness's
-    environment (``PYTHONUNBUFFERED`` as a cell's); one that cannot start is left to
+    environment (``PYTHONUNBUFFERED`` as a cell's), from a thread: the harness goes on with
+    its own start-up while the supervisor starts. One that cannot start is left to
     ``launch``, which starts its own."""
-    env = {"PYTHONUNBUFFERED": "1", **os.environ}
-    try:
-        process = _start(python, project, env)
-    except OSError:  # no such folder: no head start
-        return
     discard()
+    env = {"PYTHONUNBUFFERED": "1", **os.environ}
+
+    def start() -> None:
+        try:
+            process = _start(python, project, env)
+        except OSError:  # no such folder: no head start
+            return
+        with _lock:
+            _ready.update(process=process, python=python, cwd=project, start=startup(env))
+
+    starting = threading.Thread(target=start, name="tox host")
     with _lock:
-        _ready.update(process=process, python=python, cwd=project, start=startup(env))
+        _ready["starting"] = starting
+    starting.start()
+
+
+def _started() -> None:
+    """Wait for a host being started (``prestart``)."""
+    with _lock:
+        starting = _ready.pop("starting", None)
+    if starting is not None:
+        starting.join()
+
+
+def prestarted():
+    """The prestarted host's supervisor once it started, or None."""
+    _started()
+    with _lock:
+        return _ready.get("process")
 
 
 def discard() -> None:
     """End the prestarted host, if no cell took it."""
+    _started()
     with _lock:
         process = _ready.pop("process", None)
         _ready.clear()
@@ -111,6 +135,7 @@ def discard() -> None:
 
 def _take(python: str, cwd: str, env: dict):
     """The prestarted host if it fits the cell (one that does not is ended), else None."""
+    _started()
     with _lock:
         fits = _ready.get("python") == python and _ready.get("cwd") == cwd
         fits = fits and _ready.get("start") == startup(env)

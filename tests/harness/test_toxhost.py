@@ -62,7 +62,8 @@ def config_command() -> list:
 
 def test_the_prestarted_host_runs_tox_as_python_m_tox_would(project, tmp_path):
     toxhost.prestart(toxhost.project_of(["run", "--project", str(project)]))
-    prestarted = toxhost._ready["process"]
+    prestarted = toxhost.prestarted()
+    assert prestarted is not None
     env = {
         **os.environ,
         "HARNESS_HOST_MARK": "cell",
@@ -71,7 +72,7 @@ def test_the_prestarted_host_runs_tox_as_python_m_tox_would(project, tmp_path):
     log = tmp_path / "tox.log"
     log.write_bytes(b"$ header\n")
     process = toxhost.launch(config_command(), cwd=project, env=env, log=log)
-    assert process is prestarted and toxhost._ready == {}
+    assert process is prestarted and toxhost.prestarted() is None
     assert process.wait(timeout=120) == 0
     code, output = direct(config_command(), project, env)
     assert code == 0 and f"mark cell in {project}".encode() in output
@@ -81,7 +82,8 @@ def test_the_prestarted_host_runs_tox_as_python_m_tox_would(project, tmp_path):
 @pytest.mark.parametrize("other", ["folder", "python variables"])
 def test_a_host_that_started_otherwise_is_not_used(project, tmp_path, other):
     toxhost.prestart(str(tmp_path) if other == "folder" else str(project))
-    prestarted = toxhost._ready["process"]
+    prestarted = toxhost.prestarted()
+    assert prestarted is not None
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if other == "python variables":
         env["PYTHONWARNINGS"] = "ignore"  # read as Python starts
@@ -97,7 +99,7 @@ def test_a_host_no_cell_took_ends_with_the_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = children()
     assert cli.main(["run", "--project", str(tmp_path / "missing")]) == 2
-    assert "harness.toxhost" in sys.modules and toxhost._ready == {}
+    assert "harness.toxhost" in sys.modules and toxhost.prestarted() is None
     assert children() <= before  # the host and its supervisor ended and were waited for
 
 
