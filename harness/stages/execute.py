@@ -127,6 +127,7 @@ def calls_pip(lines: list) -> bool:
 def tox_plan(run: CellRun) -> dict:
     """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
     return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions),
+            "by_name": True,  # tox builds the cell's env alone (build_only_named_envs)
             "watch": sorted(run.cell.pins),
             "past_collection_errors": run.cell.past_collection_errors}  # fmt: skip
 
