@@ -158,7 +158,7 @@ def split(env_name: str, work: Path, env: dict) -> dict:
     ran = run_cell(run, 1800)
     journal = json.loads((folder / "tox-result.json").read_text())["testenvs"][env_name]
     tests = sum(step["elapsed"] for step in journal.get("test", []))
-    parts["tox around the commands (prestarted: config, env check)"] = ran.duration_s - tests
+    parts["tox around the commands (its config, env check)"] = ran.duration_s - tests
     parts["the tests, inside tox (probe recording)"] = tests
     collect.sessions(run.sessions)
     start = time.monotonic()
