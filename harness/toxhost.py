@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 
-from harness.processes import LIVE, kill_group, spawn
+from harness.processes import KILL_GRACE_S, LIVE, kill_group, spawn
 
 HOST = """\
 import os, sys
@@ -173,6 +174,15 @@ def launch(command: list, cwd, env: dict, log) -> subprocess.Popen:
 
 
 def _end(process: subprocess.Popen) -> None:
-    kill_group(process.pid, grace_s=0)
-    process.wait()
+    """End a host no cell took: SIGTERM, which its supervisor passes on; it is waited for
+    (``kill_group`` would poll its group every 0.1 s), and killed should it linger."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except OSError:  # ended already
+        pass
+    try:
+        process.wait(timeout=KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        kill_group(process.pid, grace_s=0)
+        process.wait()
     LIVE.discard(process.pid)
