@@ -95,6 +95,17 @@ def test_a_host_that_started_otherwise_is_not_used(project, tmp_path, other):
     assert log.read_bytes() == direct(config_command(), project, env)[1]
 
 
+def test_a_host_exits_as_tox_does(project, tmp_path):
+    """tox's exit code and last words, from a host started for the cell (none prestarted)."""
+    command = [sys.executable, "-m", "tox", "config", "-e", "no-such-env"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "tox.log"
+    log.write_bytes(b"")
+    code, output = direct(command, project, env)
+    assert code == 254 and b"no-such-env" in output  # tox's own error
+    assert hosted(command, project, env, log) == code and log.read_bytes() == output
+
+
 def test_a_host_no_cell_took_ends_with_the_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = children()
