@@ -11,7 +11,8 @@ environment is unaffected. The plan gives:
   ``[tool.tox]``), so every format is configured alike and no path is split by a shell;
 - ``sessions``: the folder the probe writes each pytest session's record into;
 - ``watch``: packages whose installed versions each session records, besides the probe's own;
-- ``past_collection_errors``: pytest runs the collected tests when a module fails to collect.
+- ``past_collection_errors``: pytest runs the collected tests when a module fails to collect;
+- ``by_name``: tox builds only the envs ``-e`` names (``build_only_named_envs``).
 
 The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
 module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
