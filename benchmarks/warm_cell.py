@@ -13,9 +13,11 @@ ratios, with the extra seconds. The bare runs get the environment tox gives the 
 Then it times ``harness probe`` on the default matrix (its cells a minute) and ``harness
 gate`` on the project as it is (no dependency changed), and splits one warm ``harness run``
 into its parts, each timed in this process the way the command calls it: start-up (a new
-``harness --version``), the config (tox's answer), selection with the lock check, tox's own
-time around the env's commands (its start-up, the env check), the commands (the tests, with
-the probe recording each session) and the reports with the tools' versions.
+``harness --version``), tox's import (which the command runs beside its own start-up, in the
+host it prestarts: ``harness/toxhost.py``), the config (tox's answer), selection with the lock
+check, tox's own time around the env's commands once its host has imported tox (its config,
+the env check), the commands (the tests, with the probe recording each session) and the
+reports with the tools' versions.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = [sys.executable, "-m", "harness"]
+HEAD_START_S = 1.0  # what the split gives tox's prestarted host before its cell (see split)
 
 
 def timed(command: list, env: dict, cwd: Path = ROOT) -> tuple:
@@ -122,6 +125,7 @@ def pairs(commands: dict, rounds: int, env: dict) -> tuple:
 def split(env_name: str, work: Path, env: dict) -> dict:
     """One warm ``harness run``, part by part, in this process (the command's own calls)."""
     os.environ.update(env)
+    from harness import toxhost
     from harness.commands import run as command
     from harness.report import publish
     from harness.stages import collect, pipeline, prepare
@@ -130,6 +134,10 @@ def split(env_name: str, work: Path, env: dict) -> dict:
     from harness.store import Store
 
     parts = {"start-up (harness --version)": wall([*HARNESS, "--version"], env)}
+    importing = [sys.executable, "-c", "import tox.run"]
+    parts["tox's import, beside the start-up (not added)"] = wall(importing, env) - wall(
+        [sys.executable, "-c", "pass"], env
+    )
     reports = work / "reports"
     options = pipeline.RunOptions(project=ROOT, reports=reports, envs=[env_name])
     store = Store(reports)
@@ -145,10 +153,12 @@ def split(env_name: str, work: Path, env: dict) -> dict:
     folder.mkdir()
     run = CellRun(cell, ROOT, folder, todo.paths[cell.name], todo.pythons[cell.name],
                   workdir=store.envs)  # fmt: skip
+    toxhost.prestart(str(ROOT))  # as the command starts its first cell's tox, beside its own
+    time.sleep(HEAD_START_S)  # longer than its import, which is timed on its own above
     ran = run_cell(run, 1800)
     journal = json.loads((folder / "tox-result.json").read_text())["testenvs"][env_name]
     tests = sum(step["elapsed"] for step in journal.get("test", []))
-    parts["tox around the commands (start-up, env check)"] = ran.duration_s - tests
+    parts["tox around the commands (its config, env check)"] = ran.duration_s - tests
     parts["the tests, inside tox (probe recording)"] = tests
     collect.sessions(run.sessions)
     start = time.monotonic()

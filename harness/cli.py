@@ -91,6 +91,21 @@ def main(argv: list = None) -> int:
 
 
 def _main(argv: list = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    try:
+        if argv[:1] in (["run"], ["probe"]) and not {"-h", "--help"} & set(argv[:split]):
+            from harness import toxhost
+
+            # the first cell's tox imports itself while the harness does
+            toxhost.prestart(toxhost.project_of(argv[:split]))
+        return _command(argv, split)
+    finally:
+        if "harness.toxhost" in sys.modules:
+            sys.modules["harness.toxhost"].discard()  # had no cell to run
+
+
+def _command(argv: list, split: int) -> int:
     import urllib.error
 
     from harness import processes
@@ -104,8 +119,6 @@ def _main(argv: list = None) -> int:
     )  # fmt: skip
     from harness.state import State
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    split = argv.index("--") if "--" in argv else len(argv)
     args = build_parser(argv[0] if argv else None).parse_args(argv[:split])
     args.posargs = argv[split + 1 :]
     processes.LIVE.stopping = False

@@ -7,8 +7,6 @@ import io
 import os
 import re
 import threading
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -44,6 +42,9 @@ def files(name: str, index: str = None, timeout: float = 20) -> list:
     index = (index or os.environ.get("UV_INDEX_URL") or DEFAULT_INDEX).rstrip("/")
     name = project_name(name)
     url = f"{index}/{name}/"
+    import urllib.error
+    import urllib.request  # where used: a run that fetches nothing starts without http.client
+
     request = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -113,6 +114,8 @@ def requires_dist(name: str, version: str, cache: Path = None, index: str = None
         for metadata in unpacked.glob("*.dist-info/METADATA"):
             raw, _ = parse_email(metadata.read_text(errors="replace"))
             return list(raw.get("requires_dist", []))
+    import urllib.request
+
     wanted = Version(version)
     for entry in files(name, index):
         metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
@@ -142,6 +145,8 @@ class RemoteFile(io.RawIOBase):
     cost a few hundred kilobytes, not the whole wheel."""
 
     def __init__(self, url: str, timeout: float = 30) -> None:
+        import urllib.request
+
         self.url, self.timeout, self.position = url, timeout, 0
         request = urllib.request.Request(url, method="HEAD")
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -165,6 +170,8 @@ class RemoteFile(io.RawIOBase):
         end = self.size if count is None or count < 0 else min(self.size, self.position + count)
         if end <= self.position:
             return b""
+        import urllib.request
+
         request = urllib.request.Request(
             self.url, headers={"Range": f"bytes={self.position}-{end - 1}"}
         )

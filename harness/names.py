@@ -89,6 +89,12 @@ def _validator():
     return jsonschema.Draft202012Validator(stored)
 
 
+def ready() -> None:
+    """Build ``check_result``'s validator (importing jsonschema) ahead of its first use: a run
+    does it in a thread while its cells run."""
+    _validator()
+
+
 def check_result(data):
     """A stored result (``cells/NAME.json``) of the schema's shape and with plain names, else a
     ValueError saying what is wrong."""

@@ -11,7 +11,8 @@ environment is unaffected. The plan gives:
   ``[tool.tox]``), so every format is configured alike and no path is split by a shell;
 - ``sessions``: the folder the probe writes each pytest session's record into;
 - ``watch``: packages whose installed versions each session records, besides the probe's own;
-- ``past_collection_errors``: pytest runs the collected tests when a module fails to collect.
+- ``past_collection_errors``: pytest runs the collected tests when a module fails to collect;
+- ``by_name``: tox builds only the envs ``-e`` names (``build_only_named_envs``).
 
 The probe is installed the way pytest looks for plugins: a ``pytest11`` entry point. Its
 module and metadata go into ``{env_dir}/.harness-probe``, and a ``.pth`` file in the env's
@@ -67,9 +68,42 @@ def overrides(cell: dict, base_sections: list) -> list:
     return found
 
 
+def build_only_named_envs() -> bool:
+    """Have ``tox run -e NAME`` build NAME's env (and its packaging envs) alone.
+
+    To select the envs of ``-e``, tox builds every env env_list, the config's sections and
+    ``labels`` name (105 in the harness's own matrix, 0.09 s), active or not, to tell which of
+    them are another's packaging env. A cell is one env the harness selected by name from
+    the run envs: the envs tox builds besides it change none of its settings and are never
+    run. So, in a cell's tox, the names tox collects stop after those ``-e`` gives (checked
+    as tox checks them). Only where tox's selector has the method this relies on (tox 4);
+    returns whether it does."""
+    try:
+        from tox.session.env_select import EnvSelector
+    except ImportError:
+        return False
+    collect = getattr(EnvSelector, "_collect_names", None)
+    if collect is None or getattr(collect, "harness", False):
+        return collect is not None
+
+    def collect_names(self):
+        for names, active in collect(self):
+            yield names, active
+            given = getattr(self, "_cli_envs", None)
+            if names is given and given is not None and not given.is_all:
+                return
+
+    collect_names.harness = True
+    EnvSelector._collect_names = collect_names
+    return True
+
+
 @impl
 def tox_add_core_config(core_conf, state) -> None:
-    cells = _plan().get("cells", {})
+    plan = _plan()
+    if plan.get("by_name"):
+        build_only_named_envs()
+    cells = plan.get("cells", {})
     if not cells:
         return
     source = getattr(state.conf, "_src", None)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shlex
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import toxhost
 from harness.errors import ToolError
 from harness.model import PROBE, Cell
-from harness.processes import LIVE, kill_group, spawn
+from harness.processes import LIVE, kill_group
 from harness.stages.lock import overrides
 from harness.stages.provision import tox_command
 from harness.tox_plugin import PLAN_VARIABLE, PROBE_HOME
@@ -126,6 +128,7 @@ def calls_pip(lines: list) -> bool:
 def tox_plan(run: CellRun) -> dict:
     """What the harness's tox plugin reads: the cell's settings, where sessions are recorded."""
     return {"cells": {run.cell.name: cell_settings(run)}, "sessions": str(run.sessions),
+            "by_name": True,  # tox builds the cell's env alone (build_only_named_envs)
             "watch": sorted(run.cell.pins),
             "past_collection_errors": run.cell.past_collection_errors}  # fmt: skip
 
@@ -168,15 +171,40 @@ def _override_file(run: CellRun, text: str) -> str:
 
 def _wait(process: subprocess.Popen, deadline: float, log: Path, on_testing) -> int:
     """Wait for the process; raise TimeoutExpired at the deadline; report the test phase."""
-    while True:
+    with _Exit(process) as exited:
+        while True:
+            try:
+                return exited.wait(min(POLL_S, max(0.0, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise
+            if on_testing and COMMANDS_MARK in log.read_bytes()[-65536:]:
+                on_testing()
+                on_testing = None
+
+
+class _Exit:
+    """A process's exit, heard as it happens: ``Popen.wait(timeout)`` polls, up to 50 ms late,
+    where Linux's pidfd wakes ``select`` at once (elsewhere, ``Popen.wait`` as it is)."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process, self.fd = process, None
         try:
-            return process.wait(timeout=min(POLL_S, max(0.0, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            if time.monotonic() >= deadline:
-                raise
-        if on_testing and COMMANDS_MARK in log.read_bytes()[-65536:]:
-            on_testing()
-            on_testing = None
+            self.fd = os.pidfd_open(process.pid)
+        except (AttributeError, OSError):  # not Linux 5.3+, or already reaped
+            pass
+
+    def __enter__(self) -> _Exit:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+    def wait(self, timeout: float) -> int:
+        if self.fd is not None and not select.select([self.fd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(self.process.args, timeout)
+        return self.process.wait(timeout=timeout)
 
 
 def run_cell(run: CellRun, timeout_s: float, on_testing=None) -> ToxExit:
@@ -187,27 +215,24 @@ def run_cell(run: CellRun, timeout_s: float, on_testing=None) -> ToxExit:
     command = [*tox_command(run.project), *tox_arguments(run)]
     (run.folder / "tox-plan.json").write_text(json.dumps(tox_plan(run)))
     log_path = run.folder / "tox.log"
+    log_path.write_bytes(("$ " + " ".join(command) + "\n").encode())
     start = time.monotonic()
-    with open(log_path, "wb") as log:
-        log.write(("$ " + " ".join(command) + "\n").encode())
-        log.flush()
-        # supervised: tox's whole tree ends with the cell, its timeout, or the harness
-        process = spawn(
-            command, cwd=run.project, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=cell_environment(run),
-        )  # fmt: skip
-        LIVE.add(process.pid)
-        try:
-            exit_code = _wait(process, start + timeout_s, log_path, on_testing)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
-            exit_code, timed_out = None, True
-            process.wait()
+    # supervised: tox's whole tree ends with the cell, its timeout, or the harness; tox is
+    # ``command`` run in a host that imported tox ahead of it (``toxhost``)
+    process = toxhost.launch(command, cwd=run.project, env=cell_environment(run), log=log_path)
+    LIVE.add(process.pid)
+    try:
+        exit_code = _wait(process, start + timeout_s, log_path, on_testing)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill_group(process.pid)  # its supervisor ends every descendant, in the group or not
+        exit_code, timed_out = None, True
+        process.wait()
+        with open(log_path, "ab") as log:
             log.write(
                 f"\nharness: cell timed out after {timeout_s:.0f}s; its processes killed\n".encode()
             )
-        finally:
-            LIVE.discard(process.pid)
+    finally:
+        LIVE.discard(process.pid)
     interrupted = LIVE.stopping and not timed_out and exit_code != 0
     return ToxExit(exit_code, time.monotonic() - start, timed_out, interrupted)

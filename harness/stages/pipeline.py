@@ -10,6 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from harness import names
 from harness.model import PROBE, SUITE, Cell, CellResult, Provenance
 from harness.processes import LIVE
 from harness.stages import asof, budget, collect, confirm, lock, prepare, provision
@@ -156,6 +157,15 @@ def _shown(path: Path, project: Path) -> str:
     return str(path.relative_to(project)) if project in path.parents else str(path)
 
 
+def _beside(function):
+    """``function()`` in a thread of its own: a future of its result."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="beside")
+    try:
+        return pool.submit(function)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     """Run the selection; an interrupt before the cells start propagates as KeyboardInterrupt.
 
@@ -164,10 +174,11 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     """
     progress = progress or Silent()
     try:  # locking, planning and the disk check can stop the run: the display stops with it
+        asked = _beside(environments.uv_cache_dir)  # uv answers while the plan is made
         todo = prepare.plan(options, store, progress)
         remaining = [c for c in todo.cells if c.name not in todo.kept]
         runnable = [c for c in remaining if todo.problem(c) is None]
-        cache, tox_dir = environments.uv_cache_dir(), store.make_envs()
+        cache, tox_dir = asked.result(), store.make_envs()
         groups = budget.schedule(remaining, todo.paths)
         disk = None
         if not options.skip_disk_check:
@@ -189,6 +200,7 @@ def run(options: RunOptions, store: Store, progress=None) -> RunOutcome:
     finished, done_groups = dict(todo.kept), []
     meter = budget.Meter(cache, tox_dir) if options.disk_budget else None
     interrupted, before = False, snapshot(options.project, options.reports)
+    _beside(names.ready)  # while the cells run: the reports check each result they read
     try:
         for number, (key, cells) in enumerate(groups):
             group = budget.Group(key, cells)

@@ -27,7 +27,6 @@ import shlex
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from packaging.metadata import parse_email
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -124,7 +123,7 @@ def extras(folder: Path) -> dict:
     found = {}
     pkg_info = folder / "PKG-INFO"
     if pkg_info.is_file():
-        raw, _ = parse_email(pkg_info.read_text(encoding="utf-8", errors="replace"))
+        raw, _ = _parse_email(pkg_info.read_text(encoding="utf-8", errors="replace"))
         for name in raw.get("provides_extra", []):
             found.setdefault(canonicalize_name(name), "PKG-INFO")
     project = _toml(folder / "pyproject.toml").get("project", {})
@@ -200,7 +199,7 @@ def fallback(folder: Path) -> SuiteSetup:
 def _own_name(folder: Path) -> str:
     pkg_info = folder / "PKG-INFO"
     if pkg_info.is_file():
-        raw, _ = parse_email(pkg_info.read_text(encoding="utf-8", errors="replace"))
+        raw, _ = _parse_email(pkg_info.read_text(encoding="utf-8", errors="replace"))
         if raw.get("name"):
             return raw["name"]
     project = _toml(folder / "pyproject.toml").get("project", {})
@@ -237,3 +236,11 @@ def tox_ini(folder: Path, setup: SuiteSetup, python: str = "", instead: str = ""
         lines.append(f"dependency_groups = {setup.name}")
     lines.append(f"commands = pytest{where} {{posargs}}")
     return env, "\n".join(lines) + "\n"
+
+
+def _parse_email(text: str) -> tuple:
+    """``packaging.metadata.parse_email``, imported when a PKG-INFO is read: ``run`` starts
+    without it (its import is the email package's, 20 ms)."""
+    from packaging.metadata import parse_email
+
+    return parse_email(text)

@@ -90,7 +90,7 @@ def test_adhoc_cells_take_their_base_env_and_replace_its_deps(tmp_path):
     assert settings["base"] == "base" and settings["set"]["deps"] == "pytest\ntorch==2.2.2"
     assert tox_plan(run) == {"cells": {cell.name: settings}, "watch": ["torch"],
                              "sessions": str(tmp_path / "cell" / "sessions"),
-                             "past_collection_errors": False}  # fmt: skip
+                             "past_collection_errors": False, "by_name": True}  # fmt: skip
     past = replace(run, cell=replace(cell, past_collection_errors=True))
     assert tox_plan(past)["past_collection_errors"] is True
 

@@ -122,3 +122,75 @@ def test_every_config_format_takes_the_plan_alike(name, tmp_path):
     assert tox_config(project, None, "a-with_packaging23.2", "deps")[0] != 0  # no plan: unknown
     _, untouched = tox_config(project, None, "a", *keys)
     assert untouched["constraints"] == [] and "COVERAGE_FILE" not in untouched["pass_env"]
+
+
+BY_NAME = {  # factors, conditional settings, labels, an env a label alone names, sections, and
+    # envs tox cannot build (a runner it lacks): it says so of each env it builds
+    "tox.ini": """\
+[tox]
+env_list = a{1,2}-b{1,2}, broken
+labels =
+    more = a{1,2,3}-b{1,2}, broken-too
+[testenv]
+package = skip
+labels = own
+deps =
+    a1: packaging==23.2
+    a3: packaging==24.1
+    b2: six
+set_env =
+    LIST = {[tox]env_list}
+    only: ONLY = 1
+commands = python -c 'print(1)'
+[testenv:style]
+labels = lint
+commands = python -c 'print(2)'
+[testenv:broken]
+runner = no-such-runner
+[testenv:broken-too]
+runner = no-such-runner
+""",
+    "tox.toml": """\
+env_list = ["a1", "a2", "broken"]
+labels = { more = ["broken-too"] }
+[env_run_base]
+package = "skip"
+labels = ["own"]
+set_env = { LIST = "x" }
+commands = [["python", "-c", "print(1)"]]
+[env.style]
+labels = ["lint"]
+commands = [["python", "-c", "print(2)"]]
+[env.broken]
+runner = "no-such-runner"
+[env.broken-too]
+runner = "no-such-runner"
+""",
+}
+
+
+@pytest.mark.parametrize("name", BY_NAME)
+def test_a_cell_s_tox_builds_the_envs_named_alone_and_reads_them_alike(name, tmp_path):
+    """With ``by_name`` in the plan, tox builds only the envs ``-e`` names
+    (``build_only_named_envs``): not the others it cannot build, which it reports as it builds
+    them; every setting of each named env (from env_list, from a label's factors, a section's)
+    is what tox reads without the plan."""
+    (tmp_path / name).write_text(BY_NAME[name])
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"by_name": True}))
+    envs = "a1-b2,a3-b1,style" if name == "tox.ini" else "a2,style"  # a3-b1: a label's factors
+    read, said = {}, {}
+    for way, extra in (("project", {}), ("cell", {PLAN_VARIABLE: str(plan)})):
+        answer = tmp_path / f"{way}.json"
+        command = [sys.executable, "-m", "tox", "config", "--hashseed", "7", "-o", str(answer),
+                   "--format", "json", "-e", envs]  # fmt: skip
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, **extra})  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        read[way] = json.loads(answer.read_text())["env"]
+        said[way] = done.stdout + done.stderr
+    assert read["cell"] == read["project"] and len(read["cell"]) == envs.count(",") + 1
+    assert read["cell"]["style"]["labels"] == ["lint"]
+    assert "environment broken marked as unavailable" in said["project"]
+    assert "environment broken-too marked as unavailable" in said["project"]
+    assert "unavailable" not in said["cell"]
