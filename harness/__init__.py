@@ -4,4 +4,4 @@ The pipeline, one module a stage: matrix -> lock -> environments -> runner -> co
 classify -> verdicts -> store -> reports.
 """
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
