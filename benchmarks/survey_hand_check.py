@@ -36,6 +36,7 @@ from pathlib import Path
 UV = [sys.executable, "-m", "uv"]
 SEEDED = {"pip", "setuptools", "wheel"}
 SUMMARY = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL) (.+)$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SKIPS = re.compile(r"^SKIPPED \[(\d+)\]")
 ORDER = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
 HAND = {"PASSED": "passed", "FAILED": "failed", "ERROR": "errors", "XPASS": "xpassed",
@@ -139,7 +140,8 @@ def check_cell(folder: Path, row: dict, summary: dict, work: Path) -> dict:
             argv += ["-rA", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
         done = run(argv, cwd=source, env=env)
         said, exits = said + done.stdout + done.stderr, [*exits, done.returncode]
-        summary_lines = done.stdout.partition("short test summary info")[2]  # not captured logs
+        plain = ANSI.sub("", done.stdout)  # a project's addopts may say --color=yes
+        summary_lines = plain.partition("short test summary info")[2]  # not captured logs
         for text in summary_lines.splitlines():
             if match := SUMMARY.match(text):
                 outcomes[test_id(match.group(2), record["outcomes"])] = HAND[match.group(1)]
